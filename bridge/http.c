@@ -1,0 +1,429 @@
+/* libcurl multi-socket driven by libuv. Calls into curl from its own callbacks
+ * are not allowed, so starting and cancelling requests while curl is running a
+ * callback is deferred until curl_multi_socket_action() returns. */
+#include "bridge/http.h"
+#include "bridge/err.h"
+#include "bridge/log.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct http_client {
+    uv_loop_t *loop;
+    CURLM *multi;
+    uv_timer_t timer;
+    http_client_config_t cfg;
+    int depth;        /* > 0 while inside curl_multi_socket_action */
+    http_req_t *reqs;       /* every live request (doubly linked) */
+    struct sock_ctx *socks; /* every polled socket */
+    int timer_closed;
+};
+
+struct http_req {
+    http_client_t *c;
+    http_req_t *prev, *next;
+    CURL *easy;
+    struct curl_slist *headers;
+    char *method, *url;
+    http_callbacks_t cbs;
+    void *ud;
+    size_t header_bytes;
+    long status;
+    int started, added, cancelled, responded, paused, in_done;
+    char errbuf[CURL_ERROR_SIZE];
+    char abort_why[256];
+    int abort_rc;
+};
+
+typedef struct sock_ctx {
+    uv_poll_t poll;
+    curl_socket_t fd;
+    http_client_t *c;
+    struct sock_ctx *prev, *next;
+} sock_ctx_t;
+
+static void check_done(http_client_t *c);
+
+static void run_action(http_client_t *c, curl_socket_t s, int flags)
+{
+    int running;
+    c->depth++;
+    curl_multi_socket_action(c->multi, s, flags, &running);
+    c->depth--;
+    if (c->depth) return;
+    /* Now outside curl: apply what callbacks asked for. */
+    for (http_req_t *r = c->reqs, *next; r; r = next) {
+        next = r->next;
+        if (r->cancelled) {
+            http_req_cancel(r);
+        } else if (r->started && !r->added) {
+            r->added = 1;
+            curl_multi_add_handle(c->multi, r->easy);
+        }
+    }
+    check_done(c);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    sock_ctx_t *sc = h->data;
+    int flags = 0;
+    if (status < 0) flags = CURL_CSELECT_ERR;
+    if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
+    if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
+    run_action(sc->c, sc->fd, flags);
+}
+
+static void free_sock(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void sock_close(http_client_t *c, sock_ctx_t *sc)
+{
+    if (sc->prev)
+        sc->prev->next = sc->next;
+    else
+        c->socks = sc->next;
+    if (sc->next) sc->next->prev = sc->prev;
+    uv_poll_stop(&sc->poll);
+    uv_close((uv_handle_t *)&sc->poll, free_sock);
+}
+
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    http_client_t *c = userp;
+    sock_ctx_t *sc = socketp;
+    if (what == CURL_POLL_REMOVE) {
+        if (sc) {
+            sock_close(c, sc);
+            curl_multi_assign(c->multi, s, NULL);
+        }
+        return 0;
+    }
+    if (!sc) {
+        sc = calloc(1, sizeof *sc);
+        if (!sc) return -1;
+        sc->fd = s;
+        sc->c = c;
+        if (uv_poll_init_socket(c->loop, &sc->poll, s) != 0) {
+            free(sc);
+            return -1;
+        }
+        sc->poll.data = sc;
+        sc->next = c->socks;
+        if (c->socks) c->socks->prev = sc;
+        c->socks = sc;
+        curl_multi_assign(c->multi, s, sc);
+    }
+    int ev = 0;
+    if (what & CURL_POLL_IN) ev |= UV_READABLE;
+    if (what & CURL_POLL_OUT) ev |= UV_WRITABLE;
+    uv_poll_start(&sc->poll, ev, on_poll);
+    return 0;
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    run_action(t->data, CURL_SOCKET_TIMEOUT, 0);
+}
+
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    http_client_t *c = userp;
+    if (timeout_ms < 0)
+        uv_timer_stop(&c->timer);
+    else
+        uv_timer_start(&c->timer, on_timer, (uint64_t)timeout_ms, 0);
+    return 0;
+}
+
+http_client_t *http_client_new(uv_loop_t *loop, const http_client_config_t *cfg)
+{
+    http_client_t *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->loop = loop;
+    c->cfg = *cfg;
+    if (!c->cfg.max_header_bytes) c->cfg.max_header_bytes = 256 * 1024;
+    c->multi = curl_multi_init();
+    if (!c->multi) {
+        free(c);
+        return NULL;
+    }
+    uv_timer_init(loop, &c->timer);
+    c->timer.data = c;
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    return c;
+}
+
+static void free_client_after_timer(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+void http_client_free(http_client_t *c)
+{
+    if (!c) return;
+    while (c->reqs) {
+        c->reqs->cancelled = 0;
+        http_req_cancel(c->reqs);
+    }
+    curl_multi_cleanup(c->multi);
+    while (c->socks) sock_close(c, c->socks);
+    uv_timer_stop(&c->timer);
+    uv_close((uv_handle_t *)&c->timer, free_client_after_timer);
+}
+
+static size_t on_header_line(char *p, size_t size, size_t n, void *ud)
+{
+    http_req_t *r = ud;
+    size_t len = size * n;
+    if (r->cancelled) return 0;
+    r->header_bytes += len;
+    if (r->header_bytes > r->c->cfg.max_header_bytes) {
+        snprintf(r->abort_why, sizeof r->abort_why,
+                 "the response headers are larger than %zu bytes", r->c->cfg.max_header_bytes);
+        r->abort_rc = BRIDGE_ETOOBIG;
+        return 0;
+    }
+    if (len >= 5 && !memcmp(p, "HTTP/", 5)) r->header_bytes = len; /* a new header block */
+    return len;
+}
+
+/* Tell the owner about the final response once. Returns non-zero to abort. */
+static int respond(http_req_t *r)
+{
+    if (r->responded) return 0;
+    r->responded = 1;
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
+    if (r->c->cfg.verbose) log_debug("%s %s -> HTTP %ld", r->method, r->url, r->status);
+    if (r->cbs.on_response && r->cbs.on_response(r, r->ud)) {
+        if (!r->abort_rc) r->abort_rc = BRIDGE_ECLOSED;
+        return 1;
+    }
+    return 0;
+}
+
+static size_t on_body_chunk(char *p, size_t size, size_t n, void *ud)
+{
+    http_req_t *r = ud;
+    size_t len = size * n;
+    if (r->cancelled || respond(r)) return 0;
+    if (r->cbs.on_body && r->cbs.on_body(r, r->ud, p, len)) {
+        if (!r->abort_rc) r->abort_rc = BRIDGE_ECLOSED;
+        return 0;
+    }
+    return len;
+}
+
+http_req_t *http_req_new(http_client_t *c, const char *method, const char *url)
+{
+    http_req_t *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->c = c;
+    r->easy = curl_easy_init();
+    r->method = strdup(method);
+    r->url = strdup(url);
+    if (!r->easy || !r->method || !r->url) goto fail;
+    CURL *e = r->easy;
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR,
+                     c->cfg.allow_http_redirects ? "http,https" : "https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(e, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, c->cfg.connect_timeout_s);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header_line);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body_chunk);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "mcp-bridge/" MCP_BRIDGE_VERSION);
+    if (!strcmp(method, "POST"))
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+    else if (strcmp(method, "GET") != 0)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    /* No "Expect: 100-continue" round trip for large bodies. */
+    r->headers = curl_slist_append(NULL, "Expect:");
+    if (!r->headers) goto fail;
+    r->next = c->reqs;
+    if (c->reqs) c->reqs->prev = r;
+    c->reqs = r;
+    return r;
+fail:
+    if (r->easy) curl_easy_cleanup(r->easy);
+    free(r->method);
+    free(r->url);
+    free(r);
+    return NULL;
+}
+
+int http_req_add_header(http_req_t *r, const char *line)
+{
+    struct curl_slist *l = curl_slist_append(r->headers, line);
+    if (!l) return BRIDGE_ENOMEM;
+    r->headers = l;
+    return 0;
+}
+
+void http_req_set_body(http_req_t *r, const char *body, size_t len)
+{
+    curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+}
+
+void http_req_set_timeout_ms(http_req_t *r, long ms)
+{
+    curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, ms);
+}
+
+int http_req_start(http_req_t *r, const http_callbacks_t *cbs, void *ud)
+{
+    r->cbs = *cbs;
+    r->ud = ud;
+    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
+    r->started = 1;
+    if (r->c->depth) return 0; /* added when curl returns */
+    r->added = 1;
+    return curl_multi_add_handle(r->c->multi, r->easy) == CURLM_OK ? 0 : BRIDGE_ENOMEM;
+}
+
+static void req_free(http_req_t *r)
+{
+    http_client_t *c = r->c;
+    if (r->added) curl_multi_remove_handle(c->multi, r->easy);
+    curl_easy_cleanup(r->easy);
+    curl_slist_free_all(r->headers);
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        c->reqs = r->next;
+    if (r->next) r->next->prev = r->prev;
+    free(r->method);
+    free(r->url);
+    free(r);
+}
+
+void http_req_cancel(http_req_t *r)
+{
+    if (!r || r->in_done) return; /* freed by check_done() after on_done returns */
+    if (r->c->depth) {
+        r->cancelled = 1; /* freed when curl returns */
+        return;
+    }
+    req_free(r);
+}
+
+static const char *describe(CURLcode cc, http_req_t *r, int *rc)
+{
+    switch (cc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        *rc = BRIDGE_ECONNECT;
+        return "cannot resolve the host name";
+    case CURLE_COULDNT_CONNECT:
+        *rc = BRIDGE_ECONNECT;
+        return "connection refused or unreachable";
+    case CURLE_OPERATION_TIMEDOUT:
+        *rc = BRIDGE_ETIMEOUT;
+        return "timed out";
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+        *rc = BRIDGE_ECONNECT;
+        return "TLS handshake failed";
+    case CURLE_TOO_MANY_REDIRECTS:
+        *rc = BRIDGE_EPROTO;
+        return "too many redirects";
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        *rc = BRIDGE_EPROTO;
+        return "redirected to a refused URL scheme";
+    case CURLE_GOT_NOTHING:
+        *rc = BRIDGE_EPROTO;
+        return "the server closed the connection without answering";
+    default:
+        *rc = BRIDGE_EIO;
+        return r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc);
+    }
+}
+
+static void check_done(http_client_t *c)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(c->multi, &left))) {
+        if (m->msg != CURLMSG_DONE) continue;
+        http_req_t *r = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+        CURLcode cc = m->data.result;
+        curl_multi_remove_handle(c->multi, r->easy);
+        r->added = 0;
+        int rc = 0;
+        char why[512] = "";
+        if (r->abort_rc) {
+            rc = r->abort_rc;
+            snprintf(why, sizeof why, "%s", r->abort_why[0] ? r->abort_why : "aborted");
+        } else if (cc != CURLE_OK) {
+            const char *d = describe(cc, r, &rc);
+            if (r->errbuf[0] && strcmp(d, r->errbuf) != 0)
+                snprintf(why, sizeof why, "%s (%s)", d, r->errbuf);
+            else
+                snprintf(why, sizeof why, "%s", d);
+        } else if (respond(r)) {
+            rc = r->abort_rc;
+            snprintf(why, sizeof why, "aborted");
+        }
+        if (rc && c->cfg.verbose) log_debug("%s %s failed: %s", r->method, r->url, why);
+        r->in_done = 1;
+        if (!r->cancelled && r->cbs.on_done) r->cbs.on_done(r, r->ud, rc, why);
+        req_free(r);
+    }
+}
+
+long http_req_status(const http_req_t *r)
+{
+    return r->status;
+}
+
+const char *http_req_header(http_req_t *r, const char *name)
+{
+    struct curl_header *h;
+    if (curl_easy_header(r->easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK) return NULL;
+    return h->value;
+}
+
+const char *http_req_method(const http_req_t *r)
+{
+    return r->method;
+}
+
+const char *http_req_url(const http_req_t *r)
+{
+    return r->url;
+}
+
+const char *http_req_effective_url(http_req_t *r)
+{
+    char *u = NULL;
+    curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_URL, &u);
+    return u ? u : r->url;
+}
+
+void http_req_pause(http_req_t *r, int paused)
+{
+    if (r->paused == paused || !r->added) return;
+    r->paused = paused;
+    curl_easy_pause(r->easy, paused ? CURLPAUSE_RECV : CURLPAUSE_CONT);
+}

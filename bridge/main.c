@@ -1,0 +1,64 @@
+/* mcp-bridge: an MCP host spawns this as a stdio server; it relays to a remote
+ * MCP server over Streamable HTTP or HTTP+SSE. */
+#include "bridge/err.h"
+#include "bridge/log.h"
+#include "bridge/options.h"
+#include "bridge/relay.h"
+
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <uv.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+int main(int argc, char **argv)
+{
+    bridge_options_t opts;
+    char err[512] = "";
+    int rc = options_parse(argc, argv, &opts, err, sizeof err);
+    if (rc == OPTIONS_EXIT_HELP) {
+        options_print_help(stdout);
+        options_free(&opts);
+        return 0;
+    }
+    if (rc == OPTIONS_EXIT_VERSION) {
+        printf("mcp-bridge %s\n", MCP_BRIDGE_VERSION);
+        options_free(&opts);
+        return 0;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "mcp-bridge: %s\n", err[0] ? err : bridge_strerror(rc));
+        options_free(&opts);
+        return 2;
+    }
+#ifdef __linux__
+    /* Tokens live in this process: no core dumps, no ptrace by other processes. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+    signal(SIGPIPE, SIG_IGN);
+    if (log_init(opts.log_level, opts.log_file) != 0) {
+        fprintf(stderr, "mcp-bridge: cannot open the log file %s\n", opts.log_file);
+        options_free(&opts);
+        return 2;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        log_error("libcurl failed to initialize");
+        return 1;
+    }
+    uv_loop_t *loop = uv_default_loop();
+    relay_t *relay = relay_start(loop, &opts);
+    if (!relay) {
+        log_error("out of memory starting up");
+        return 1;
+    }
+    uv_run(loop, UV_RUN_DEFAULT);
+    int code = relay_exit_code(relay);
+    relay_free(relay);
+    uv_loop_close(loop);
+    curl_global_cleanup();
+    options_free(&opts);
+    log_close();
+    return code;
+}

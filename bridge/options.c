@@ -1,0 +1,260 @@
+/* Command-line parsing driven by options_table[]. */
+#include "bridge/options.h"
+#include "bridge/err.h"
+#include "bridge/log.h"
+#include "bridge/url.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MAX_MESSAGE_SIZE (64u * 1024 * 1024)
+
+const opt_def_t options_table[] = {
+    {"header", "NAME: VALUE", OPT_GROUP_CONNECTION, 1,
+     "Send this HTTP header with every request; ${VAR} is taken from the environment", "same"},
+    {"header-file", "FILE", OPT_GROUP_CONNECTION, 1,
+     "Read headers from FILE, one \"Name: value\" per line ('#' starts a comment)", NULL},
+    {"allow-http", NULL, OPT_GROUP_CONNECTION, 0,
+     "Allow plain http:// to hosts other than loopback", "same"},
+    {"transport", "MODE", OPT_GROUP_CONNECTION, 0,
+     "http-first (default), sse-first, http-only or sse-only", "same"},
+    {"ignore-tool", "GLOB", OPT_GROUP_CONNECTION, 1,
+     "Hide tools whose name matches GLOB from tools/list and refuse to call them", "same"},
+    {"connect-timeout", "SECONDS", OPT_GROUP_CONNECTION, 0,
+     "Give up connecting to the server after SECONDS (default 10)", NULL},
+    {"max-message-size", "BYTES", OPT_GROUP_LIMITS, 0,
+     "Largest JSON-RPC message accepted from either side (default 64 MiB; k/M suffixes)", NULL},
+    {"debug", NULL, OPT_GROUP_LOGGING, 0,
+     "Log every HTTP exchange and protocol step to stderr (never secrets)", "same"},
+    {"silent", NULL, OPT_GROUP_LOGGING, 0, "Log nothing but fatal errors", "same"},
+    {"log-file", "FILE", OPT_GROUP_LOGGING, 0, "Also append the log to FILE, with timestamps",
+     NULL},
+    {"version", NULL, OPT_GROUP_GENERAL, 0, "Print the version and exit", NULL},
+    {"help", NULL, OPT_GROUP_GENERAL, 0, "Print this help and exit", NULL},
+};
+const size_t options_table_len = sizeof options_table / sizeof options_table[0];
+
+static const char *const group_titles[] = {
+    [OPT_GROUP_CONNECTION] = "Connection",
+    [OPT_GROUP_LIMITS] = "Limits",
+    [OPT_GROUP_LOGGING] = "Logging",
+    [OPT_GROUP_GENERAL] = "General",
+};
+
+const char *transport_mode_name(transport_mode_t m)
+{
+    switch (m) {
+    case TRANSPORT_HTTP_FIRST:
+        return "http-first";
+    case TRANSPORT_SSE_FIRST:
+        return "sse-first";
+    case TRANSPORT_HTTP_ONLY:
+        return "http-only";
+    case TRANSPORT_SSE_ONLY:
+        return "sse-only";
+    }
+    return "?";
+}
+
+void options_print_help(FILE *out)
+{
+    fprintf(out, "Usage: mcp-bridge <server-url> [options]\n"
+                 "Relays an MCP host's stdio JSON-RPC to a remote MCP server over Streamable HTTP\n"
+                 "or HTTP+SSE.\n");
+    for (int g = 0; g <= OPT_GROUP_GENERAL; g++) {
+        fprintf(out, "\n%s:\n", group_titles[g]);
+        for (size_t i = 0; i < options_table_len; i++) {
+            const opt_def_t *d = &options_table[i];
+            if (d->group != g) continue;
+            char lhs[64];
+            snprintf(lhs, sizeof lhs, "--%s%s%s", d->name, d->arg ? " " : "", d->arg ? d->arg : "");
+            fprintf(out, "  %-28s %s\n", lhs, d->help);
+        }
+    }
+    fprintf(out,
+            "\nExit status: 0 on a normal shutdown, 1 on a fatal error, 2 on a usage error.\n");
+}
+
+static int parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max) return BRIDGE_EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *s == '-') return BRIDGE_EINVAL;
+    unsigned long long mul = 1;
+    if (*end == 'k' || *end == 'K')
+        mul = 1024, end++;
+    else if (*end == 'm' || *end == 'M')
+        mul = 1024 * 1024, end++;
+    if (*end || v == 0 || v > (1ull << 31) / mul) return BRIDGE_EINVAL;
+    *out = (size_t)(v * mul);
+    return 0;
+}
+
+static int push_string(char ***arr, size_t *len, const char *s)
+{
+    char **n = realloc(*arr, (*len + 1) * sizeof **arr);
+    if (!n) return BRIDGE_ENOMEM;
+    *arr = n;
+    if (!(n[*len] = strdup(s))) return BRIDGE_ENOMEM;
+    (*len)++;
+    return 0;
+}
+
+/* Apply one option with its argument (NULL for flags). */
+static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char *err, size_t errlen)
+{
+    const char *n = d->name;
+    if (!strcmp(n, "header")) return header_list_add(&o->headers, val, err, errlen);
+    if (!strcmp(n, "header-file")) return header_list_add_file(&o->headers, val, err, errlen);
+    if (!strcmp(n, "allow-http")) return o->allow_http = 1, 0;
+    if (!strcmp(n, "debug")) return o->log_level = LOG_LEVEL_DEBUG, 0;
+    if (!strcmp(n, "silent")) return o->log_level = LOG_LEVEL_SILENT, 0;
+    if (!strcmp(n, "version")) return OPTIONS_EXIT_VERSION;
+    if (!strcmp(n, "help")) return OPTIONS_EXIT_HELP;
+    if (!strcmp(n, "ignore-tool")) return push_string(&o->ignore_tools, &o->ignore_tools_len, val);
+    if (!strcmp(n, "log-file")) {
+        free(o->log_file);
+        return (o->log_file = strdup(val)) ? 0 : BRIDGE_ENOMEM;
+    }
+    if (!strcmp(n, "transport")) {
+        for (int m = TRANSPORT_HTTP_FIRST; m <= TRANSPORT_SSE_ONLY; m++) {
+            if (!strcmp(val, transport_mode_name((transport_mode_t)m))) {
+                o->transport = (transport_mode_t)m;
+                return 0;
+            }
+        }
+        snprintf(err, errlen,
+                 "--transport \"%s\": expected http-first, sse-first, http-only or sse-only", val);
+        return BRIDGE_EINVAL;
+    }
+    if (!strcmp(n, "connect-timeout")) {
+        if (parse_long(val, 1, 3600, &o->connect_timeout_s) == 0) return 0;
+        snprintf(err, errlen, "--connect-timeout \"%s\": expected whole seconds from 1 to 3600",
+                 val);
+        return BRIDGE_EINVAL;
+    }
+    if (!strcmp(n, "max-message-size")) {
+        if (parse_size(val, &o->max_message_size) == 0 && o->max_message_size >= 1024) return 0;
+        snprintf(err, errlen,
+                 "--max-message-size \"%s\": expected a size from 1k to 2048M (e.g. 4M)", val);
+        return BRIDGE_EINVAL;
+    }
+    snprintf(err, errlen, "--%s is not implemented", n);
+    return BRIDGE_EINVAL;
+}
+
+static const opt_def_t *find_option(const char *name, size_t len)
+{
+    for (size_t i = 0; i < options_table_len; i++)
+        if (strlen(options_table[i].name) == len && !strncmp(options_table[i].name, name, len))
+            return &options_table[i];
+    return NULL;
+}
+
+int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    o->transport = TRANSPORT_HTTP_FIRST;
+    o->connect_timeout_s = 10;
+    o->max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
+    o->log_level = LOG_LEVEL_INFO;
+    int seen_version = 0, seen_help = 0, only_positional = 0;
+    unsigned char seen[64] = {0};
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_positional || a[0] != '-' || a[1] == 0) {
+            if (o->url) {
+                snprintf(err, errlen, "unexpected argument \"%s\" (the server URL is \"%s\")", a,
+                         o->url);
+                return BRIDGE_EINVAL;
+            }
+            if (!(o->url = strdup(a))) return BRIDGE_ENOMEM;
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            only_positional = 1;
+            continue;
+        }
+        if (a[1] != '-') {
+            snprintf(err, errlen, "unknown option \"%s\" (options are spelled --name)", a);
+            return BRIDGE_EINVAL;
+        }
+        const char *name = a + 2, *eq = strchr(name, '=');
+        const opt_def_t *d = find_option(name, eq ? (size_t)(eq - name) : strlen(name));
+        if (!d) {
+            snprintf(err, errlen, "unknown option \"%s\"; see mcp-bridge --help", a);
+            return BRIDGE_EINVAL;
+        }
+        size_t idx = (size_t)(d - options_table);
+        if (seen[idx] && !d->repeatable) {
+            snprintf(err, errlen, "--%s given more than once", d->name);
+            return BRIDGE_EINVAL;
+        }
+        seen[idx] = 1;
+        const char *val = NULL;
+        if (d->arg) {
+            if (eq)
+                val = eq + 1;
+            else if (i + 1 < argc)
+                val = argv[++i];
+            else {
+                snprintf(err, errlen, "--%s needs an argument (%s)", d->name, d->arg);
+                return BRIDGE_EINVAL;
+            }
+        } else if (eq) {
+            snprintf(err, errlen, "--%s takes no argument", d->name);
+            return BRIDGE_EINVAL;
+        }
+        err[0] = 0;
+        int rc = apply(o, d, val, err, errlen);
+        if (rc == OPTIONS_EXIT_VERSION)
+            seen_version = 1;
+        else if (rc == OPTIONS_EXIT_HELP)
+            seen_help = 1;
+        else if (rc < 0) {
+            if (!err[0]) snprintf(err, errlen, "--%s: %s", d->name, bridge_strerror(rc));
+            return rc;
+        }
+    }
+    if (seen_help) return OPTIONS_EXIT_HELP;
+    if (seen_version) return OPTIONS_EXIT_VERSION;
+    if (!o->url) {
+        snprintf(err, errlen, "missing the server URL; usage: mcp-bridge <server-url> [options]");
+        return BRIDGE_EINVAL;
+    }
+    url_t u;
+    if (url_parse(o->url, &u, err, errlen) != 0) return BRIDGE_EINVAL;
+    int plain_http_refused =
+        !strcmp(u.scheme, "http") && !o->allow_http && !url_host_is_loopback(u.host);
+    if (plain_http_refused)
+        snprintf(err, errlen,
+                 "refusing plain http:// to %s (not a loopback host): tokens and data would travel "
+                 "unencrypted; use https:// or pass --allow-http",
+                 u.host);
+    url_free(&u);
+    return plain_http_refused ? BRIDGE_EINVAL : OPTIONS_RUN;
+}
+
+void options_free(bridge_options_t *o)
+{
+    free(o->url);
+    header_list_free(&o->headers);
+    for (size_t i = 0; i < o->ignore_tools_len; i++)
+        free(o->ignore_tools[i]);
+    free(o->ignore_tools);
+    free(o->log_file);
+    memset(o, 0, sizeof *o);
+}

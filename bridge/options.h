@@ -1,0 +1,63 @@
+/* The command line: one table of options drives parsing and --help (and,
+ * later, the man page and the README table). */
+#ifndef MCP_BRIDGE_OPTIONS_H
+#define MCP_BRIDGE_OPTIONS_H
+
+#include "bridge/headers.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef enum transport_mode {
+    TRANSPORT_HTTP_FIRST = 0,
+    TRANSPORT_SSE_FIRST,
+    TRANSPORT_HTTP_ONLY,
+    TRANSPORT_SSE_ONLY,
+} transport_mode_t;
+
+enum opt_group {
+    OPT_GROUP_CONNECTION,
+    OPT_GROUP_LIMITS,
+    OPT_GROUP_LOGGING,
+    OPT_GROUP_GENERAL,
+};
+
+typedef struct opt_def {
+    const char *name;       /* long name, without "--" */
+    const char *arg;        /* argument placeholder, NULL for a flag */
+    int group;              /* enum opt_group */
+    int repeatable;         /* may be given more than once */
+    const char *help;       /* one line for --help */
+    const char *mcp_remote; /* mcp-remote's equivalent: "same", another flag, or NULL */
+} opt_def_t;
+
+extern const opt_def_t options_table[];
+extern const size_t options_table_len;
+
+typedef struct bridge_options {
+    char *url;
+    header_list_t headers;
+    int allow_http;
+    transport_mode_t transport;
+    char **ignore_tools;
+    size_t ignore_tools_len;
+    long connect_timeout_s;
+    size_t max_message_size;
+    int log_level; /* enum log_level */
+    char *log_file;
+} bridge_options_t;
+
+enum {
+    OPTIONS_RUN = 0,
+    OPTIONS_EXIT_HELP = 1,
+    OPTIONS_EXIT_VERSION = 2,
+};
+
+/* Parse argv. Returns OPTIONS_RUN, OPTIONS_EXIT_HELP, OPTIONS_EXIT_VERSION, or a
+ * negative code with a one-line reason in err (a usage error: exit 2). */
+int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t errlen);
+void options_free(bridge_options_t *o);
+void options_print_help(FILE *out);
+const char *transport_mode_name(transport_mode_t m);
+
+#endif

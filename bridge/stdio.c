@@ -1,0 +1,274 @@
+/* stdin line framing with a bound, and a stdout write queue that never blocks
+ * the loop. stdin/stdout may be pipes or sockets (how hosts spawn us), a TTY
+ * (a person trying it), or regular files (scripts). */
+#include "bridge/stdio.h"
+#include "bridge/err.h"
+#include "bridge/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define READ_CHUNK (64 * 1024)
+
+typedef struct write_req {
+    uv_write_t req;
+    stdio_chan_t *s;
+    char *msg;
+    size_t len;
+} write_req_t;
+
+static void deliver_lines(stdio_chan_t *s, const char *p, size_t n)
+{
+    while (n > 0) {
+        const char *nl = memchr(p, '\n', n);
+        size_t take = nl ? (size_t)(nl - p) : n;
+        if (s->discarding) {
+            s->discarding += take;
+        } else if (s->line.len + take > s->max_line) {
+            s->discarding = s->line.len + take;
+            buf_reset(&s->line);
+        } else if (buf_append(&s->line, p, take) != 0) {
+            s->discarding = s->line.len + take;
+            buf_reset(&s->line);
+        }
+        if (!nl) return;
+        p += take + 1;
+        n -= take + 1;
+        if (s->discarding) {
+            size_t dropped = s->discarding;
+            s->discarding = 0;
+            if (s->cbs.on_oversize) s->cbs.on_oversize(s->ud, dropped);
+            continue;
+        }
+        size_t len = s->line.len;
+        if (len && s->line.data[len - 1] == '\r') len--;
+        if (len) {
+            s->line.data[len] = 0;
+            s->cbs.on_line(s->ud, s->line.data, len);
+        }
+        buf_reset(&s->line);
+        if (s->in_eof || !s->in_reading) return; /* the relay stopped reading */
+    }
+}
+
+static void finish_input(stdio_chan_t *s)
+{
+    if (s->in_eof) return;
+    s->in_eof = 1;
+    /* A last line without a newline still counts. */
+    if (s->discarding) {
+        if (s->cbs.on_oversize) s->cbs.on_oversize(s->ud, s->discarding);
+        s->discarding = 0;
+    } else if (s->line.len) {
+        size_t len = s->line.len;
+        if (s->line.data[len - 1] == '\r') len--;
+        s->line.data[len] = 0;
+        if (len) s->cbs.on_line(s->ud, s->line.data, len);
+    }
+    buf_reset(&s->line);
+    s->cbs.on_eof(s->ud);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+    stdio_chan_t *s = h->data;
+    b->base = s->in_chunk;
+    b->len = READ_CHUNK;
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+{
+    stdio_chan_t *s = st->data;
+    if (n > 0) {
+        deliver_lines(s, b->base, (size_t)n);
+    } else if (n < 0) {
+        if (n != UV_EOF) log_error("reading stdin failed: %s", uv_strerror((int)n));
+        uv_read_stop(st);
+        s->in_reading = 0;
+        finish_input(s);
+    }
+}
+
+static void on_file_read(uv_fs_t *req)
+{
+    stdio_chan_t *s = req->data;
+    ssize_t n = req->result;
+    uv_fs_req_cleanup(req);
+    if (n > 0) {
+        deliver_lines(s, s->in_chunk, (size_t)n);
+        if (s->in_reading && !s->in_eof) {
+            uv_buf_t b = uv_buf_init(s->in_chunk, READ_CHUNK);
+            uv_fs_read(s->loop, &s->in_fs, 0, &b, 1, -1, on_file_read);
+        }
+        return;
+    }
+    if (n < 0) log_error("reading stdin failed: %s", uv_strerror((int)n));
+    s->in_reading = 0;
+    finish_input(s);
+}
+
+static int open_stream(uv_loop_t *loop, int fd, int kind, void *h, int readable)
+{
+    switch (kind) {
+    case UV_TTY:
+        return uv_tty_init(loop, h, fd, readable);
+    case UV_TCP: {
+        int rc = uv_tcp_init(loop, h);
+        return rc ? rc : uv_tcp_open(h, fd);
+    }
+    case UV_NAMED_PIPE: {
+        int rc = uv_pipe_init(loop, h, 0);
+        return rc ? rc : uv_pipe_open(h, fd);
+    }
+    default:
+        return UV_EINVAL;
+    }
+}
+
+int stdio_start(stdio_chan_t *s, uv_loop_t *loop, size_t max_line, const stdio_callbacks_t *cbs,
+                void *ud)
+{
+    memset(s, 0, sizeof *s);
+    s->loop = loop;
+    s->cbs = *cbs;
+    s->ud = ud;
+    s->max_line = max_line;
+    buf_init(&s->line, 0);
+    s->in_chunk = malloc(READ_CHUNK);
+    if (!s->in_chunk) return BRIDGE_ENOMEM;
+
+    s->out_kind = uv_guess_handle(1);
+    if (s->out_kind != UV_FILE && open_stream(loop, 1, s->out_kind, &s->out, 0) != 0)
+        s->out_kind = UV_FILE; /* fall back to blocking writes */
+    if (s->out_kind != UV_FILE) s->out.pipe.data = s;
+
+    s->in_kind = uv_guess_handle(0);
+    s->in_reading = 1;
+    if (s->in_kind == UV_FILE) {
+        s->in_fs.data = s;
+        uv_buf_t b = uv_buf_init(s->in_chunk, READ_CHUNK);
+        return uv_fs_read(loop, &s->in_fs, 0, &b, 1, -1, on_file_read) ? BRIDGE_EIO : 0;
+    }
+    if (open_stream(loop, 0, s->in_kind, &s->in, 1) != 0) {
+        log_error("stdin is neither a pipe, a socket, a terminal nor a file");
+        return BRIDGE_EIO;
+    }
+    s->in.pipe.data = s;
+    return uv_read_start((uv_stream_t *)&s->in, on_alloc, on_read) ? BRIDGE_EIO : 0;
+}
+
+static void maybe_drained(stdio_chan_t *s)
+{
+    if (s->queued == 0 && s->drained_cb) {
+        void (*cb)(void *) = s->drained_cb;
+        s->drained_cb = NULL;
+        cb(s->ud);
+    }
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+    write_req_t *w = (write_req_t *)req;
+    stdio_chan_t *s = w->s;
+    s->queued -= w->len + 1;
+    free(w->msg);
+    free(w);
+    if (status < 0 && !s->out_failed) {
+        s->out_failed = 1;
+        if (s->cbs.on_write_error) s->cbs.on_write_error(s->ud, uv_strerror(status));
+    }
+    maybe_drained(s);
+}
+
+static int write_file(stdio_chan_t *s, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(1, p, n);
+        if (w < 0) return BRIDGE_EIO;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int stdio_write_owned(stdio_chan_t *s, char *msg, size_t len)
+{
+    if (s->out_failed || s->out_closed) {
+        free(msg);
+        return BRIDGE_ECLOSED;
+    }
+    if (s->out_kind == UV_FILE) {
+        int rc = write_file(s, msg, len);
+        if (!rc) rc = write_file(s, "\n", 1);
+        free(msg);
+        if (rc && !s->out_failed) {
+            s->out_failed = 1;
+            if (s->cbs.on_write_error) s->cbs.on_write_error(s->ud, "write failed");
+        }
+        return rc;
+    }
+    write_req_t *w = malloc(sizeof *w);
+    if (!w) {
+        free(msg);
+        return BRIDGE_ENOMEM;
+    }
+    w->s = s;
+    w->msg = msg;
+    w->len = len;
+    uv_buf_t bufs[2] = {uv_buf_init(msg, (unsigned)len), uv_buf_init("\n", 1)};
+    s->queued += len + 1;
+    int rc = uv_write(&w->req, (uv_stream_t *)&s->out, bufs, 2, on_written);
+    if (rc) {
+        s->queued -= len + 1;
+        free(msg);
+        free(w);
+        s->out_failed = 1;
+        if (s->cbs.on_write_error) s->cbs.on_write_error(s->ud, uv_strerror(rc));
+        return BRIDGE_ECLOSED;
+    }
+    return 0;
+}
+
+int stdio_write(stdio_chan_t *s, const char *msg, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (!copy) return BRIDGE_ENOMEM;
+    memcpy(copy, msg, len);
+    copy[len] = 0;
+    return stdio_write_owned(s, copy, len);
+}
+
+void stdio_when_drained(stdio_chan_t *s, void (*cb)(void *ud))
+{
+    s->drained_cb = cb;
+    if (s->out_failed) s->queued = 0;
+    maybe_drained(s);
+}
+
+void stdio_stop_reading(stdio_chan_t *s)
+{
+    if (!s->in_reading) return;
+    s->in_reading = 0;
+    if (s->in_kind != UV_FILE) uv_read_stop((uv_stream_t *)&s->in);
+}
+
+void stdio_close(stdio_chan_t *s)
+{
+    stdio_stop_reading(s);
+    if (s->in_kind != UV_FILE && !s->in_closed) {
+        s->in_closed = 1;
+        uv_close((uv_handle_t *)&s->in, NULL);
+    }
+    if (s->out_kind != UV_FILE && !s->out_closed) {
+        s->out_closed = 1;
+        uv_close((uv_handle_t *)&s->out, NULL);
+    }
+    buf_free(&s->line);
+    /* in_chunk may still be the target of a file read in flight; the process is
+     * exiting, so it is left to the OS rather than freed under that read. */
+    if (s->in_kind != UV_FILE) {
+        free(s->in_chunk);
+        s->in_chunk = NULL;
+    }
+}

@@ -1,0 +1,598 @@
+/* The Streamable HTTP transport (MCP 2025-03-26, 2025-06-18, 2025-11-25): one
+ * POST per message, answered with JSON or an SSE stream; a GET stream for
+ * server-initiated messages; resumption with Last-Event-ID; the session id; a
+ * DELETE at the end. */
+#include "bridge/buf.h"
+#include "bridge/err.h"
+#include "bridge/log.h"
+#include "bridge/sse.h"
+#include "bridge/transport.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define DEFAULT_RETRY_MS 1000
+#define MAX_LISTEN_BACKOFF_MS 30000
+#define MAX_RESUMES_WITHOUT_PROGRESS 5
+#define CONNECT_RETRY_MS 300
+#define ERROR_BODY_MAX 4096
+#define DELETE_TIMEOUT_MS 3000
+
+typedef struct streamable streamable_t;
+
+typedef enum stream_kind {
+    STREAM_POST,   /* a message POSTed; its response stream */
+    STREAM_RESUME, /* GET + Last-Event-ID continuing a POST's broken stream */
+    STREAM_LISTEN, /* the GET stream for server-initiated messages */
+    STREAM_DELETE,
+} stream_kind_t;
+
+typedef struct stream {
+    streamable_t *t;
+    struct stream *prev, *next;
+    stream_kind_t kind;
+    out_msg_t *msg; /* POST/RESUME: the message this stream answers */
+    http_req_t *req;
+    uv_timer_t timer; /* delay before (re)starting */
+    int timer_active;
+    int is_sse;
+    sse_parser_t *sse;
+    buf_t body;   /* a JSON body, or the start of an error body */
+    int answered; /* the response to msg came */
+    int progress; /* events seen on the current connection */
+    int resumes;  /* resumptions without progress */
+    int failures; /* consecutive failed connections (LISTEN) */
+    char *last_event_id;
+    long retry_ms;
+    int closing;
+} stream_t;
+
+struct streamable {
+    transport_t base;
+    transport_config_t cfg;
+    char *session_id;
+    char *protocol_version;
+    stream_t *streams;
+    stream_t *listen;
+    int listen_unsupported;
+    void (*shutdown_done)(void *);
+    void *shutdown_ud;
+    int shutting_down;
+};
+
+static void stream_begin(stream_t *s);
+
+static void stream_closed(uv_handle_t *h)
+{
+    stream_t *s = h->data;
+    free(s->last_event_id);
+    free(s);
+}
+
+static void stream_free(stream_t *s)
+{
+    streamable_t *t = s->t;
+    if (s->closing) return;
+    s->closing = 1;
+    if (s->req) http_req_cancel(s->req);
+    s->req = NULL;
+    if (s->sse) sse_parser_free(s->sse);
+    s->sse = NULL;
+    buf_free(&s->body);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        t->streams = s->next;
+    if (s->next) s->next->prev = s->prev;
+    if (t->listen == s) t->listen = NULL;
+    uv_timer_stop(&s->timer);
+    uv_close((uv_handle_t *)&s->timer, stream_closed);
+}
+
+static stream_t *stream_new(streamable_t *t, stream_kind_t kind, out_msg_t *m)
+{
+    stream_t *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->t = t;
+    s->kind = kind;
+    s->msg = m;
+    s->retry_ms = -1;
+    uv_timer_init(t->cfg.loop, &s->timer);
+    s->timer.data = s;
+    s->next = t->streams;
+    if (t->streams) t->streams->prev = s;
+    t->streams = s;
+    return s;
+}
+
+/* Hand the message back to the relay and end the stream. */
+static void stream_report(stream_t *s, int rc, const char *why)
+{
+    streamable_t *t = s->t;
+    out_msg_t *m = s->msg;
+    s->msg = NULL;
+    stream_free(s);
+    if (m) t->cfg.ev.on_sent(t->cfg.ud, m, rc, why);
+}
+
+static void on_stream_timer(uv_timer_t *timer)
+{
+    stream_begin(timer->data);
+}
+
+static void stream_schedule(stream_t *s, long delay_ms)
+{
+    uv_timer_start(&s->timer, on_stream_timer, (uint64_t)(delay_ms < 0 ? 0 : delay_ms), 0);
+}
+
+/* ---- messages ---------------------------------------------------------- */
+
+static int is_response_to(json_t *root, const out_msg_t *m)
+{
+    if (!m || !m->id_key) return 0;
+    json_t *id = NULL;
+    if (jr_classify(root, &id, NULL, NULL) != JR_RESPONSE) return 0;
+    char *key = jr_id_key(id);
+    int same = key && !strcmp(key, m->id_key);
+    free(key);
+    return same;
+}
+
+/* A complete message from the server (JSON body or SSE data). */
+static void deliver(stream_t *s, char *raw, size_t len)
+{
+    streamable_t *t = s->t;
+    char err[256];
+    json_t *root = jr_decode(raw, len, err, sizeof err);
+    if (!root) {
+        log_error("%s sent a message that is not JSON (%s); dropped", t->cfg.url, err);
+        return;
+    }
+    if (is_response_to(root, s->msg)) s->answered = 1;
+    if (json_is_array(root)) {
+        size_t i;
+        json_t *el;
+        json_array_foreach(root, i, el) if (is_response_to(el, s->msg)) s->answered = 1;
+    }
+    t->cfg.ev.on_message(t->cfg.ud, raw, len, root);
+    json_decref(root);
+}
+
+static int on_sse_event(void *ud, const sse_event_t *ev)
+{
+    stream_t *s = ud;
+    s->progress = 1;
+    if (strcmp(ev->type, "message") != 0) {
+        log_debug("ignoring SSE event of type \"%s\" from %s", ev->type, s->t->cfg.url);
+        return 0;
+    }
+    deliver(s, (char *)ev->data, ev->data_len);
+    return 0;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static int add_common_headers(streamable_t *t, http_req_t *r)
+{
+    char line[512];
+    int rc = 0;
+    for (size_t i = 0; i < t->cfg.headers_len && !rc; i++)
+        rc = http_req_add_header(r, t->cfg.headers[i]);
+    if (!rc && t->session_id) {
+        snprintf(line, sizeof line, "Mcp-Session-Id: %s", t->session_id);
+        rc = http_req_add_header(r, line);
+    }
+    if (!rc && t->protocol_version) {
+        snprintf(line, sizeof line, "MCP-Protocol-Version: %s", t->protocol_version);
+        rc = http_req_add_header(r, line);
+    }
+    return rc;
+}
+
+static int session_id_valid(const char *v)
+{
+    if (!v || !*v || strlen(v) > 256) return 0;
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if (*p < 0x21 || *p > 0x7e) return 0;
+    return 1;
+}
+
+static int content_type_is(const char *ct, const char *want)
+{
+    if (!ct) return 0;
+    while (*ct == ' ')
+        ct++;
+    size_t n = strlen(want);
+    return !strncasecmp(ct, want, n) && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
+}
+
+static int on_response(http_req_t *r, void *ud)
+{
+    stream_t *s = ud;
+    streamable_t *t = s->t;
+    long status = http_req_status(r);
+    const char *ct = http_req_header(r, "Content-Type");
+    s->is_sse = 0;
+    buf_free(&s->body);
+    if (status >= 200 && status < 300) {
+        if (s->kind == STREAM_POST && s->msg && s->msg->is_initialize) {
+            const char *sid = http_req_header(r, "Mcp-Session-Id");
+            if (sid && session_id_valid(sid)) {
+                free(t->session_id);
+                t->session_id = strdup(sid);
+                log_debug("session id received from %s", t->cfg.url);
+            } else if (sid) {
+                log_error("%s sent a session id with characters outside visible ASCII; ignored",
+                          t->cfg.url);
+            }
+        }
+        if (content_type_is(ct, "text/event-stream")) {
+            s->is_sse = 1;
+            if (s->sse) sse_parser_free(s->sse);
+            s->sse = sse_parser_new(t->cfg.max_message_size + 1024, on_sse_event, s);
+            if (!s->sse) return 1;
+        } else {
+            buf_init(&s->body, t->cfg.max_message_size);
+        }
+    } else {
+        buf_init(&s->body, ERROR_BODY_MAX);
+    }
+    return 0;
+}
+
+static int on_body(http_req_t *r, void *ud, const char *p, size_t n)
+{
+    stream_t *s = ud;
+    if (s->is_sse) {
+        int rc = sse_parser_feed(s->sse, p, n);
+        if (rc == BRIDGE_ETOOBIG)
+            log_error("%s sent an SSE event larger than the %zu-byte limit (--max-message-size)",
+                      s->t->cfg.url, s->t->cfg.max_message_size);
+        return rc;
+    }
+    long status = http_req_status(r);
+    if (buf_append(&s->body, p, n) != 0) {
+        if (status >= 200 && status < 300) {
+            log_error("%s sent a response larger than the %zu-byte limit (--max-message-size)",
+                      s->t->cfg.url, s->t->cfg.max_message_size);
+            return 1;
+        }
+        /* An error body is only read for its message: keep the start. */
+    }
+    return 0;
+}
+
+/* "HTTP 500 from URL: message" using a JSON-RPC error in the body if there is one. */
+static void describe_http_error(stream_t *s, long status, char *why, size_t n)
+{
+    const char *detail = NULL;
+    json_t *root = NULL;
+    if (s->body.len) {
+        root = json_loadb(s->body.data, s->body.len, 0, NULL);
+        json_t *e = json_object_get(root, "error");
+        json_t *msg = json_object_get(e, "message");
+        if (!msg) msg = json_object_get(root, "error_description");
+        if (!msg && json_is_string(e)) msg = e;
+        if (json_is_string(msg)) detail = json_string_value(msg);
+    }
+    if (detail)
+        snprintf(why, n, "%s answered HTTP %ld: %.300s", s->t->cfg.url, status, detail);
+    else
+        snprintf(why, n, "%s answered HTTP %ld", s->t->cfg.url, status);
+    json_decref(root);
+}
+
+static void listen_retry(stream_t *s, int failed)
+{
+    s->failures = failed ? s->failures + 1 : 0;
+    long delay = s->retry_ms >= 0 ? s->retry_ms : DEFAULT_RETRY_MS;
+    for (int i = 1; i < s->failures && delay < MAX_LISTEN_BACKOFF_MS; i++)
+        delay *= 2;
+    if (delay > MAX_LISTEN_BACKOFF_MS) delay = MAX_LISTEN_BACKOFF_MS;
+    log_debug("reopening the GET stream of %s in %ld ms", s->t->cfg.url, delay);
+    stream_schedule(s, delay);
+}
+
+/* A stream that ended while a request still waits for its response: resume it
+ * with GET + Last-Event-ID when the server gave an event id, else give up. */
+static void resume_or_fail(stream_t *s, const char *why)
+{
+    if (s->progress) s->resumes = 0;
+    if (s->last_event_id && s->last_event_id[0] && s->resumes < MAX_RESUMES_WITHOUT_PROGRESS &&
+        !s->t->shutting_down) {
+        s->resumes++;
+        s->kind = STREAM_RESUME;
+        long delay = s->retry_ms >= 0 ? s->retry_ms : DEFAULT_RETRY_MS;
+        log_debug("stream of %s ended before the response; resuming after event %s in %ld ms",
+                  s->t->cfg.url, s->last_event_id, delay);
+        stream_schedule(s, delay);
+        return;
+    }
+    stream_report(s, BRIDGE_EPROTO, why);
+}
+
+static void on_done(http_req_t *r, void *ud, int rc, const char *why_in)
+{
+    stream_t *s = ud;
+    streamable_t *t = s->t;
+    long status = http_req_status(r);
+    char why[768];
+    s->req = NULL;
+
+    /* What the stream taught us, whatever happens next. */
+    if (s->sse) {
+        const char *id = sse_parser_last_event_id(s->sse);
+        if (id && *id) {
+            free(s->last_event_id);
+            s->last_event_id = strdup(id);
+        }
+        if (sse_parser_retry_ms(s->sse) >= 0) s->retry_ms = sse_parser_retry_ms(s->sse);
+        sse_parser_free(s->sse);
+        s->sse = NULL;
+    }
+
+    if (rc != 0) {
+        snprintf(why, sizeof why, "%s %s: %s", http_req_method(r), t->cfg.url, why_in);
+        if (s->kind == STREAM_LISTEN) {
+            log_debug("GET stream of %s failed: %s", t->cfg.url, why_in);
+            listen_retry(s, 1);
+        } else if (s->kind == STREAM_DELETE) {
+            stream_free(s);
+        } else if (s->answered) {
+            stream_report(s, 0, NULL);
+        } else if (s->kind == STREAM_POST && rc == BRIDGE_ECONNECT && s->msg &&
+                   s->msg->connect_retries < 1 && !t->shutting_down) {
+            /* Nothing was sent: one quick retry covers a server restarting. */
+            s->msg->connect_retries++;
+            stream_schedule(s, CONNECT_RETRY_MS);
+        } else if (s->is_sse && s->msg && s->msg->id_key) {
+            resume_or_fail(s, why);
+        } else {
+            stream_report(s, rc, why);
+        }
+        return;
+    }
+
+    if (s->kind == STREAM_DELETE) {
+        if (status != 405 && (status < 200 || status >= 300))
+            log_debug("DELETE of the session at %s answered HTTP %ld", t->cfg.url, status);
+        stream_free(s);
+        return;
+    }
+
+    if (status == 404 && t->session_id && !(s->msg && s->msg->is_initialize)) {
+        log_info("%s no longer knows our session (HTTP 404); starting a new one", t->cfg.url);
+        free(t->session_id);
+        t->session_id = NULL;
+        out_msg_t *m = s->kind == STREAM_RESUME ? NULL : s->msg;
+        if (s->kind == STREAM_RESUME) {
+            /* The request was already processed; its response is lost with the session. */
+            stream_report(s, BRIDGE_EPROTO, "the server lost the session before answering");
+        } else {
+            s->msg = NULL;
+            stream_free(s);
+        }
+        t->cfg.ev.on_session_lost(t->cfg.ud, m);
+        return;
+    }
+
+    if (s->kind == STREAM_LISTEN) {
+        if (status == 405) {
+            log_debug("%s offers no GET stream (HTTP 405)", t->cfg.url);
+            t->listen_unsupported = 1;
+            stream_free(s);
+        } else if (status >= 200 && status < 300) {
+            if (s->is_sse) {
+                listen_retry(s, 0); /* the server closed the stream: poll again */
+            } else {
+                log_debug("GET %s did not answer with an event stream; not listening", t->cfg.url);
+                stream_free(s);
+            }
+        } else if (status >= 400 && status < 500 && status != 408 && status != 429) {
+            describe_http_error(s, status, why, sizeof why);
+            log_info("no stream for server-initiated messages: %s", why);
+            stream_free(s);
+        } else {
+            listen_retry(s, 1);
+        }
+        return;
+    }
+
+    if (s->kind == STREAM_POST && s->msg && s->msg->is_initialize && !t->session_id &&
+        t->cfg.allow_fallback && (status == 400 || status == 404 || status == 405)) {
+        out_msg_t *m = s->msg;
+        s->msg = NULL;
+        stream_free(s);
+        t->cfg.ev.on_fallback(t->cfg.ud, m, status);
+        return;
+    }
+
+    if (status >= 200 && status < 300) {
+        if (!s->is_sse && s->body.len) deliver(s, s->body.data, s->body.len);
+        if (s->answered || !s->msg || !s->msg->id_key) {
+            stream_report(s, 0, NULL);
+        } else if (s->is_sse) {
+            snprintf(why, sizeof why, "%s closed the response stream without answering",
+                     t->cfg.url);
+            resume_or_fail(s, why);
+        } else {
+            snprintf(why, sizeof why, "%s answered HTTP %ld without a JSON-RPC response",
+                     t->cfg.url, status);
+            stream_report(s, BRIDGE_EPROTO, why);
+        }
+        return;
+    }
+
+    /* An HTTP error. A JSON-RPC error response with our id is the answer itself. */
+    if (s->body.len && s->msg && s->msg->id_key) {
+        json_t *root = json_loadb(s->body.data, s->body.len, 0, NULL);
+        int ours = root && is_response_to(root, s->msg);
+        json_decref(root);
+        if (ours) {
+            deliver(s, s->body.data, s->body.len);
+            stream_report(s, 0, NULL);
+            return;
+        }
+    }
+    describe_http_error(s, status, why, sizeof why);
+    if (status == 401 || status == 403)
+        strncat(why, " (the server wants authorization; pass credentials with --header)",
+                sizeof why - strlen(why) - 1);
+    stream_report(s, BRIDGE_EHTTP, why);
+}
+
+static const http_callbacks_t stream_callbacks = {on_response, on_body, on_done};
+
+static void stream_begin(stream_t *s)
+{
+    streamable_t *t = s->t;
+    const char *method = s->kind == STREAM_POST     ? "POST"
+                         : s->kind == STREAM_DELETE ? "DELETE"
+                                                    : "GET";
+    s->progress = 0;
+    s->is_sse = 0;
+    http_req_t *r = http_req_new(t->cfg.http, method, t->cfg.url);
+    int rc = r ? add_common_headers(t, r) : BRIDGE_ENOMEM;
+    if (!rc && s->kind == STREAM_POST) {
+        rc = http_req_add_header(r, "Content-Type: application/json");
+        if (!rc) rc = http_req_add_header(r, "Accept: application/json, text/event-stream");
+        http_req_set_body(r, s->msg->body, s->msg->len);
+    } else if (!rc && s->kind != STREAM_DELETE) {
+        rc = http_req_add_header(r, "Accept: text/event-stream");
+        if (!rc && s->last_event_id && s->last_event_id[0]) {
+            char line[600];
+            snprintf(line, sizeof line, "Last-Event-ID: %.512s", s->last_event_id);
+            rc = http_req_add_header(r, line);
+        }
+    } else if (!rc) {
+        http_req_set_timeout_ms(r, DELETE_TIMEOUT_MS);
+    }
+    if (!rc) rc = http_req_start(r, &stream_callbacks, s);
+    if (rc) {
+        http_req_cancel(r);
+        stream_report(s, rc, "out of memory starting an HTTP request");
+        return;
+    }
+    s->req = r;
+}
+
+/* ---- transport operations -------------------------------------------------- */
+
+static int t_send(transport_t *base, out_msg_t *m)
+{
+    streamable_t *t = (streamable_t *)base;
+    if (m->is_initialize) {
+        /* A new initialize starts a new session. */
+        free(t->session_id);
+        t->session_id = NULL;
+        free(t->protocol_version);
+        t->protocol_version = NULL;
+        if (t->listen) stream_free(t->listen);
+    }
+    stream_t *s = stream_new(t, STREAM_POST, m);
+    if (!s) return BRIDGE_ENOMEM;
+    stream_begin(s);
+    return 0;
+}
+
+static void t_set_protocol_version(transport_t *base, const char *version)
+{
+    streamable_t *t = (streamable_t *)base;
+    free(t->protocol_version);
+    t->protocol_version = version ? strdup(version) : NULL;
+}
+
+static void t_start_listening(transport_t *base)
+{
+    streamable_t *t = (streamable_t *)base;
+    if (t->listen || t->listen_unsupported || t->shutting_down) return;
+    t->listen = stream_new(t, STREAM_LISTEN, NULL);
+    if (t->listen) stream_begin(t->listen);
+}
+
+static void t_reset_session(transport_t *base)
+{
+    streamable_t *t = (streamable_t *)base;
+    free(t->session_id);
+    t->session_id = NULL;
+    if (t->listen) stream_free(t->listen);
+}
+
+static void check_shutdown_done(streamable_t *t)
+{
+    if (!t->shutting_down || !t->shutdown_done) return;
+    for (stream_t *s = t->streams; s; s = s->next)
+        if (s->kind == STREAM_DELETE) return;
+    void (*done)(void *) = t->shutdown_done;
+    t->shutdown_done = NULL;
+    done(t->shutdown_ud);
+}
+
+static void on_delete_done(http_req_t *r, void *ud, int rc, const char *why)
+{
+    stream_t *s = ud;
+    streamable_t *t = s->t;
+    on_done(r, ud, rc, why);
+    check_shutdown_done(t);
+}
+
+static const http_callbacks_t delete_callbacks = {NULL, NULL, on_delete_done};
+
+static void t_shutdown(transport_t *base, void (*done)(void *), void *ud)
+{
+    streamable_t *t = (streamable_t *)base;
+    t->shutting_down = 1;
+    t->shutdown_done = done;
+    t->shutdown_ud = ud;
+    /* Streams still open: their messages fail without a callback storm. */
+    while (t->streams) {
+        stream_t *s = t->streams;
+        if (s->msg)
+            stream_report(s, BRIDGE_ECLOSED, "the bridge is shutting down");
+        else
+            stream_free(s);
+    }
+    if (t->session_id) {
+        stream_t *s = stream_new(t, STREAM_DELETE, NULL);
+        if (s) {
+            http_req_t *r = http_req_new(t->cfg.http, "DELETE", t->cfg.url);
+            if (r && add_common_headers(t, r) == 0) {
+                http_req_set_timeout_ms(r, DELETE_TIMEOUT_MS);
+                if (http_req_start(r, &delete_callbacks, s) == 0) {
+                    s->req = r;
+                    log_debug("ending the session at %s (DELETE)", t->cfg.url);
+                    return;
+                }
+            }
+            http_req_cancel(r);
+            stream_free(s);
+        }
+    }
+    check_shutdown_done(t);
+}
+
+static void t_free(transport_t *base)
+{
+    streamable_t *t = (streamable_t *)base;
+    while (t->streams)
+        stream_free(t->streams);
+    free(t->session_id);
+    free(t->protocol_version);
+    free(t);
+}
+
+static const transport_ops_t streamable_ops = {
+    "streamable-http", t_send, t_set_protocol_version, t_start_listening, t_reset_session,
+    t_shutdown,        t_free,
+};
+
+transport_t *streamable_new(const transport_config_t *cfg)
+{
+    streamable_t *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->base.ops = &streamable_ops;
+    t->cfg = *cfg;
+    return &t->base;
+}

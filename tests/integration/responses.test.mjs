@@ -1,0 +1,248 @@
+// Response shapes: SSE-response vs JSON-response servers, stateless servers,
+// concurrency and id matching, progress relay, large results, resumption of a
+// server-closed SSE stream, and remote failures turned into JSON-RPC errors.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  assertAllJsonRpc, callTool, connectBridge, killAll, rawHandshake, requireBridge, resultText,
+  spawnRawBridge, startServer,
+} from '../lib/harness.mjs';
+import { bigText } from '../servers/streamable.mjs';
+
+const BIG = 5 * 1024 * 1024;
+
+for (const mode of ['sse', 'json']) {
+  describe(`${mode}-response server`, { timeout: 45000 }, () => {
+    let srv, h;
+    before(async () => {
+      requireBridge();
+      srv = await startServer('streamable', { json: mode === 'json' });
+      h = await connectBridge(srv.url, { args: ['--max-message-size', '16M'] });
+    });
+    after(async () => {
+      await h?.close();
+      await srv?.stop();
+      await killAll();
+    });
+
+    test('server answered in the expected mode', () => {
+      const init = srv.posts('initialize')[0];
+      assert.ok(init, 'initialize was POSTed');
+      const accept = init.headers.accept ?? '';
+      assert.match(accept, /application\/json/, 'POST Accept lists application/json');
+      assert.match(accept, /text\/event-stream/, 'POST Accept lists text/event-stream');
+    });
+
+    test('echo and add', async () => {
+      assert.equal(resultText(await callTool(h.client, 'echo', { message: `mode ${mode} ✓ "quoted"` })), `mode ${mode} ✓ "quoted"`);
+      assert.equal(resultText(await callTool(h.client, 'add', { a: 2.5, b: -7 })), '-4.5');
+    });
+
+    test('tool error result (isError) is relayed as a result', async () => {
+      const r = await callTool(h.client, 'fail', { message: 'boom' });
+      assert.equal(r.isError, true);
+      assert.match(resultText(r), /boom/);
+    });
+
+    test('20 concurrent calls, answered out of order, each with its own result', async () => {
+      const calls = [];
+      for (let i = 0; i < 20; i++) {
+        // later calls finish first
+        calls.push(callTool(h.client, 'slow', { ms: (20 - i) * 25, steps: 1, tag: `call-${i}` }, { timeout: 20000 }));
+      }
+      const results = await Promise.all(calls);
+      results.forEach((r, i) => assert.equal(resultText(r), `slept ${(20 - i) * 25} call-${i}`));
+      // The POSTs overlapped: all 20 were sent before the first answer could come back.
+      const posts = srv.posts('tools/call').filter((e) => e.rpc.some((m) => m.method === 'tools/call'));
+      assert.ok(posts.length >= 20);
+    });
+
+    if (mode === 'sse') {
+      test('progress notifications are relayed before the result', async () => {
+        const progress = [];
+        const r = await callTool(h.client, 'slow', { ms: 600, steps: 4 }, {
+          timeout: 15000,
+          onprogress: (p) => progress.push(p),
+        });
+        assert.equal(resultText(r), 'slept 600');
+        assert.deepEqual(progress.map((p) => p.progress), [1, 2, 3, 4]);
+        assert.ok(progress.every((p) => p.total === 4));
+        assert.equal(progress[3].message, 'step 4/4');
+      });
+
+      test('server closes the SSE stream mid-request (2025-11-25 polling) -> bridge resumes with Last-Event-ID', async () => {
+        const progress = [];
+        const r = await callTool(h.client, 'poll', { ms: 700 }, { timeout: 15000, onprogress: (p) => progress.push(p) });
+        const out = JSON.parse(resultText(r));
+        const negotiated = h.messages().find((m) => m.result?.protocolVersion)?.result.protocolVersion;
+        if (out.closedStream) {
+          const resume = srv.log.find((e) => e.method === 'GET' && e.lastEventId);
+          assert.ok(resume, 'a GET with Last-Event-ID resumed the closed stream');
+          assert.equal(resume.status, 200);
+        } else {
+          // Only when the negotiated protocol is older than 2025-11-25.
+          assert.ok(!negotiated || negotiated < '2025-11-25', `stream not closed with protocol ${negotiated}`);
+        }
+        assert.deepEqual(progress.map((p) => p.progress), [1, 2]);
+      });
+    }
+
+    test('a 5 MiB result arrives intact', async () => {
+      const r = await callTool(h.client, 'big', { bytes: BIG }, { timeout: 30000 });
+      const t = resultText(r);
+      assert.equal(t.length, BIG);
+      assert.ok(t === bigText(BIG), 'content identical');
+    });
+
+    test('a 1 MiB argument goes out intact', async () => {
+      const msg = bigText(1024 * 1024);
+      const r = await callTool(h.client, 'echo', { message: msg }, { timeout: 20000 });
+      assert.ok(resultText(r) === msg);
+    });
+
+    test('stdout carried only JSON-RPC lines; no client errors', () => {
+      assertAllJsonRpc(h.lines);
+      assert.equal(h.errors.length, 0, `client errors: ${h.errors.map(String).join('; ')}`);
+    });
+  });
+}
+
+describe('stateless server (no session id, GET not allowed)', { timeout: 30000 }, () => {
+  let srv, h;
+  before(async () => {
+    requireBridge();
+    srv = await startServer('streamable', { stateless: true, json: true });
+    h = await connectBridge(srv.url);
+  });
+  after(async () => {
+    await h?.close();
+    await srv?.stop();
+    await killAll();
+  });
+
+  test('calls work and never carry a session id', async () => {
+    assert.equal(resultText(await callTool(h.client, 'add', { a: 1, b: 2 })), '3');
+    const { tools } = await h.client.listTools(undefined, { timeout: 10000 });
+    assert.ok(tools.some((t) => t.name === 'echo'));
+    for (const e of srv.log.filter((x) => x.method === 'POST')) {
+      assert.equal(e.headers['mcp-session-id'], undefined);
+    }
+  });
+
+  test('GET 405 does not break the session', async () => {
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(resultText(await callTool(h.client, 'echo', { message: 'still fine' })), 'still fine');
+  });
+});
+
+describe('raw ids are preserved exactly', { timeout: 30000 }, () => {
+  let srv, b;
+  before(async () => {
+    requireBridge();
+    srv = await startServer('streamable');
+    b = spawnRawBridge([srv.url]);
+    const init = await rawHandshake(b, { id: 'init-raw' });
+    assert.ok(init.result, `initialize failed: ${JSON.stringify(init)}`);
+  });
+  after(async () => {
+    b?.kill();
+    await srv?.stop();
+    await killAll();
+  });
+
+  test('string, zero, negative, large and unicode ids, 20 in flight', async () => {
+    const ids = [0, -1, 1, 9007199254740991, 'a', '', 'id with "quotes" and \\ backslash', 'ünïcødé-✓', '42', 'null',
+      7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+    ids.forEach((id, i) => {
+      b.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'slow', arguments: { ms: (ids.length - i) * 20, steps: 1, tag: `t${i}` } } });
+    });
+    const got = await Promise.all(ids.map((id) => b.waitForId(id, 15000)));
+    got.forEach((m, i) => {
+      assert.ok(m.result, `id ${JSON.stringify(ids[i])}: ${JSON.stringify(m)}`);
+      assert.equal(m.result.content?.[0]?.text, `slept ${(ids.length - i) * 20} t${i}`, `id ${JSON.stringify(ids[i])}: ${JSON.stringify(m)}`);
+    });
+    // each id answered exactly once
+    const msgs = assertAllJsonRpc(b.lines, 'bridge stdout');
+    for (const id of ids) {
+      assert.equal(msgs.filter((m) => m.id === id && ('result' in m || 'error' in m)).length, 1, `id ${JSON.stringify(id)} answered once`);
+    }
+  });
+
+  test('a notification from the client gets no response', async () => {
+    const before = b.lines.length;
+    b.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'nothing', reason: 'test' } });
+    b.send({ jsonrpc: '2.0', id: 'after-notif', method: 'ping' });
+    const r = await b.waitForId('after-notif');
+    assert.deepEqual(r.result, {});
+    assert.equal(b.lines.length, before + 1, `unexpected extra output: ${b.lines.slice(before).join('\n')}`);
+  });
+});
+
+describe('remote failures become JSON-RPC errors with the request id', { timeout: 40000 }, () => {
+  let srv, b;
+  before(async () => {
+    requireBridge();
+    srv = await startServer('streamable');
+    b = spawnRawBridge([srv.url]);
+    const init = await rawHandshake(b);
+    assert.ok(init.result, `initialize failed: ${JSON.stringify(init)}`);
+  });
+  after(async () => {
+    b?.kill();
+    await srv?.stop();
+    await killAll();
+  });
+
+  const call = (id, message = 'x') => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { message } } });
+
+  async function expectErrorThenRecovery(id, fault) {
+    srv.injectFault(fault);
+    b.send(call(id));
+    const r = await b.waitForId(id, 15000);
+    assert.ok(r.error, `expected an error for ${JSON.stringify(fault)}, got ${JSON.stringify(r)}`);
+    assert.ok(Number.isInteger(r.error.code));
+    assert.equal(typeof r.error.message, 'string');
+    assert.ok(r.error.message.length > 0);
+    // still alive and working
+    b.send(call(`${id}-after`, 'recovered'));
+    const ok = await b.waitForId(`${id}-after`, 15000);
+    assert.equal(ok.result?.content?.[0]?.text, 'recovered', JSON.stringify(ok));
+    assert.equal(b.exitInfo, null, 'bridge still running');
+    return r;
+  }
+
+  test('HTTP 500 with a text body', async () => {
+    const r = await expectErrorThenRecovery('e500', { status: 500, body: 'internal kaboom' });
+    assert.match(r.error.message, /500/);
+  });
+
+  test('HTTP 503', async () => {
+    await expectErrorThenRecovery('e503', { status: 503, body: 'unavailable' });
+  });
+
+  test('HTTP 200 with a malformed JSON body', async () => {
+    await expectErrorThenRecovery('emal', { kind: 'malformed' });
+  });
+
+  test('HTTP 200 with an unexpected content type', async () => {
+    await expectErrorThenRecovery('ect', { status: 200, contentType: 'text/html', body: '<html>login</html>' });
+  });
+
+  test('connection reset mid-request (an error, or a transparent retry; exactly one answer)', async () => {
+    srv.injectFault({ kind: 'reset' });
+    b.send(call('ereset', 'after reset'));
+    const r = await b.waitForId('ereset', 15000);
+    if (r.result) assert.equal(r.result.content[0].text, 'after reset');
+    else assert.ok(Number.isInteger(r.error.code) && r.error.message.length > 0);
+    b.send(call('ereset-after', 'recovered'));
+    const ok = await b.waitForId('ereset-after', 15000);
+    assert.equal(ok.result?.content?.[0]?.text, 'recovered', JSON.stringify(ok));
+    const answers = b.messages().filter((m) => m.id === 'ereset');
+    assert.equal(answers.length, 1, 'answered exactly once');
+  });
+
+  test('stdout carried only JSON-RPC lines', () => {
+    assertAllJsonRpc(b.lines, 'bridge stdout');
+    assert.equal(b.partial(), '');
+  });
+});
