@@ -27,10 +27,9 @@ static const char *const managed_headers[] = {
 __attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt,
                                                           ...)
 {
-    if (!err || errlen == 0) return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
+    if (err && errlen) vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
 }
 

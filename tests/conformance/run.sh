@@ -27,7 +27,9 @@
 #
 # A scenario PASSes when the suite reports no FAILURE and no WARNING check and
 # the client neither timed out nor (unless the scenario expects it) exited
-# non-zero. Results: tests/.cache/conformance/<timestamp>/<scenario>/
+# non-zero. run.sh adds two rules of its own: at least one SUCCESS check, and
+# for auth/resource-mismatch the PRM must have been fetched (else a bridge that
+# exits at once would "pass"). Results: tests/.cache/conformance/<timestamp>/<scenario>/
 # (checks.json, stdout.txt, stderr.txt, suite.log); summary.txt alongside.
 # The last line printed is "N passed, N failed" (counted scenarios only); the
 # exit status is 1 if any counted scenario failed, 2 on a usage/setup error.
@@ -154,6 +156,12 @@ for s in "${ORDER[@]}"; do
   # initialize scenario has no "missing step" check), so demand one SUCCESS.
   if [ "$rc" = 0 ] && ! grep -q '"status": "SUCCESS"' "$dir/checks.json" 2>/dev/null; then
     rc=1; reason="no SUCCESS check recorded"
+  fi
+  # resource-mismatch passes whenever /authorize is never reached, which a
+  # bridge that dies at once also achieves: demand that the PRM was read.
+  if [ "$rc" = 0 ] && [ "$s" = auth/resource-mismatch ] &&
+    ! grep -q '"id": "prm-pathbased-requested"' "$dir/checks.json" 2>/dev/null; then
+    rc=1; reason="never fetched the PRM, so the rejection proves nothing (run.sh's own rule)"
   fi
   if [ "$rc" = 0 ]; then verdict=PASS; else verdict=FAIL; fi
   tag=""; [ "${KIND[$s]}" = auth ] && tag=" [auth, not required]"

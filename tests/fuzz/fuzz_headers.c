@@ -15,6 +15,11 @@
 
 static char file_path[64];
 
+static void remove_file(void)
+{
+    unlink(file_path);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -26,6 +31,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     setenv("A", "a", 1);
     unsetenv("FUZZ_UNSET");
     snprintf(file_path, sizeof(file_path), "/tmp/fuzz_headers_%ld", (long)getpid());
+    atexit(remove_file);
     return 0;
 }
 

@@ -65,9 +65,14 @@ for (const mode of ['sse', 'json']) {
           onprogress: (p) => progress.push(p),
         });
         assert.equal(resultText(r), 'slept 600');
-        assert.deepEqual(progress.map((p) => p.progress), [1, 2, 3, 4]);
+        // The SDK client handles notifications a microtask later than responses, so
+        // a progress line read in the same chunk as the result is dropped by the
+        // client ("unknown token"). Check the relay order on the raw stdout instead.
+        assert.ok(progress.length >= 3, `progress seen by the client: ${JSON.stringify(progress)}`);
         assert.ok(progress.every((p) => p.total === 4));
-        assert.equal(progress[3].message, 'step 4/4');
+        const { progress: seen, beforeResult } = progressOnStdout(h, 'slept 600');
+        assert.deepEqual(seen, [1, 2, 3, 4], 'all four progress notifications relayed');
+        assert.ok(beforeResult, 'every progress line precedes the result line');
       });
 
       test('server closes the SSE stream mid-request (2025-11-25 polling) -> bridge resumes with Last-Event-ID', async () => {
@@ -83,7 +88,10 @@ for (const mode of ['sse', 'json']) {
           // Only when the negotiated protocol is older than 2025-11-25.
           assert.ok(!negotiated || negotiated < '2025-11-25', `stream not closed with protocol ${negotiated}`);
         }
-        assert.deepEqual(progress.map((p) => p.progress), [1, 2]);
+        assert.ok(progress.length >= 1);
+        const seen = progressOnStdout(h, resultText(r));
+        assert.deepEqual(seen.progress, [1, 2], 'both progress notifications relayed (one before, one after the resume)');
+        assert.ok(seen.beforeResult);
       });
     }
 
@@ -102,9 +110,24 @@ for (const mode of ['sse', 'json']) {
 
     test('stdout carried only JSON-RPC lines; no client errors', () => {
       assertAllJsonRpc(h.lines);
-      assert.equal(h.errors.length, 0, `client errors: ${h.errors.map(String).join('; ')}`);
+      const errs = h.errors.filter((e) => !/progress notification for an unknown token/.test(String(e)));
+      assert.equal(errs.length, 0, `client errors: ${errs.map(String).join('; ')}`);
     });
   });
+}
+
+/** Progress values relayed on stdout for the tools/call whose result text is
+ * `text`, and whether they all came before that result. */
+function progressOnStdout(h, text) {
+  const msgs = h.lines.map((l) => JSON.parse(l));
+  const ri = msgs.findIndex((m) => m.result?.content?.[0]?.text === text);
+  assert.ok(ri >= 0, `result ${text} on stdout`);
+  const id = msgs[ri].id;
+  const idx = [];
+  msgs.forEach((m, i) => {
+    if (m.method === 'notifications/progress' && m.params.progressToken === id) idx.push(i);
+  });
+  return { progress: idx.map((i) => msgs[i].params.progress), beforeResult: idx.every((i) => i < ri) };
 }
 
 describe('stateless server (no session id, GET not allowed)', { timeout: 30000 }, () => {

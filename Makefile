@@ -1,0 +1,27 @@
+# A thin wrapper around CMake so the README's commands stay short.
+#   make demo   installs what is missing, builds, runs the bridge against the bundled demo server
+#   make test   installs what is missing, builds, runs every test
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+
+.PHONY: all build demo test test-asan clean
+
+all: build
+
+build:
+	scripts/setup.sh build
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo:
+	scripts/setup.sh demo
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+	tests/node_modules/node/bin/node tests/demo/demo.mjs $(BUILD)/mcp-bridge
+
+test:
+	scripts/run-tests.sh
+
+clean:
+	rm -rf $(BUILD) build-asan

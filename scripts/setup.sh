@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what building and testing mcp-bridge needs, only when it is missing:
+# Debian packages (apt-get) and the npm packages of tests/ (test servers, the
+# MCP TypeScript SDK client, the conformance suite, Node 22).
+# Usage: scripts/setup.sh [build|test|demo]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-test}
+
+need=(cmake make gcc pkg-config libuv1-dev libcurl4-openssl-dev libjansson-dev libssl-dev
+      libsecret-1-dev ca-certificates curl)
+case "$what" in
+  test) need+=(clang llvm valgrind nodejs npm) ;;
+  demo) need+=(nodejs npm) ;;
+esac
+
+missing=()
+for p in "${need[@]}"; do
+  # nodejs/npm may come from elsewhere (nvm, a tarball): a working command is enough.
+  case "$p" in
+    nodejs) command -v node >/dev/null 2>&1 && continue ;;
+    npm) command -v npm >/dev/null 2>&1 && continue ;;
+  esac
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+if [ "$what" != build ]; then
+  # Node packages for the test servers and clients, pinned by tests/package-lock.json.
+  stamp=tests/node_modules/.mcp-bridge-installed
+  if [ ! -f "$stamp" ] || [ tests/package-lock.json -nt "$stamp" ]; then
+    echo "setup: installing npm packages in tests/" >&2
+    (cd tests && npm ci --no-audit --no-fund --loglevel=error >&2)
+    touch "$stamp"
+  fi
+fi
