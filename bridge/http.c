@@ -18,6 +18,7 @@ struct http_client {
     int depth;        /* > 0 while inside curl_multi_socket_action */
     http_req_t *reqs;       /* every live request (doubly linked) */
     struct sock_ctx *socks; /* every polled socket */
+    int paused;             /* receiving is paused (backpressure) */
     int timer_closed;
 };
 
@@ -421,9 +422,12 @@ const char *http_req_effective_url(http_req_t *r)
     return u ? u : r->url;
 }
 
-void http_req_pause(http_req_t *r, int paused)
+void http_client_pause(http_client_t *c, int paused)
 {
-    if (r->paused == paused || !r->added) return;
-    r->paused = paused;
-    curl_easy_pause(r->easy, paused ? CURLPAUSE_RECV : CURLPAUSE_CONT);
+    c->paused = paused;
+    for (http_req_t *r = c->reqs; r; r = r->next) {
+        if (!r->added || r->paused == paused) continue;
+        r->paused = paused;
+        curl_easy_pause(r->easy, paused ? CURLPAUSE_RECV : CURLPAUSE_CONT);
+    }
 }

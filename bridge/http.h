@@ -54,7 +54,8 @@ const char *http_req_url(const http_req_t *r);
 /* The URL after redirects. */
 const char *http_req_effective_url(http_req_t *r);
 
-/* Pause or resume receiving on one request (backpressure). */
-void http_req_pause(http_req_t *r, int paused);
+/* Pause or resume receiving on every request, present and future (backpressure
+ * from a slow reader of what the responses carry). */
+void http_client_pause(http_client_t *c, int paused);
 
 #endif

@@ -695,6 +695,13 @@ static void on_stdin_eof(void *ud)
     begin_shutdown(r, EOF_GRACE_MS);
 }
 
+static void on_stdout_backpressure(void *ud, int congested)
+{
+    relay_t *r = ud;
+    log_debug("the host reads slowly: %s receiving from the server", congested ? "pausing" : "resuming");
+    http_client_pause(r->http, congested);
+}
+
 static void on_stdout_error(void *ud, const char *why)
 {
     relay_t *r = ud;
@@ -829,7 +836,8 @@ relay_t *relay_start(uv_loop_t *loop, const bridge_options_t *opts)
     uv_signal_start(&r->sigterm, on_signal, SIGTERM);
     uv_signal_start(&r->sigint, on_signal, SIGINT);
 
-    stdio_callbacks_t sc = {on_stdin_line, on_stdin_oversize, on_stdin_eof, on_stdout_error};
+    stdio_callbacks_t sc = {on_stdin_line, on_stdin_oversize, on_stdin_eof, on_stdout_error,
+                            on_stdout_backpressure};
     if (stdio_start(&r->stdio, loop, opts->max_message_size, &sc, r) != 0) {
         log_error("cannot use stdin/stdout");
         r->exit_code = 1;

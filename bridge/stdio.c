@@ -160,6 +160,10 @@ int stdio_start(stdio_chan_t *s, uv_loop_t *loop, size_t max_line, const stdio_c
 
 static void maybe_drained(stdio_chan_t *s)
 {
+    if (s->congested && s->queued < STDIO_LOW_WATER) {
+        s->congested = 0;
+        if (s->cbs.on_backpressure) s->cbs.on_backpressure(s->ud, 0);
+    }
     if (s->queued == 0 && s->drained_cb) {
         void (*cb)(void *) = s->drained_cb;
         s->drained_cb = NULL;
@@ -219,6 +223,11 @@ int stdio_write_owned(stdio_chan_t *s, char *msg, size_t len)
     uv_buf_t bufs[2] = {uv_buf_init(msg, (unsigned)len), uv_buf_init("\n", 1)};
     s->queued += len + 1;
     int rc = uv_write(&w->req, (uv_stream_t *)&s->out, bufs, 2, on_written);
+    if (!rc && !s->congested && s->queued > STDIO_HIGH_WATER &&
+        uv_stream_get_write_queue_size((uv_stream_t *)&s->out) > 0) {
+        s->congested = 1;
+        if (s->cbs.on_backpressure) s->cbs.on_backpressure(s->ud, 1);
+    }
     if (rc) {
         s->queued -= len + 1;
         free(msg);

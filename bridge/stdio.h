@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <uv.h>
 
+#define STDIO_HIGH_WATER (8u * 1024 * 1024)
+#define STDIO_LOW_WATER (1u * 1024 * 1024)
+
 typedef struct stdio_callbacks {
     /* One line without its "\n" (and without a "\r" before it); NUL-terminated
      * and writable; valid only during the call. Empty lines are skipped. */
@@ -18,6 +21,9 @@ typedef struct stdio_callbacks {
     void (*on_eof)(void *ud);
     /* stdout failed (the host went away); nothing more can be written. */
     void (*on_write_error)(void *ud, const char *why);
+    /* The host reads slower than we write: 1 when the bytes queued toward stdout
+     * pass the high-water mark, 0 when they drop below the low one. May be NULL. */
+    void (*on_backpressure)(void *ud, int congested);
 } stdio_callbacks_t;
 
 typedef struct stdio_chan {
@@ -35,6 +41,7 @@ typedef struct stdio_chan {
     size_t max_line;
     size_t discarding;  /* bytes dropped from an oversize line so far, or 0 */
     size_t queued;      /* bytes queued toward stdout and not yet written */
+    int congested;      /* queued passed STDIO_HIGH_WATER and has not yet dropped below LOW */
     void (*drained_cb)(void *ud);
     stdio_callbacks_t cbs;
     void *ud;
