@@ -46,6 +46,7 @@ typedef struct sock_ctx {
 } sock_ctx_t;
 
 static void check_done(http_client_t *c);
+static int respond(http_req_t *r);
 
 static void run_action(http_client_t *c, curl_socket_t s, int flags)
 {
@@ -194,6 +195,14 @@ static size_t on_header_line(char *p, size_t size, size_t n, void *ud)
         return 0;
     }
     if (len >= 5 && !memcmp(p, "HTTP/", 5)) r->header_bytes = len; /* a new header block */
+    if ((len == 2 && p[0] == '\r') || (len == 1 && p[0] == '\n')) {
+        /* The end of a header block: the final one unless curl follows a redirect
+         * or it was an interim 1xx. */
+        long code = 0;
+        curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+        int redirect = code >= 300 && code < 400 && http_req_header(r, "Location");
+        if (code >= 200 && !redirect && respond(r)) return 0;
+    }
     return len;
 }
 

@@ -19,6 +19,7 @@
 #define CONNECT_RETRY_MS 300
 #define ERROR_BODY_MAX 4096
 #define DELETE_TIMEOUT_MS 3000
+#define HOLD_MS 1000
 
 typedef struct streamable streamable_t;
 
@@ -57,12 +58,19 @@ struct streamable {
     stream_t *streams;
     stream_t *listen;
     int listen_unsupported;
+    /* Right after initialized, messages wait (at most HOLD_MS) for the GET stream
+     * to be answered: servers drop server-initiated requests (elicitation,
+     * sampling) made while no GET stream is open. */
+    int listen_opening;
+    out_msg_t *held, *held_tail;
+    uv_timer_t hold_timer;
     void (*shutdown_done)(void *);
     void *shutdown_ud;
     int shutting_down;
 };
 
 static void stream_begin(stream_t *s);
+static void release_held(streamable_t *t);
 
 static void stream_closed(uv_handle_t *h)
 {
@@ -164,12 +172,15 @@ static int on_sse_event(void *ud, const sse_event_t *ev)
 {
     stream_t *s = ud;
     s->progress = 1;
+    if (ev->data_len == 0) return 0; /* a priming event: only its id matters */
     if (strcmp(ev->type, "message") != 0) {
         log_debug("ignoring SSE event of type \"%s\" from %s", ev->type, s->t->cfg.url);
         return 0;
     }
     deliver(s, (char *)ev->data, ev->data_len);
-    return 0;
+    /* A resumed stream has done its job once the response came; the server may
+     * keep it open, so close it (returning non-zero ends the exchange). */
+    return s->kind == STREAM_RESUME && s->answered;
 }
 
 /* ---- requests ------------------------------------------------------------ */
@@ -214,6 +225,7 @@ static int on_response(http_req_t *r, void *ud)
     streamable_t *t = s->t;
     long status = http_req_status(r);
     const char *ct = http_req_header(r, "Content-Type");
+    if (s->kind == STREAM_LISTEN) release_held(t);
     s->is_sse = 0;
     buf_free(&s->body);
     if (status >= 200 && status < 300) {
@@ -320,6 +332,7 @@ static void on_done(http_req_t *r, void *ud, int rc, const char *why_in)
     long status = http_req_status(r);
     char why[768];
     s->req = NULL;
+    if (s->kind == STREAM_LISTEN) release_held(t);
 
     /* What the stream taught us, whatever happens next. */
     if (s->sse) {
@@ -362,18 +375,15 @@ static void on_done(http_req_t *r, void *ud, int rc, const char *why_in)
         return;
     }
 
-    if (status == 404 && t->session_id && !(s->msg && s->msg->is_initialize)) {
+    /* 404 to a POST carrying our session id: the session is gone. (A GET may be
+     * 404 merely because the server has no GET route; the next POST tells.) */
+    if (status == 404 && t->session_id && s->kind == STREAM_POST && !s->msg->is_initialize) {
         log_info("%s no longer knows our session (HTTP 404); starting a new one", t->cfg.url);
         free(t->session_id);
         t->session_id = NULL;
-        out_msg_t *m = s->kind == STREAM_RESUME ? NULL : s->msg;
-        if (s->kind == STREAM_RESUME) {
-            /* The request was already processed; its response is lost with the session. */
-            stream_report(s, BRIDGE_EPROTO, "the server lost the session before answering");
-        } else {
-            s->msg = NULL;
-            stream_free(s);
-        }
+        out_msg_t *m = s->msg;
+        s->msg = NULL;
+        stream_free(s);
         t->cfg.ev.on_session_lost(t->cfg.ud, m);
         return;
     }
@@ -480,10 +490,48 @@ static void stream_begin(stream_t *s)
 
 /* ---- transport operations -------------------------------------------------- */
 
+static void send_now(streamable_t *t, out_msg_t *m)
+{
+    stream_t *s = stream_new(t, STREAM_POST, m);
+    if (!s) {
+        t->cfg.ev.on_sent(t->cfg.ud, m, BRIDGE_ENOMEM, "out of memory");
+        return;
+    }
+    stream_begin(s);
+}
+
+static void release_held(streamable_t *t)
+{
+    if (!t->listen_opening) return;
+    t->listen_opening = 0;
+    uv_timer_stop(&t->hold_timer);
+    while (t->held) {
+        out_msg_t *m = t->held;
+        t->held = m->next;
+        if (!t->held) t->held_tail = NULL;
+        send_now(t, m);
+    }
+}
+
+static void on_hold_timeout(uv_timer_t *timer)
+{
+    release_held(timer->data);
+}
+
 static int t_send(transport_t *base, out_msg_t *m)
 {
     streamable_t *t = (streamable_t *)base;
+    if (t->listen_opening && !m->is_initialize) {
+        m->next = NULL;
+        if (t->held_tail)
+            t->held_tail->next = m;
+        else
+            t->held = m;
+        t->held_tail = m;
+        return 0;
+    }
     if (m->is_initialize) {
+        release_held(t);
         /* A new initialize starts a new session. */
         free(t->session_id);
         t->session_id = NULL;
@@ -509,12 +557,16 @@ static void t_start_listening(transport_t *base)
     streamable_t *t = (streamable_t *)base;
     if (t->listen || t->listen_unsupported || t->shutting_down) return;
     t->listen = stream_new(t, STREAM_LISTEN, NULL);
-    if (t->listen) stream_begin(t->listen);
+    if (!t->listen) return;
+    t->listen_opening = 1;
+    uv_timer_start(&t->hold_timer, on_hold_timeout, HOLD_MS, 0);
+    stream_begin(t->listen);
 }
 
 static void t_reset_session(transport_t *base)
 {
     streamable_t *t = (streamable_t *)base;
+    release_held(t);
     free(t->session_id);
     t->session_id = NULL;
     if (t->listen) stream_free(t->listen);
@@ -543,6 +595,7 @@ static const http_callbacks_t delete_callbacks = {NULL, NULL, on_delete_done};
 static void t_shutdown(transport_t *base, void (*done)(void *), void *ud)
 {
     streamable_t *t = (streamable_t *)base;
+    release_held(t);
     t->shutting_down = 1;
     t->shutdown_done = done;
     t->shutdown_ud = ud;
@@ -573,6 +626,11 @@ static void t_shutdown(transport_t *base, void (*done)(void *), void *ud)
     check_shutdown_done(t);
 }
 
+static void free_after_close(uv_handle_t *h)
+{
+    free(h->data);
+}
+
 static void t_free(transport_t *base)
 {
     streamable_t *t = (streamable_t *)base;
@@ -580,7 +638,7 @@ static void t_free(transport_t *base)
         stream_free(t->streams);
     free(t->session_id);
     free(t->protocol_version);
-    free(t);
+    uv_close((uv_handle_t *)&t->hold_timer, free_after_close);
 }
 
 static const transport_ops_t streamable_ops = {
@@ -594,5 +652,7 @@ transport_t *streamable_new(const transport_config_t *cfg)
     if (!t) return NULL;
     t->base.ops = &streamable_ops;
     t->cfg = *cfg;
+    uv_timer_init(cfg->loop, &t->hold_timer);
+    t->hold_timer.data = t;
     return &t->base;
 }

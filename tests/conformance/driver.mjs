@@ -127,7 +127,7 @@ export function sampleValue(schema, depth = 0) {
   switch (type) {
     case 'integer':
     case 'number': {
-      let n = type === 'integer' ? 2 : 2;
+      let n = 2;
       if (typeof schema.minimum === 'number' && n < schema.minimum) n = schema.minimum;
       if (typeof schema.maximum === 'number' && n > schema.maximum) n = schema.maximum;
       return n;

@@ -79,17 +79,6 @@ for (const mode of ['sse', 'json']) {
       assert.equal(last.headers['mcp-session-id'], newSid);
     });
 
-    test('expiry with 5 calls in flight -> one re-initialize, all 5 succeed', async () => {
-      const initsBefore = srv.posts('initialize').length;
-      await srv.expireSessions();
-      const calls = [];
-      for (let i = 0; i < 5; i++) calls.push(callTool(h.client, 'echo', { message: `burst ${i}` }, { timeout: 20000 }));
-      const rs = await Promise.all(calls);
-      rs.forEach((r, i) => assert.equal(resultText(r), `burst ${i}`));
-      assert.equal(srv.posts('initialize').length, initsBefore + 1, 'one re-initialize for the whole burst');
-      assert.equal(initResponses(h).length, 1);
-    });
-
     test('session expired by the server while idle (expire_sessions tool) -> next call works', async () => {
       await callTool(h.client, 'expire_sessions', { delayMs: 50 });
       await waitUntil(() => srv.sessions.size === 0, 3000, 'sessions to expire');
@@ -111,5 +100,45 @@ for (const mode of ['sse', 'json']) {
       assert.ok(del.known, 'DELETE named a live session');
       assertAllJsonRpc(h.lines);
     });
+  });
+
+  describe(`session expiry with calls in flight (${mode} responses)`, { timeout: 40000 }, () => {
+    let srv, h;
+    before(async () => {
+      requireBridge();
+      srv = await startServer('streamable', { json: mode === 'json' });
+      h = await connectBridge(srv.url);
+      assert.equal(resultText(await callTool(h.client, 'echo', { message: 'warm' })), 'warm');
+    });
+    after(async () => {
+      await h?.close();
+      await srv?.stop();
+      await killAll();
+    });
+
+    test('expiry with 5 calls in flight -> one re-initialize, all 5 succeed', async () => {
+      const initsBefore = srv.posts('initialize').length;
+      await srv.expireSessions();
+      const calls = [];
+      for (let i = 0; i < 5; i++) calls.push(callTool(h.client, 'echo', { message: `burst ${i}` }, { timeout: 20000 }));
+      const rs = await Promise.allSettled(calls);
+      const failed = rs.map((r, i) => (r.status === 'rejected' ? `#${i}: ${r.reason.message}` : null)).filter(Boolean);
+      assert.deepEqual(failed, [], 'every call of the burst succeeded');
+      rs.forEach((r, i) => assert.equal(resultText(r.value), `burst ${i}`));
+      assert.equal(srv.posts('initialize').length, initsBefore + 1, 'one re-initialize for the whole burst');
+      assert.equal(initResponses(h).length, 1);
+    });
+
+    test('after that burst the bridge still has a session (no request without Mcp-Session-Id)', async () => {
+      await new Promise((r) => setTimeout(r, 500));
+      const from = srv.log.entries.length;
+      const r = await callTool(h.client, 'echo', { message: 'after burst' }, { timeout: 20000 }).catch((e) => e);
+      const sent = srv.log.entries.slice(from).filter((e) => e.method === 'POST');
+      assert.ok(!(r instanceof Error), `call after the burst failed: ${r.message}; ` +
+        `POSTs: ${JSON.stringify(sent.map((e) => ({ sid: e.sessionId, rpc: e.rpc, status: e.status })))}`);
+      assert.equal(resultText(r), 'after burst');
+      for (const e of sent) assert.ok(e.sessionId, `POST ${JSON.stringify(e.rpc)} without Mcp-Session-Id`);
+    });
+
   });
 }

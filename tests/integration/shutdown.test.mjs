@@ -80,19 +80,46 @@ describe('shutdown', { timeout: 50000 }, () => {
     }
   });
 
-  test('stdin EOF with a call in flight -> exit 0 within 5 s, stdout stays clean', async () => {
+  test('stdin EOF with a short call in flight -> its answer is still written, then exit 0', async () => {
     requireBridge();
     const srv = await server();
     const b = spawnRawBridge([srv.url]);
     try {
       assert.ok((await rawHandshake(b)).result);
-      b.send({ jsonrpc: '2.0', id: 'inflight', method: 'tools/call', params: { name: 'slow', arguments: { ms: 20000, steps: 1 } } });
-      await srv.log.waitFor((e) => e.rpc?.some((m) => m.id === 'inflight'), 5000, 'the call to reach the server');
+      b.send({ jsonrpc: '2.0', id: 'short', method: 'tools/call', params: { name: 'slow', arguments: { ms: 1000, steps: 1 } } });
+      await srv.log.waitFor((e) => e.rpc?.some((m) => m.id === 'short'), 5000, 'the call to reach the server');
       b.endStdin();
       const { code } = await b.waitExit(5000);
       assert.equal(code, 0);
-      assertAllJsonRpc(b.lines);
+      const msgs = assertAllJsonRpc(b.lines);
+      const r = msgs.find((m) => m.id === 'short');
+      assert.equal(r?.result?.content?.[0]?.text, 'slept 1000', 'the in-flight answer was delivered before exit');
       assert.equal(b.partial(), '');
+    } finally {
+      b.kill();
+    }
+  });
+
+  // The bridge gives in-flight requests a bounded grace period after EOF (about
+  // 10 s), then answers them with an error and exits; it must never hang on them.
+  test('stdin EOF with a long call in flight -> bounded grace, the request is answered, exit 0', async () => {
+    requireBridge();
+    const srv = await server();
+    const b = spawnRawBridge([srv.url]);
+    try {
+      assert.ok((await rawHandshake(b)).result);
+      b.send({ jsonrpc: '2.0', id: 'inflight', method: 'tools/call', params: { name: 'slow', arguments: { ms: 40000, steps: 1 } } });
+      await srv.log.waitFor((e) => e.rpc?.some((m) => m.id === 'inflight'), 5000, 'the call to reach the server');
+      const t0 = Date.now();
+      b.endStdin();
+      const { code } = await b.waitExit(15000);
+      assert.equal(code, 0);
+      assert.ok(Date.now() - t0 < 15000);
+      const msgs = assertAllJsonRpc(b.lines);
+      const r = msgs.find((m) => m.id === 'inflight');
+      assert.ok(r?.error, `the abandoned request got an error answer: ${JSON.stringify(r)}`);
+      assert.equal(b.partial(), '');
+      assert.ok(srv.deletes.length >= 1, 'DELETE sent');
     } finally {
       b.kill();
     }
