@@ -414,6 +414,26 @@ const char *http_req_header(http_req_t *r, const char *name)
     return h->value;
 }
 
+char *http_req_header_all(http_req_t *r, const char *name)
+{
+    struct curl_header *h;
+    size_t amount = 0;
+    if (curl_easy_header(r->easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK) return NULL;
+    amount = h->amount;
+    size_t total = 0;
+    for (size_t i = 0; i < amount; i++)
+        if (curl_easy_header(r->easy, name, i, CURLH_HEADER, -1, &h) == CURLHE_OK)
+            total += strlen(h->value) + 2;
+    char *out = malloc(total + 1), *p = out;
+    if (!out) return NULL;
+    *p = 0;
+    for (size_t i = 0; i < amount; i++) {
+        if (curl_easy_header(r->easy, name, i, CURLH_HEADER, -1, &h) != CURLHE_OK) continue;
+        p += sprintf(p, "%s%s", p == out ? "" : ", ", h->value);
+    }
+    return out;
+}
+
 const char *http_req_method(const http_req_t *r)
 {
     return r->method;

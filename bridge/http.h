@@ -49,6 +49,8 @@ void http_req_cancel(http_req_t *r);
 long http_req_status(const http_req_t *r);
 /* The value of a response header (case-insensitive name), or NULL. */
 const char *http_req_header(http_req_t *r, const char *name);
+/* All values of a header joined with ", " (malloc'd), or NULL. */
+char *http_req_header_all(http_req_t *r, const char *name);
 const char *http_req_method(const http_req_t *r);
 const char *http_req_url(const http_req_t *r);
 /* The URL after redirects. */

@@ -39,6 +39,7 @@ struct legacy {
     unsigned epoch;
     int had_endpoint, failures, shutting_down, fallback_done;
     long get_status;
+    char *challenge; /* WWW-Authenticate of a 401/403 to the GET */
     uv_timer_t timer;
     item_t *items;
 };
@@ -66,6 +67,15 @@ static void item_finish(item_t *it, int rc, const char *why)
     t->cfg.ev.on_sent(t->cfg.ud, m, rc, why);
 }
 
+static int add_headers(legacy_t *t, http_req_t *r, int rc)
+{
+    for (size_t i = 0; i < t->cfg.headers_len && !rc; i++)
+        rc = http_req_add_header(r, t->cfg.headers[i]);
+    const char *auth = t->cfg.auth_header ? t->cfg.auth_header(t->cfg.ud) : NULL;
+    if (!rc && auth) rc = http_req_add_header(r, auth);
+    return rc;
+}
+
 /* ---- POSTs ----------------------------------------------------------------- */
 
 static int post_on_body(http_req_t *r, void *ud, const char *p, size_t n)
@@ -85,6 +95,14 @@ static void post_on_done(http_req_t *r, void *ud, int rc, const char *why_in)
     if (rc) {
         snprintf(why, sizeof why, "POST %s: %s", t->endpoint ? t->endpoint : t->cfg.url, why_in);
         item_finish(it, rc, why);
+    } else if ((status == 401 || status == 403) && t->cfg.oauth) {
+        char *challenge = http_req_header_all(r, "WWW-Authenticate");
+        out_msg_t *m = it->m;
+        item_unlink(it);
+        buf_free(&it->err_body);
+        free(it);
+        t->cfg.ev.on_auth_challenge(t->cfg.ud, m, status, challenge);
+        free(challenge);
     } else if (status < 200 || status >= 300) {
         snprintf(why, sizeof why, "%s answered HTTP %ld", t->endpoint ? t->endpoint : t->cfg.url,
                  status);
@@ -104,8 +122,7 @@ static void post_item(item_t *it)
     legacy_t *t = it->t;
     http_req_t *r = http_req_new(t->cfg.http, "POST", t->endpoint);
     int rc = r ? 0 : BRIDGE_ENOMEM;
-    for (size_t i = 0; i < t->cfg.headers_len && !rc; i++)
-        rc = http_req_add_header(r, t->cfg.headers[i]);
+    rc = add_headers(t, r, rc);
     if (!rc) rc = http_req_add_header(r, "Content-Type: application/json");
     if (!rc) {
         http_req_set_body(r, it->m->body, it->m->len);
@@ -207,6 +224,10 @@ static int get_on_response(http_req_t *r, void *ud)
 {
     legacy_t *t = ud;
     t->get_status = http_req_status(r);
+    if ((t->get_status == 401 || t->get_status == 403) && t->cfg.oauth) {
+        free(t->challenge);
+        t->challenge = http_req_header_all(r, "WWW-Authenticate");
+    }
     if (t->get_status < 200 || t->get_status >= 300) return 1;
     t->sse = sse_parser_new(t->cfg.max_message_size + 1024, on_event, t);
     return t->sse ? 0 : 1;
@@ -254,6 +275,14 @@ static void get_on_done(http_req_t *r, void *ud, int rc, const char *why_in)
         snprintf(why, sizeof why, "GET %s answered HTTP %ld (expected an SSE stream)", t->cfg.url,
                  status);
 
+    if ((status == 401 || status == 403) && t->cfg.oauth) {
+        /* What waits stays queued; the relay resumes us once it has a token. */
+        char *challenge = t->challenge;
+        t->challenge = NULL;
+        t->cfg.ev.on_auth_challenge(t->cfg.ud, NULL, status, challenge);
+        free(challenge);
+        return;
+    }
     if (!t->had_endpoint) {
         /* Never connected. sse-first: let the relay try Streamable HTTP. */
         if (t->cfg.allow_fallback && !t->fallback_done && status >= 400 && status < 500 &&
@@ -293,8 +322,7 @@ static void connect_stream(legacy_t *t)
     if (t->get || t->shutting_down) return;
     http_req_t *r = http_req_new(t->cfg.http, "GET", t->cfg.url);
     int rc = r ? 0 : BRIDGE_ENOMEM;
-    for (size_t i = 0; i < t->cfg.headers_len && !rc; i++)
-        rc = http_req_add_header(r, t->cfg.headers[i]);
+    rc = add_headers(t, r, rc);
     if (!rc) rc = http_req_add_header(r, "Accept: text/event-stream");
     if (!rc) rc = http_req_start(r, &get_callbacks, t);
     if (rc) {
@@ -334,6 +362,12 @@ static void t_start_listening(transport_t *base) {}
 
 static void t_reset_session(transport_t *base) {}
 
+static void t_resume(transport_t *base)
+{
+    legacy_t *t = (legacy_t *)base;
+    if (!t->get && t->items && !uv_is_active((uv_handle_t *)&t->timer)) connect_stream(t);
+}
+
 static void t_shutdown(transport_t *base, void (*done)(void *), void *ud)
 {
     legacy_t *t = (legacy_t *)base;
@@ -364,11 +398,13 @@ static void t_free(transport_t *base)
     }
     if (t->sse) sse_parser_free(t->sse);
     free(t->endpoint);
+    free(t->challenge);
     uv_close((uv_handle_t *)&t->timer, free_after_close);
 }
 
 static const transport_ops_t legacy_ops = {
-    "sse", t_send, t_set_protocol_version, t_start_listening, t_reset_session, t_shutdown, t_free,
+    "sse",       t_send,     t_set_protocol_version, t_start_listening, t_reset_session,
+    t_resume,    t_shutdown, t_free,
 };
 
 transport_t *legacy_sse_new(const transport_config_t *cfg)

@@ -2,7 +2,11 @@
 #include "bridge/options.h"
 #include "bridge/err.h"
 #include "bridge/log.h"
+#include "bridge/buf.h"
+#include "bridge/envsubst.h"
 #include "bridge/url.h"
+
+#include <jansson.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -23,6 +27,29 @@ const opt_def_t options_table[] = {
      "Hide tools whose name matches GLOB from tools/list and refuse to call them", "same"},
     {"connect-timeout", "SECONDS", OPT_GROUP_CONNECTION, 0,
      "Give up connecting to the server after SECONDS (default 10)", NULL},
+    {"static-oauth-client-info", "JSON|@FILE", OPT_GROUP_AUTH, 0,
+     "A client registered in advance: {\"client_id\":...,\"client_secret\":...}; ${VAR} allowed",
+     "same"},
+    {"static-oauth-client-metadata", "JSON|@FILE", OPT_GROUP_AUTH, 0,
+     "Fields merged into the dynamic client registration request", "same"},
+    {"client-metadata-url", "URL", OPT_GROUP_AUTH, 0,
+     "Your client ID metadata document (https URL), used as client_id where the server supports it",
+     NULL},
+    {"scope", "SCOPES", OPT_GROUP_AUTH, 0,
+     "Request these space-separated scopes instead of the ones the server names", NULL},
+    {"resource", "URI", OPT_GROUP_AUTH, 0,
+     "The RFC 8707 resource to request tokens for (default: from the server's metadata)", NULL},
+    {"disable-resource-parameter", NULL, OPT_GROUP_AUTH, 0,
+     "Never send the resource parameter (for servers that reject it)", NULL},
+    {"callback-port", "PORT", OPT_GROUP_AUTH, 0,
+     "Port of the sign-in redirect listener (default: derived from the URL); also the 2nd argument",
+     NULL},
+    {"host", "HOST", OPT_GROUP_AUTH, 0,
+     "Host name in the sign-in redirect URI (default 127.0.0.1)", "same"},
+    {"auth-timeout", "SECONDS", OPT_GROUP_AUTH, 0,
+     "How long to wait for the browser sign-in (default 300)", "same"},
+    {"no-browser", NULL, OPT_GROUP_AUTH, 0,
+     "Never open a browser; print the sign-in URL on stderr instead", NULL},
     {"max-message-size", "BYTES", OPT_GROUP_LIMITS, 0,
      "Largest JSON-RPC message accepted from either side (default 64 MiB; k/M suffixes)", NULL},
     {"debug", NULL, OPT_GROUP_LOGGING, 0,
@@ -37,6 +64,7 @@ const size_t options_table_len = sizeof options_table / sizeof options_table[0];
 
 static const char *const group_titles[] = {
     [OPT_GROUP_CONNECTION] = "Connection",
+    [OPT_GROUP_AUTH] = "Authentication (OAuth)",
     [OPT_GROUP_LIMITS] = "Limits",
     [OPT_GROUP_LOGGING] = "Logging",
     [OPT_GROUP_GENERAL] = "General",
@@ -112,6 +140,76 @@ static int push_string(char ***arr, size_t *len, const char *s)
     return 0;
 }
 
+static int set_string(char **slot, const char *v)
+{
+    free(*slot);
+    return (*slot = strdup(v)) ? 0 : BRIDGE_ENOMEM;
+}
+
+static int parse_port(const char *val, int *port, char *err, size_t errlen)
+{
+    long v;
+    if (parse_long(val, 1, 65535, &v) == 0) {
+        *port = (int)v;
+        return 0;
+    }
+    snprintf(err, errlen, "\"%s\" is not a port number (1-65535)", val);
+    return BRIDGE_EINVAL;
+}
+
+/* JSON given inline or as @FILE, with ${VAR} substituted. */
+static int load_json_option(const char *name, const char *val, char **slot, char *err,
+                            size_t errlen)
+{
+    char *text = NULL;
+    if (val[0] == '@') {
+        FILE *f = fopen(val + 1, "re");
+        if (!f) {
+            snprintf(err, errlen, "--%s: cannot read %s", name, val + 1);
+            return BRIDGE_EIO;
+        }
+        buf_t b;
+        buf_init(&b, 1024 * 1024);
+        char chunk[4096];
+        size_t n;
+        int rc = 0;
+        while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0) rc = buf_append(&b, chunk, n);
+        fclose(f);
+        if (rc) {
+            buf_free(&b);
+            snprintf(err, errlen, "--%s: %s is too large", name, val + 1);
+            return rc;
+        }
+        text = buf_steal(&b);
+    } else {
+        text = strdup(val);
+    }
+    if (!text) return BRIDGE_ENOMEM;
+    char bad[128], *out = NULL;
+    int rc = envsubst(text, &out, bad, sizeof bad, NULL);
+    free(text);
+    if (rc == BRIDGE_EUNSET) {
+        snprintf(err, errlen, "--%s: environment variable %s is not set", name, bad);
+        return rc;
+    }
+    if (rc) {
+        snprintf(err, errlen, "--%s: malformed ${VAR} reference", name);
+        return rc;
+    }
+    json_error_t je;
+    json_t *j = json_loads(out, 0, &je);
+    if (!json_is_object(j)) {
+        snprintf(err, errlen, "--%s: not a JSON object (%s)", name, j ? "another JSON value" : je.text);
+        json_decref(j);
+        free(out);
+        return BRIDGE_EINVAL;
+    }
+    json_decref(j);
+    free(*slot);
+    *slot = out;
+    return 0;
+}
+
 /* Apply one option with its argument (NULL for flags). */
 static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char *err, size_t errlen)
 {
@@ -151,6 +249,43 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
                  "--max-message-size \"%s\": expected a size from 1k to 2048M (e.g. 4M)", val);
         return BRIDGE_EINVAL;
     }
+    if (!strcmp(n, "static-oauth-client-info") || !strcmp(n, "static-oauth-client-metadata")) {
+        char **slot = !strcmp(n, "static-oauth-client-info") ? &o->static_client_info
+                                                              : &o->static_client_metadata;
+        return load_json_option(n, val, slot, err, errlen);
+    }
+    if (!strcmp(n, "client-metadata-url")) {
+        if (strncmp(val, "https://", 8) != 0 || !strchr(val + 8, '/')) {
+            snprintf(err, errlen,
+                     "--client-metadata-url \"%s\": a client ID metadata document URL must be "
+                     "https:// with a path",
+                     val);
+            return BRIDGE_EINVAL;
+        }
+        return set_string(&o->client_metadata_url, val);
+    }
+    if (!strcmp(n, "scope")) return set_string(&o->scope, val);
+    if (!strcmp(n, "resource")) {
+        url_t u;
+        if (url_parse(val, &u, err, errlen) != 0) return BRIDGE_EINVAL;
+        url_free(&u);
+        return set_string(&o->resource, val);
+    }
+    if (!strcmp(n, "disable-resource-parameter")) return o->disable_resource = 1, 0;
+    if (!strcmp(n, "no-browser")) return o->no_browser = 1, 0;
+    if (!strcmp(n, "host")) {
+        if (!*val || strpbrk(val, "/?#@ ")) {
+            snprintf(err, errlen, "--host \"%s\": expected a host name or IP address", val);
+            return BRIDGE_EINVAL;
+        }
+        return set_string(&o->callback_host, val);
+    }
+    if (!strcmp(n, "callback-port")) return parse_port(val, &o->callback_port, err, errlen);
+    if (!strcmp(n, "auth-timeout")) {
+        if (parse_long(val, 1, 86400, &o->auth_timeout_s) == 0) return 0;
+        snprintf(err, errlen, "--auth-timeout \"%s\": expected whole seconds from 1 to 86400", val);
+        return BRIDGE_EINVAL;
+    }
     snprintf(err, errlen, "--%s is not implemented", n);
     return BRIDGE_EINVAL;
 }
@@ -170,12 +305,19 @@ int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t 
     o->connect_timeout_s = 10;
     o->max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
     o->log_level = LOG_LEVEL_INFO;
-    int seen_version = 0, seen_help = 0, only_positional = 0;
+    int seen_version = 0, seen_help = 0, only_positional = 0, seen_port_arg = 0;
     unsigned char seen[64] = {0};
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (only_positional || a[0] != '-' || a[1] == 0) {
+            if (o->url && !seen_port_arg && a[0] >= '0' && a[0] <= '9') {
+                /* mcp-remote's second argument: the callback port. */
+                seen_port_arg = 1;
+                int rc = parse_port(a, &o->callback_port, err, errlen);
+                if (rc) return rc;
+                continue;
+            }
             if (o->url) {
                 snprintf(err, errlen, "unexpected argument \"%s\" (the server URL is \"%s\")", a,
                          o->url);
@@ -256,5 +398,11 @@ void options_free(bridge_options_t *o)
         free(o->ignore_tools[i]);
     free(o->ignore_tools);
     free(o->log_file);
+    free(o->static_client_info);
+    free(o->static_client_metadata);
+    free(o->client_metadata_url);
+    free(o->scope);
+    free(o->resource);
+    free(o->callback_host);
     memset(o, 0, sizeof *o);
 }

@@ -17,6 +17,7 @@ typedef enum transport_mode {
 
 enum opt_group {
     OPT_GROUP_CONNECTION,
+    OPT_GROUP_AUTH,
     OPT_GROUP_LIMITS,
     OPT_GROUP_LOGGING,
     OPT_GROUP_GENERAL,
@@ -43,6 +44,17 @@ typedef struct bridge_options {
     size_t ignore_tools_len;
     long connect_timeout_s;
     size_t max_message_size;
+    /* OAuth */
+    char *static_client_info;     /* JSON text (after @file and ${VAR}) */
+    char *static_client_metadata; /* JSON text (after @file and ${VAR}) */
+    char *client_metadata_url;
+    char *scope;
+    char *resource;
+    int disable_resource;
+    int callback_port;
+    char *callback_host;
+    long auth_timeout_s;
+    int no_browser;
     int log_level; /* enum log_level */
     char *log_file;
 } bridge_options_t;

@@ -9,6 +9,8 @@
 #include "bridge/log.h"
 #include "bridge/stdio.h"
 #include "bridge/transport.h"
+#include "keychain/keychain.h"
+#include "oauth/oauth.h"
 
 #include <fnmatch.h>
 #include <stdio.h>
@@ -42,6 +44,8 @@ struct relay {
     transport_t *transport;
     transport_t *retired; /* replaced by a fallback; freed at the end */
     transport_config_t tcfg;
+    oauth_t *oauth;     /* NULL when the user passed an Authorization header */
+    keychain_t *store;
     pending_t *pending;
     /* The host's initialize, to start a new session the same way. */
     char *init_body;
@@ -53,6 +57,8 @@ struct relay {
     /* Messages wait while the host's initialize is in flight (they need the
      * session it creates) or while the bridge sets up a new session itself. */
     int init_in_flight;
+    int authing;
+    out_msg_t *auth_internal; /* a bridge message that met a 401, to resend */
     int reinit;
     unsigned reinit_seq;
     char *reinit_key;
@@ -221,24 +227,35 @@ static void fail_waitq(relay_t *r, const char *why)
     }
 }
 
+static void on_auth_done(void *ud, int rc, const char *why);
+
 static void dispatch(relay_t *r, out_msg_t *m)
 {
-    if (r->reinit || (r->init_in_flight && !m->is_initialize)) {
+    if (r->reinit || r->authing || (r->init_in_flight && !m->is_initialize)) {
         waitq_push(r, m);
         return;
     }
+    if (r->oauth && oauth_should_refresh(r->oauth)) {
+        /* The token is about to expire: refresh before using it. */
+        waitq_push(r, m);
+        r->authing = 1;
+        oauth_refresh(r->oauth, on_auth_done, r);
+        return;
+    }
+    m->auth_gen = r->oauth ? oauth_generation(r->oauth) : 0;
     if (r->transport->ops->send(r->transport, m) != 0)
         fail_msg(r, m, "out of memory sending the message");
 }
 
-/* Send what waited for a session, in order. */
+/* Send what waited, in order; what still cannot go waits again. */
 static void flush_waitq(relay_t *r)
 {
-    while (r->waitq && !r->reinit && !r->init_in_flight) {
-        out_msg_t *q = r->waitq;
-        r->waitq = q->next;
-        if (!r->waitq) r->waitq_tail = NULL;
+    out_msg_t *q = r->waitq;
+    r->waitq = r->waitq_tail = NULL;
+    while (q) {
+        out_msg_t *next = q->next;
         dispatch(r, q);
+        q = next;
     }
     maybe_finish_shutdown(r);
 }
@@ -492,6 +509,75 @@ static void on_transport_session_lost(void *ud, out_msg_t *m)
     start_reinit(r);
 }
 
+#define MAX_AUTH_ATTEMPTS 3
+
+static void on_auth_done(void *ud, int rc, const char *why)
+{
+    relay_t *r = ud;
+    r->authing = 0;
+    out_msg_t *internal = r->auth_internal;
+    r->auth_internal = NULL;
+    if (rc) {
+        char msg[1200];
+        snprintf(msg, sizeof msg, "authorization with %s failed: %s", r->opts->url, why);
+        if (internal) on_internal_sent(r, internal, rc, msg);
+        fail_waitq(r, msg);
+        maybe_finish_shutdown(r);
+        return;
+    }
+    if (internal && r->transport->ops->send(r->transport, internal) != 0)
+        on_internal_sent(r, internal, BRIDGE_ENOMEM, "out of memory");
+    if (r->host_initialized && !r->reinit) r->transport->ops->start_listening(r->transport);
+    r->transport->ops->resume(r->transport);
+    flush_waitq(r);
+}
+
+static void on_transport_auth_challenge(void *ud, out_msg_t *m, long status, const char *www)
+{
+    relay_t *r = ud;
+    if (!r->oauth) {
+        char why[300];
+        snprintf(why, sizeof why,
+                 "%s answered HTTP %ld: the credentials given with --header were refused",
+                 r->opts->url, status);
+        if (m && m->internal)
+            on_internal_sent(r, m, BRIDGE_EHTTP, why);
+        else if (m)
+            fail_msg(r, m, why);
+        else
+            log_error("%s", why);
+        return;
+    }
+    if (m && m->auth_gen != oauth_generation(r->oauth) && status == 401 && !r->authing) {
+        /* Sent with a token that has been replaced since: just send it again. */
+        if (m->internal) {
+            if (r->transport->ops->send(r->transport, m) != 0)
+                on_internal_sent(r, m, BRIDGE_ENOMEM, "out of memory");
+        } else {
+            dispatch(r, m);
+        }
+        return;
+    }
+    if (m && ++m->auth_attempts > MAX_AUTH_ATTEMPTS) {
+        char why[300];
+        snprintf(why, sizeof why,
+                 "%s still answered HTTP %ld after %d authorizations; giving up on this request",
+                 r->opts->url, status, MAX_AUTH_ATTEMPTS);
+        if (m->internal)
+            on_internal_sent(r, m, BRIDGE_EHTTP, why);
+        else
+            fail_msg(r, m, why);
+        return;
+    }
+    if (m && m->internal)
+        r->auth_internal = m;
+    else if (m)
+        waitq_push(r, m);
+    if (r->authing) return;
+    r->authing = 1;
+    oauth_handle_challenge(r->oauth, status, www, on_auth_done, r);
+}
+
 static void on_transport_fallback(void *ud, out_msg_t *m, long status)
 {
     relay_t *r = ud;
@@ -559,7 +645,7 @@ static int on_host_one(relay_t *r, const char *raw, size_t len, json_t *msg, bat
                 return 1;
             }
         }
-        if (!strcmp(method, "ping") && r->reinit) {
+        if (!strcmp(method, "ping") && (r->reinit || r->authing)) {
             /* The server is busy being re-initialized: answer for it. */
             json_t *resp = json_pack("{s:s, s:O, s:{}}", "jsonrpc", "2.0", "id", id, "result");
             char *s = json_dumps(resp, JSON_COMPACT);
@@ -724,6 +810,10 @@ static void close_everything(void *ud)
     uv_close((uv_handle_t *)&r->sigint, on_closed_handle);
     r->transport->ops->free(r->transport);
     r->transport = NULL;
+    oauth_free(r->oauth);
+    r->oauth = NULL;
+    keychain_close(r->store);
+    r->store = NULL;
     if (r->retired) r->retired->ops->free(r->retired);
     r->retired = NULL;
     http_client_free(r->http);
@@ -752,12 +842,14 @@ static void close_transport(relay_t *r)
     if (r->transport_closed) return;
     r->transport_closed = 1;
     uv_timer_stop(&r->grace);
+    if (r->oauth) oauth_cancel(r->oauth);
     r->transport->ops->shutdown(r->transport, on_transport_closed, r);
 }
 
 static void maybe_finish_shutdown(relay_t *r)
 {
-    if (r->stopping && !r->pending && !r->waitq && !r->reinit && !r->init_in_flight)
+    if (r->stopping && !r->pending && !r->waitq && !r->reinit && !r->init_in_flight &&
+        !r->authing)
         close_transport(r);
 }
 
@@ -796,6 +888,12 @@ static void on_signal(uv_signal_t *s, int signum)
     begin_shutdown(r, SIGNAL_GRACE_MS);
 }
 
+static const char *relay_auth_header(void *ud)
+{
+    relay_t *r = ud;
+    return r->oauth ? oauth_header(r->oauth) : NULL;
+}
+
 /* ---- start -------------------------------------------------------------------------- */
 
 relay_t *relay_start(uv_loop_t *loop, const bridge_options_t *opts)
@@ -821,9 +919,42 @@ relay_t *relay_start(uv_loop_t *loop, const bridge_options_t *opts)
         .allow_fallback =
             opts->transport == TRANSPORT_HTTP_FIRST || opts->transport == TRANSPORT_SSE_FIRST,
         .ev = {on_transport_message, on_transport_sent, on_transport_session_lost,
-               on_transport_fallback},
+               on_transport_fallback, on_transport_auth_challenge},
         .ud = r,
+        .auth_header = relay_auth_header,
     };
+    if (!header_list_get(&opts->headers, "Authorization")) {
+        /* No credentials given: sign in with OAuth when the server asks. */
+        if (keychain_open(KEYCHAIN_FILE, NULL, &r->store) != 0) {
+            log_error("cannot use the credential directory under ~/.config/mcp-bridge; tokens "
+                      "will be kept in memory only");
+            keychain_open(KEYCHAIN_MEMORY, NULL, &r->store);
+        }
+        oauth_config_t oc = {
+            .loop = loop,
+            .http = r->http,
+            .store = r->store,
+            .server_url = opts->url,
+            .static_client_info = opts->static_client_info,
+            .static_client_metadata = opts->static_client_metadata,
+            .client_metadata_url = opts->client_metadata_url,
+            .scope = opts->scope,
+            .resource = opts->resource,
+            .disable_resource = opts->disable_resource,
+            .callback_port = opts->callback_port,
+            .callback_host = opts->callback_host,
+            .auth_timeout_s = opts->auth_timeout_s,
+            .no_browser = opts->no_browser,
+            .allow_http = opts->allow_http,
+        };
+        char err[512] = "";
+        r->oauth = oauth_new(&oc, err, sizeof err);
+        if (!r->oauth) {
+            log_error("%s", err[0] ? err : "out of memory");
+            goto fail;
+        }
+        r->tcfg.oauth = 1;
+    }
     int legacy = opts->transport == TRANSPORT_SSE_FIRST || opts->transport == TRANSPORT_SSE_ONLY;
     r->transport = legacy ? legacy_sse_new(&r->tcfg) : streamable_new(&r->tcfg);
     if (!r->transport) goto fail;
@@ -846,6 +977,8 @@ relay_t *relay_start(uv_loop_t *loop, const bridge_options_t *opts)
     log_debug("relaying stdio to %s (%s)", opts->url, transport_mode_name(opts->transport));
     return r;
 fail:
+    oauth_free(r->oauth);
+    keychain_close(r->store);
     if (r->http) http_client_free(r->http);
     free(r);
     return NULL;

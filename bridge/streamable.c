@@ -195,6 +195,8 @@ static int add_common_headers(streamable_t *t, http_req_t *r)
         snprintf(line, sizeof line, "Mcp-Session-Id: %s", t->session_id);
         rc = http_req_add_header(r, line);
     }
+    const char *auth = t->cfg.auth_header ? t->cfg.auth_header(t->cfg.ud) : NULL;
+    if (!rc && auth) rc = http_req_add_header(r, auth);
     if (!rc && t->protocol_version) {
         snprintf(line, sizeof line, "MCP-Protocol-Version: %s", t->protocol_version);
         rc = http_req_add_header(r, line);
@@ -388,6 +390,21 @@ static void on_done(http_req_t *r, void *ud, int rc, const char *why_in)
         return;
     }
 
+    if ((status == 401 || status == 403) && t->cfg.oauth && s->kind != STREAM_DELETE) {
+        char *challenge = http_req_header_all(r, "WWW-Authenticate");
+        out_msg_t *m = NULL;
+        if (s->kind == STREAM_RESUME) {
+            stream_report(s, BRIDGE_EHTTP, "authorization expired while resuming the response");
+        } else {
+            m = s->msg;
+            s->msg = NULL;
+            stream_free(s);
+        }
+        t->cfg.ev.on_auth_challenge(t->cfg.ud, m, status, challenge);
+        free(challenge);
+        return;
+    }
+
     if (s->kind == STREAM_LISTEN) {
         if (status == 405) {
             log_debug("%s offers no GET stream (HTTP 405)", t->cfg.url);
@@ -572,6 +589,10 @@ static void t_reset_session(transport_t *base)
     if (t->listen) stream_free(t->listen);
 }
 
+static void t_resume(transport_t *base)
+{
+}
+
 static void check_shutdown_done(streamable_t *t)
 {
     if (!t->shutting_down || !t->shutdown_done) return;
@@ -643,7 +664,7 @@ static void t_free(transport_t *base)
 
 static const transport_ops_t streamable_ops = {
     "streamable-http", t_send, t_set_protocol_version, t_start_listening, t_reset_session,
-    t_shutdown,        t_free,
+    t_resume,          t_shutdown, t_free,
 };
 
 transport_t *streamable_new(const transport_config_t *cfg)

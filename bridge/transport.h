@@ -23,6 +23,8 @@ typedef struct out_msg {
     int is_initialize;
     int resends;     /* times re-sent after a lost session */
     int connect_retries;
+    int auth_attempts; /* authorizations this message has caused */
+    unsigned auth_gen; /* the token generation it was sent with */
     struct out_msg *next; /* for the relay's queues */
 } out_msg_t;
 
@@ -44,6 +46,10 @@ typedef struct transport_events {
     /* http-first: the initialize POST was answered 400/404/405; the relay should
      * switch to the legacy transport and send `m` there. */
     void (*on_fallback)(void *ud, out_msg_t *m, long status);
+    /* The server answered 401 or 403: authorization is needed. `m` (may be NULL:
+     * the challenge came on a stream) is handed back to be sent again once the
+     * relay has a token. www_authenticate may be NULL. */
+    void (*on_auth_challenge)(void *ud, out_msg_t *m, long status, const char *www_authenticate);
 } transport_events_t;
 
 typedef struct transport_ops {
@@ -55,6 +61,8 @@ typedef struct transport_ops {
     void (*start_listening)(transport_t *t);
     /* Forget the session (before re-initializing). */
     void (*reset_session)(transport_t *t);
+    /* Authorization succeeded: go on with what waited for it (legacy: reconnect). */
+    void (*resume)(transport_t *t);
     /* End the session (DELETE where it applies) and call done when finished. */
     void (*shutdown)(transport_t *t, void (*done)(void *ud), void *ud);
     void (*free)(transport_t *t);
@@ -72,6 +80,9 @@ typedef struct transport_config {
     size_t headers_len;
     size_t max_message_size;
     int allow_fallback; /* http-first */
+    /* The "Authorization: Bearer ..." line to send, or NULL; may be NULL. */
+    const char *(*auth_header)(void *ud);
+    int oauth; /* 401/403 go to on_auth_challenge (else they are errors) */
     transport_events_t ev;
     void *ud;
 } transport_config_t;

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  assertAllJsonRpc, callTool, connectBridge, killAll, rawHandshake, requireBridge, resultText, spawnRawBridge,
+  assertAllJsonRpc, callTool, connectBridge, killAll, progressOnStdout, rawHandshake, requireBridge, resultText, spawnRawBridge,
   startServer, withTimeout,
 } from '../lib/harness.mjs';
 
@@ -50,7 +50,10 @@ describe('legacy SSE with --transport sse-only', { timeout: 40000 }, () => {
     const progress = [];
     const r = await callTool(h.client, 'slow', { ms: 300, steps: 3 }, { onprogress: (p) => progress.push(p) });
     assert.equal(resultText(r), 'slept 300');
-    assert.deepEqual(progress.map((p) => p.progress), [1, 2, 3]);
+    assert.ok(progress.length >= 2, JSON.stringify(progress));
+    const seen = progressOnStdout(h, 'slept 300');
+    assert.deepEqual(seen.progress, [1, 2, 3]);
+    assert.ok(seen.beforeResult, 'progress relayed before the result');
     const calls = Array.from({ length: 10 }, (_, i) => callTool(h.client, 'echo', { message: `c${i}` }));
     (await Promise.all(calls)).forEach((res, i) => assert.equal(resultText(res), `c${i}`));
   });

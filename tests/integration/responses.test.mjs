@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  assertAllJsonRpc, callTool, connectBridge, killAll, rawHandshake, requireBridge, resultText,
+  assertAllJsonRpc, callTool, connectBridge, killAll, progressOnStdout, rawHandshake, requireBridge, resultText,
   spawnRawBridge, startServer,
 } from '../lib/harness.mjs';
 import { bigText } from '../servers/streamable.mjs';
@@ -116,19 +116,6 @@ for (const mode of ['sse', 'json']) {
   });
 }
 
-/** Progress values relayed on stdout for the tools/call whose result text is
- * `text`, and whether they all came before that result. */
-function progressOnStdout(h, text) {
-  const msgs = h.lines.map((l) => JSON.parse(l));
-  const ri = msgs.findIndex((m) => m.result?.content?.[0]?.text === text);
-  assert.ok(ri >= 0, `result ${text} on stdout`);
-  const id = msgs[ri].id;
-  const idx = [];
-  msgs.forEach((m, i) => {
-    if (m.method === 'notifications/progress' && m.params.progressToken === id) idx.push(i);
-  });
-  return { progress: idx.map((i) => msgs[i].params.progress), beforeResult: idx.every((i) => i < ri) };
-}
 
 describe('stateless server (no session id, GET not allowed)', { timeout: 30000 }, () => {
   let srv, h;
@@ -201,7 +188,7 @@ describe('raw ids are preserved exactly', { timeout: 30000 }, () => {
   });
 });
 
-describe('remote failures become JSON-RPC errors with the request id', { timeout: 40000 }, () => {
+describe('remote failures (-> JSON-RPC errors with the request id) and odd but valid bodies', { timeout: 40000 }, () => {
   let srv, b;
   before(async () => {
     requireBridge();
@@ -249,6 +236,20 @@ describe('remote failures become JSON-RPC errors with the request id', { timeout
 
   test('HTTP 200 with an unexpected content type', async () => {
     await expectErrorThenRecovery('ect', { status: 200, contentType: 'text/html', body: '<html>login</html>' });
+  });
+
+  test('a pretty-printed (multi-line) JSON body is relayed as one line', async () => {
+    srv.injectFault({ kind: 'pretty-json', text: 'pretty ✓' });
+    b.send(call('pretty'));
+    const r = await b.waitForId('pretty', 10000);
+    assert.equal(r.result?.content?.[0]?.text, 'pretty ✓', JSON.stringify(r));
+  });
+
+  test('an SSE event split over data: lines with CRLF endings is reassembled', async () => {
+    srv.injectFault({ kind: 'sse-multiline', text: 'multi-line sse' });
+    b.send(call('sse-ml'));
+    const r = await b.waitForId('sse-ml', 10000);
+    assert.equal(r.result?.content?.[0]?.text, 'multi-line sse', JSON.stringify(r));
   });
 
   test('connection reset mid-request (an error, or a transparent retry; exactly one answer)', async () => {

@@ -107,6 +107,22 @@ for (const mode of ['sse', 'json']) {
         'the delayed logging message');
     });
 
+    test('GET stream closed by the server -> reopened with Last-Event-ID, missed notifications replayed', async () => {
+      const n0 = h.notifications.length;
+      const getsBefore = srv.log.filter((e) => e.method === 'GET').length;
+      const r = JSON.parse(resultText(await callTool(h.client, 'drop_get', { missed: 2 }, { timeout: 20000 })));
+      assert.equal(r.getOpen, true);
+      await waitUntil(() => srv.log.filter((e) => e.method === 'GET').length > getsBefore, 8000, 'the GET stream to be reopened');
+      const reopen = srv.log.filter((e) => e.method === 'GET').at(-1);
+      assert.ok(reopen.lastEventId, `reopened with Last-Event-ID (headers: ${JSON.stringify(reopen.headers)})`);
+      await waitUntil(() => {
+        const data = h.notifications.slice(n0).map((x) => x.params?.data);
+        return data.includes('missed-1') && data.includes('missed-2');
+      }, 8000, 'the missed notifications to be replayed');
+      const data = h.notifications.slice(n0).map((x) => x.params?.data).filter((d) => d);
+      assert.deepEqual(data.filter((d) => /before-drop|missed-/.test(d)), ['before-drop', 'missed-1', 'missed-2'], 'each exactly once, in order');
+    });
+
     test('stdout carried only JSON-RPC lines; no client errors', () => {
       assertAllJsonRpc(h.lines);
       assert.equal(h.errors.length, 0, `client errors: ${h.errors.map(String).join('; ')}`);

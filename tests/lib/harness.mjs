@@ -301,6 +301,22 @@ export async function connectBridge(url, opts = {}) {
   return handle;
 }
 
+/** Progress values relayed on stdout for the tools/call whose result text is
+ * `text`, and whether they all came before that result. (The SDK client runs
+ * notification handlers a microtask after responses, so a progress line read in
+ * the same chunk as its result is dropped by the client; stdout is the truth.) */
+export function progressOnStdout(h, text) {
+  const msgs = h.lines.map((l) => JSON.parse(l));
+  const ri = msgs.findIndex((m) => m.result?.content?.[0]?.text === text);
+  if (ri < 0) throw new Error(`result ${text} not on stdout`);
+  const id = msgs[ri].id;
+  const idx = [];
+  msgs.forEach((m, i) => {
+    if (m.method === 'notifications/progress' && m.params.progressToken === id) idx.push(i);
+  });
+  return { progress: idx.map((i) => msgs[i].params.progress), beforeResult: idx.every((i) => i < ri) };
+}
+
 /** tools/call with a bounded timeout; returns the result. */
 export function callTool(client, name, args = {}, { timeout = 15000, onprogress } = {}) {
   return client.callTool({ name, arguments: args }, undefined, { timeout, onprogress, resetTimeoutOnProgress: false });

@@ -15,8 +15,8 @@
 //   GET  /admin/log          -> JSON { requests: [...], deletes: [...] }
 //   GET  /admin/sessions     -> JSON [{ id, getOpen }]
 //
-// Tools: echo, add, slow, big, elicit, sample, notify, ping_client, headers,
-//        expire_sessions, poll, fail.
+// Tools: echo, add, slow, big, elicit, sample, notify, ping_client, drop_get,
+//        headers, expire_sessions, poll, fail.
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
@@ -179,6 +179,24 @@ function buildMcpServer(ctx) {
     return text(JSON.stringify({ getOpen: open }));
   });
 
+  mcp.registerTool('drop_get', {
+    description: 'Send a logging message on the GET stream, close that stream, then send `missed` more ' +
+      'logging messages while it is down; a client that resumes with Last-Event-ID gets them replayed',
+    inputSchema: { missed: z.number().int().min(0).max(100).default(2), waitForGetMs: z.number().int().min(0).max(30000).default(5000) },
+  }, async ({ missed, waitForGetMs }, extra) => {
+    const sid = extra.sessionId;
+    const deadline = Date.now() + waitForGetMs;
+    while (!ctx.isGetOpen(sid) && Date.now() < deadline) await sleep(20);
+    if (!ctx.isGetOpen(sid)) return text(JSON.stringify({ getOpen: false }));
+    await mcp.server.sendLoggingMessage({ level: 'info', logger: 'drop_get', data: 'before-drop' }, sid);
+    await sleep(100);
+    ctx.closeGet(sid);
+    for (let i = 1; i <= missed; i++) {
+      await mcp.server.sendLoggingMessage({ level: 'info', logger: 'drop_get', data: `missed-${i}` }, sid);
+    }
+    return text(JSON.stringify({ getOpen: true, missed }));
+  });
+
   mcp.registerTool('headers', {
     description: 'Return the HTTP request headers of this tools/call as JSON',
     inputSchema: {},
@@ -249,6 +267,7 @@ export async function startStreamableServer(opts = {}) {
 
   const ctx = {
     isGetOpen: (sid) => (sessions.get(sid)?.getOpen ?? 0) > 0,
+    closeGet: (sid) => sessions.get(sid)?.transport._webStandardTransport?.closeStandaloneSSEStream?.(),
     expireSessions,
   };
 
@@ -262,7 +281,8 @@ export async function startStreamableServer(opts = {}) {
   }
 
   /** Fault for the next matching POST: { match: 'tools/call' (method; '*' any),
-   *  status, body, contentType } | { match, kind: 'malformed' | 'reset' | 'hang' } */
+   *  status, body, contentType } | { match, kind: 'malformed' | 'reset' | 'hang' }
+   *  | { match, kind: 'pretty-json' | 'sse-multiline', text } (a valid canned result) */
   function injectFault(f) {
     faults.push({ match: 'tools/call', ...f });
   }
@@ -313,6 +333,24 @@ export async function startStreamableServer(opts = {}) {
         entry.fault = f;
         if (f.kind === 'reset') { req.socket.destroy(); return; }
         if (f.kind === 'hang') { return; }
+        const reqMsg = (Array.isArray(body) ? body : [body]).find((m) => m && m.id !== undefined && m.method);
+        const canned = { jsonrpc: '2.0', id: reqMsg?.id ?? null, result: { content: [{ type: 'text', text: f.text ?? 'canned' }] } };
+        if (f.kind === 'pretty-json') {
+          // A valid JSON-RPC response spread over many lines.
+          const extra = sid ? { 'mcp-session-id': sid } : {};
+          res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', ...extra });
+          return res.end(JSON.stringify(canned, null, 2) + '\n');
+        }
+        if (f.kind === 'sse-multiline') {
+          // One event whose JSON is split over several data: lines, CRLF line
+          // endings, a comment, a retry field, and an event with no data first.
+          const extra = sid ? { 'mcp-session-id': sid } : {};
+          res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', ...extra });
+          const lines = JSON.stringify(canned, null, 2).split('\n');
+          res.write(': a comment\r\nretry: 1000\r\n\r\n');
+          res.write('event: message\r\nid: x1\r\n' + lines.map((l) => `data: ${l}`).join('\r\n') + '\r\n\r\n');
+          return res.end();
+        }
         if (f.kind === 'malformed') {
           res.writeHead(200, { 'Content-Type': 'application/json' });
           return res.end('{"jsonrpc": "2.0", "result": {oops');

@@ -1,0 +1,83 @@
+/* Bounded JSON-over-HTTP exchanges for the OAuth flow. */
+#include "oauth/fetch.h"
+#include "bridge/buf.h"
+#include "bridge/err.h"
+#include "bridge/log.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct fetch {
+    buf_t body;
+    char *req_body;
+    oauth_fetch_cb cb;
+    void *ud;
+} fetch_t;
+
+static int on_body(http_req_t *r, void *ud, const char *p, size_t n)
+{
+    fetch_t *f = ud;
+    if (buf_append(&f->body, p, n) != 0) {
+        log_error("%s sent more than %zu bytes; refused", http_req_url(r), f->body.max);
+        return 1;
+    }
+    return 0;
+}
+
+static void on_done(http_req_t *r, void *ud, int rc, const char *why)
+{
+    fetch_t *f = ud;
+    oauth_fetch_result_t res = {.rc = rc, .why = why, .url = http_req_url(r)};
+    if (!rc) {
+        res.status = http_req_status(r);
+        res.www_authenticate = http_req_header(r, "WWW-Authenticate");
+        if (f->body.len) {
+            json_t *j = json_loadb(f->body.data, f->body.len, 0, NULL);
+            if (json_is_object(j))
+                res.json = j;
+            else
+                json_decref(j);
+        }
+    } else if (rc == BRIDGE_ECLOSED && f->body.len >= f->body.max) {
+        res.why = "the response is larger than allowed";
+    }
+    f->cb(f->ud, &res);
+    json_decref(res.json);
+    buf_free_secret(&f->body); /* token responses pass through here */
+    if (f->req_body) {
+        OPENSSL_cleanse(f->req_body, strlen(f->req_body));
+        free(f->req_body);
+    }
+    free(f);
+}
+
+static const http_callbacks_t callbacks = {NULL, on_body, on_done};
+
+int oauth_fetch(http_client_t *http, const char *method, const char *url, const char *const *headers,
+                const char *body, size_t max_bytes, oauth_fetch_cb cb, void *ud)
+{
+    fetch_t *f = calloc(1, sizeof *f);
+    if (!f) return BRIDGE_ENOMEM;
+    buf_init(&f->body, max_bytes);
+    f->cb = cb;
+    f->ud = ud;
+    http_req_t *r = http_req_new(http, method, url);
+    int rc = r ? 0 : BRIDGE_ENOMEM;
+    for (size_t i = 0; headers && headers[i] && !rc; i++) rc = http_req_add_header(r, headers[i]);
+    if (!rc) rc = http_req_add_header(r, "Accept: application/json");
+    if (!rc && body) {
+        f->req_body = strdup(body);
+        if (!f->req_body) rc = BRIDGE_ENOMEM;
+        else http_req_set_body(r, f->req_body, strlen(f->req_body));
+    }
+    if (!rc) http_req_set_timeout_ms(r, 30000);
+    if (!rc) rc = http_req_start(r, &callbacks, f);
+    if (rc) {
+        http_req_cancel(r);
+        free(f->req_body);
+        buf_free(&f->body);
+        free(f);
+    }
+    return rc;
+}

@@ -1,0 +1,27 @@
+/* One HTTP exchange of the OAuth flow (metadata, registration, token): the body
+ * is read whole up to a bound and decoded as JSON when it is JSON. */
+#ifndef MCP_BRIDGE_OAUTH_FETCH_H
+#define MCP_BRIDGE_OAUTH_FETCH_H
+
+#include "bridge/http.h"
+
+#include <jansson.h>
+
+typedef struct oauth_fetch_result {
+    int rc;             /* 0 when a response arrived (any status), else BRIDGE_E* */
+    const char *why;    /* rc != 0: the transport error */
+    long status;
+    json_t *json;       /* the body decoded, if it was a JSON object; borrowed */
+    const char *www_authenticate;
+    const char *url;
+} oauth_fetch_result_t;
+
+typedef void (*oauth_fetch_cb)(void *ud, const oauth_fetch_result_t *res);
+
+/* Start an exchange. body may be NULL (GET); it is copied. headers are extra
+ * "Name: value" lines (NULL-terminated array, may be NULL). The body of the
+ * response is bounded by max_bytes. Returns 0 or BRIDGE_ENOMEM (no callback). */
+int oauth_fetch(http_client_t *http, const char *method, const char *url, const char *const *headers,
+                const char *body, size_t max_bytes, oauth_fetch_cb cb, void *ud);
+
+#endif

@@ -1,0 +1,1079 @@
+/* The OAuth flow: one run at a time, driven by the relay's 401/403. Discovery
+ * (RFC 9728 protected resource metadata, RFC 8414 / OpenID authorization server
+ * metadata, the 2025-03-26 fallbacks), client registration (pre-registered,
+ * client ID metadata document, RFC 7591), authorization code with PKCE through a
+ * loopback redirect, token exchange, refresh, storage. Each step is a callback
+ * of the one before. */
+#include "oauth/oauth.h"
+#include "bridge/buf.h"
+#include "bridge/err.h"
+#include "bridge/log.h"
+#include "bridge/url.h"
+#include "oauth/browser.h"
+#include "oauth/callback.h"
+#include "oauth/fetch.h"
+#include "oauth/pkce.h"
+#include "oauth/scope.h"
+#include "oauth/token.h"
+#include "oauth/wellknown.h"
+#include "oauth/www_auth.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define METADATA_MAX (1024 * 1024)
+#define TOKEN_RESPONSE_MAX (256 * 1024)
+#define REFRESH_MARGIN_S 60
+#define DEFAULT_AUTH_TIMEOUT_S 300
+
+typedef struct waiter {
+    struct waiter *next;
+    oauth_done_cb cb;
+    void *ud;
+} waiter_t;
+
+struct oauth {
+    oauth_config_t cfg;
+    char *server_url;
+
+    /* Tokens. */
+    char *access_token, *refresh_token, *granted_scope;
+    time_t expires_at; /* 0: unknown */
+    char *header;
+    unsigned generation;
+
+    /* Discovery. */
+    int discovered, legacy;
+    char *prm_url;  /* the PRM document used */
+    char *resource; /* RFC 8707 value to send, or NULL */
+    json_t *prm_scopes;
+    char *issuer;
+    json_t *as_meta;
+    char *authorization_endpoint, *token_endpoint, *registration_endpoint;
+
+    /* Client. */
+    char *client_id, *client_secret, *auth_method, *redirect_uri;
+    int client_static, client_cimd, registered_now;
+    json_t *static_metadata;
+
+    /* The run in progress. */
+    int running;
+    waiter_t *waiters;
+    oauth_challenge_t challenge;
+    long status;
+    char *requested_scope;
+    char *cand[4];
+    size_t ncand, icand;
+    oauth_callback_t *listener;
+    char verifier[OAUTH_PKCE_VERIFIER_LEN + 1];
+    char state[OAUTH_STATE_LEN + 1];
+    int refresh_only, tried_reregister;
+};
+
+static void full_flow(oauth_t *o);
+static void discover_as(oauth_t *o);
+static void choose_client(oauth_t *o);
+static void authorize(oauth_t *o);
+
+/* ---- small helpers ---------------------------------------------------------------- */
+
+static void set_str(char **slot, const char *v)
+{
+    char *n = v ? strdup(v) : NULL;
+    free(*slot);
+    *slot = n;
+}
+
+static void wipe_str(char **slot)
+{
+    if (*slot) {
+        OPENSSL_cleanse(*slot, strlen(*slot));
+        free(*slot);
+        *slot = NULL;
+    }
+}
+
+static const char *jstr(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    return json_is_string(v) && json_string_length(v) > 0 ? json_string_value(v) : NULL;
+}
+
+static int json_array_has(const json_t *arr, const char *s)
+{
+    size_t i;
+    const json_t *v;
+    json_array_foreach(arr, i, v) if (json_is_string(v) && !strcmp(json_string_value(v), s)) return 1;
+    return 0;
+}
+
+static void clear_candidates(oauth_t *o)
+{
+    for (size_t i = 0; i < o->ncand; i++) free(o->cand[i]);
+    o->ncand = o->icand = 0;
+}
+
+/* "name-<first 32 hex digits of SHA-256(a \n b)>": a store name from URLs. */
+static void store_name(char *out, size_t n, const char *prefix, const char *a, const char *b)
+{
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    EVP_DigestUpdate(ctx, a, strlen(a));
+    if (b) {
+        EVP_DigestUpdate(ctx, "\n", 1);
+        EVP_DigestUpdate(ctx, b, strlen(b));
+    }
+    EVP_DigestFinal_ex(ctx, md, &mdlen);
+    EVP_MD_CTX_free(ctx);
+    int w = snprintf(out, n, "%s-", prefix);
+    for (int i = 0; i < 16 && (size_t)w + 2 < n; i++) w += snprintf(out + w, n - (size_t)w, "%02x", md[i]);
+}
+
+/* An OAuth endpoint we are about to use: https, or http to loopback (or with
+ * --allow-http). */
+static int endpoint_ok(oauth_t *o, const char *url, const char *what)
+{
+    if (url && oauth_browser_url_ok(url, o->cfg.allow_http)) return 1;
+    log_error("refusing the %s \"%s\": OAuth endpoints must be https:// (http:// only on "
+              "loopback, or with --allow-http)",
+              what, url ? url : "(missing)");
+    return 0;
+}
+
+/* ---- the run ---------------------------------------------------------------------- */
+
+static void set_tokens_header(oauth_t *o)
+{
+    wipe_str(&o->header);
+    if (o->access_token) {
+        size_t n = strlen(o->access_token) + sizeof "Authorization: Bearer ";
+        o->header = malloc(n);
+        if (o->header) snprintf(o->header, n, "Authorization: Bearer %s", o->access_token);
+    }
+    o->generation++;
+}
+
+static void finish(oauth_t *o, int rc, const char *why)
+{
+    if (o->listener) {
+        oauth_callback_close(o->listener);
+        o->listener = NULL;
+    }
+    OPENSSL_cleanse(o->verifier, sizeof o->verifier);
+    clear_candidates(o);
+    oauth_challenge_free(&o->challenge);
+    o->running = 0;
+    if (rc) log_error("authorization failed: %s", why);
+    waiter_t *w = o->waiters;
+    o->waiters = NULL;
+    while (w) {
+        waiter_t *next = w->next;
+        w->cb(w->ud, rc, why);
+        free(w);
+        w = next;
+    }
+}
+
+static void failf(oauth_t *o, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void failf(oauth_t *o, int rc, const char *fmt, ...)
+{
+    char why[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    finish(o, rc, why);
+}
+
+static int add_waiter(oauth_t *o, oauth_done_cb cb, void *ud)
+{
+    waiter_t *w = calloc(1, sizeof *w);
+    if (!w) return BRIDGE_ENOMEM;
+    w->cb = cb;
+    w->ud = ud;
+    waiter_t **pp = &o->waiters;
+    while (*pp) pp = &(*pp)->next;
+    *pp = w;
+    return 0;
+}
+
+/* ---- storage ------------------------------------------------------------------------ */
+
+static void save_tokens(oauth_t *o)
+{
+    if (!o->cfg.store) return;
+    json_t *doc = json_pack("{s:i, s:s}", "version", 1, "server", o->server_url);
+    if (!doc) return;
+#define PUT(k, v)                                                                                  \
+    if (v) json_object_set_new(doc, k, json_string(v))
+    PUT("issuer", o->issuer);
+    PUT("resource", o->resource);
+    PUT("token_endpoint", o->token_endpoint);
+    PUT("client_id", o->client_id);
+    PUT("client_secret", o->client_secret);
+    PUT("token_endpoint_auth_method", o->auth_method);
+    PUT("access_token", o->access_token);
+    PUT("refresh_token", o->refresh_token);
+    PUT("scope", o->granted_scope);
+#undef PUT
+    if (o->expires_at) json_object_set_new(doc, "expires_at", json_integer((json_int_t)o->expires_at));
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!text) return;
+    char name[64], label[512];
+    store_name(name, sizeof name, "server", o->server_url, NULL);
+    snprintf(label, sizeof label, "mcp-bridge tokens for %s", o->server_url);
+    if (keychain_put(o->cfg.store, name, label, text) != 0)
+        log_error("could not store the tokens in %s; the next start will sign in again",
+                  keychain_where(o->cfg.store));
+    OPENSSL_cleanse(text, strlen(text));
+    free(text);
+}
+
+static void load_tokens(oauth_t *o)
+{
+    if (!o->cfg.store) return;
+    char name[64], *text = NULL;
+    store_name(name, sizeof name, "server", o->server_url, NULL);
+    if (keychain_get(o->cfg.store, name, &text) != 0) return;
+    json_t *doc = json_loads(text, 0, NULL);
+    OPENSSL_cleanse(text, strlen(text));
+    free(text);
+    if (!json_is_object(doc) || !jstr(doc, "server") || strcmp(jstr(doc, "server"), o->server_url)) {
+        json_decref(doc);
+        return;
+    }
+    set_str(&o->issuer, jstr(doc, "issuer"));
+    set_str(&o->resource, jstr(doc, "resource"));
+    set_str(&o->token_endpoint, jstr(doc, "token_endpoint"));
+    if (!o->client_static) {
+        set_str(&o->client_id, jstr(doc, "client_id"));
+        set_str(&o->client_secret, jstr(doc, "client_secret"));
+        set_str(&o->auth_method, jstr(doc, "token_endpoint_auth_method"));
+    }
+    set_str(&o->access_token, jstr(doc, "access_token"));
+    set_str(&o->refresh_token, jstr(doc, "refresh_token"));
+    set_str(&o->granted_scope, jstr(doc, "scope"));
+    json_t *exp = json_object_get(doc, "expires_at");
+    o->expires_at = json_is_integer(exp) ? (time_t)json_integer_value(exp) : 0;
+    json_decref(doc);
+    set_tokens_header(o);
+    log_debug("using stored tokens for %s (issuer %s)", o->server_url, o->issuer ? o->issuer : "?");
+}
+
+static void drop_tokens(oauth_t *o)
+{
+    wipe_str(&o->access_token);
+    wipe_str(&o->refresh_token);
+    o->expires_at = 0;
+    set_tokens_header(o);
+}
+
+static void save_registration(oauth_t *o)
+{
+    if (!o->cfg.store || o->client_static || o->client_cimd || !o->issuer) return;
+    json_t *doc = json_pack("{s:s, s:s, s:s?, s:s?, s:s?}", "issuer", o->issuer, "client_id",
+                            o->client_id, "client_secret", o->client_secret,
+                            "token_endpoint_auth_method", o->auth_method, "redirect_uri",
+                            o->redirect_uri);
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!text) return;
+    char name[64], label[512];
+    store_name(name, sizeof name, "client", o->issuer, NULL);
+    snprintf(label, sizeof label, "mcp-bridge client registration at %s", o->issuer);
+    keychain_put(o->cfg.store, name, label, text);
+    OPENSSL_cleanse(text, strlen(text));
+    free(text);
+}
+
+/* A stored registration at this issuer for this redirect URI, if any. */
+static int load_registration(oauth_t *o)
+{
+    if (!o->cfg.store || !o->issuer) return 0;
+    char name[64], *text = NULL;
+    store_name(name, sizeof name, "client", o->issuer, NULL);
+    if (keychain_get(o->cfg.store, name, &text) != 0) return 0;
+    json_t *doc = json_loads(text, 0, NULL);
+    OPENSSL_cleanse(text, strlen(text));
+    free(text);
+    int ok = json_is_object(doc) && jstr(doc, "client_id") && jstr(doc, "issuer") &&
+             !strcmp(jstr(doc, "issuer"), o->issuer) && jstr(doc, "redirect_uri") &&
+             o->redirect_uri && !strcmp(jstr(doc, "redirect_uri"), o->redirect_uri);
+    if (ok) {
+        set_str(&o->client_id, jstr(doc, "client_id"));
+        set_str(&o->client_secret, jstr(doc, "client_secret"));
+        set_str(&o->auth_method, jstr(doc, "token_endpoint_auth_method"));
+    }
+    json_decref(doc);
+    return ok;
+}
+
+static void drop_registration(oauth_t *o)
+{
+    if (o->cfg.store && o->issuer) {
+        char name[64];
+        store_name(name, sizeof name, "client", o->issuer, NULL);
+        keychain_delete(o->cfg.store, name);
+    }
+    if (!o->client_static) {
+        wipe_str(&o->client_id);
+        wipe_str(&o->client_secret);
+        set_str(&o->auth_method, NULL);
+    }
+}
+
+/* ---- token endpoint -------------------------------------------------------------------- */
+
+static int token_request(oauth_t *o, buf_t *form, oauth_fetch_cb cb)
+{
+    const char *headers[3] = {"Content-Type: application/x-www-form-urlencoded", NULL, NULL};
+    char *basic = NULL;
+    int rc = oauth_token_client_auth(form, o->client_id, o->client_secret, o->auth_method, &basic);
+    if (!rc && o->resource && !o->cfg.disable_resource)
+        rc = oauth_form_add(form, "resource", o->resource);
+    if (!rc && basic) headers[1] = basic;
+    if (!rc)
+        rc = oauth_fetch(o->cfg.http, "POST", o->token_endpoint, headers, form->data,
+                         TOKEN_RESPONSE_MAX, cb, o);
+    wipe_str(&basic);
+    buf_free_secret(form);
+    return rc;
+}
+
+static int apply_token_response(oauth_t *o, const oauth_fetch_result_t *res, char *why, size_t n)
+{
+    oauth_token_t t;
+    int rc = oauth_token_parse(res->json, &t, why, n);
+    if (rc) return rc;
+    wipe_str(&o->access_token);
+    o->access_token = t.access_token;
+    if (t.refresh_token) { /* a rotated refresh token replaces the old one */
+        wipe_str(&o->refresh_token);
+        o->refresh_token = t.refresh_token;
+    }
+    if (t.scope) {
+        free(o->granted_scope);
+        o->granted_scope = t.scope;
+    } else if (o->requested_scope) {
+        set_str(&o->granted_scope, o->requested_scope);
+    }
+    o->expires_at = t.expires_in > 0 ? time(NULL) + t.expires_in : 0;
+    set_tokens_header(o);
+    save_tokens(o);
+    return 0;
+}
+
+static void on_refreshed(void *ud, const oauth_fetch_result_t *res)
+{
+    oauth_t *o = ud;
+    char why[512];
+    if (res->rc) {
+        failf(o, res->rc, "refreshing the token at %s failed: %s", o->token_endpoint, res->why);
+        return;
+    }
+    if (res->status >= 200 && res->status < 300 && apply_token_response(o, res, why, sizeof why) == 0) {
+        log_info("access token refreshed");
+        finish(o, 0, NULL);
+        return;
+    }
+    const char *err = jstr(res->json, "error");
+    if (res->status >= 200 && res->status < 300)
+        log_error("the token endpoint %s answered the refresh with an unusable response: %s",
+                  o->token_endpoint, why);
+    else
+        log_info("refresh refused by %s (HTTP %ld%s%s); signing in again", o->token_endpoint,
+                 res->status, err ? ", " : "", err ? err : "");
+    /* invalid_grant (or anything else): the refresh token is of no more use. */
+    drop_tokens(o);
+    save_tokens(o);
+    if (err && (!strcmp(err, "invalid_client") || !strcmp(err, "unauthorized_client")))
+        drop_registration(o);
+    if (o->refresh_only) {
+        failf(o, BRIDGE_EHTTP, "the token could not be refreshed; a new sign-in is needed");
+        return;
+    }
+    full_flow(o);
+}
+
+static void start_refresh(oauth_t *o)
+{
+    if (!o->token_endpoint || !o->client_id || !o->refresh_token) {
+        full_flow(o);
+        return;
+    }
+    buf_t form;
+    buf_init(&form, 0);
+    int rc = oauth_form_add(&form, "grant_type", "refresh_token");
+    if (!rc) rc = oauth_form_add(&form, "refresh_token", o->refresh_token);
+    log_debug("refreshing the access token at %s", o->token_endpoint);
+    if (!rc) rc = token_request(o, &form, on_refreshed);
+    if (rc) failf(o, rc, "out of memory refreshing the token");
+}
+
+static void on_code_exchanged(void *ud, const oauth_fetch_result_t *res)
+{
+    oauth_t *o = ud;
+    char why[512];
+    if (res->rc) {
+        failf(o, res->rc, "the token request to %s failed: %s", o->token_endpoint, res->why);
+        return;
+    }
+    if (res->status >= 200 && res->status < 300) {
+        if (apply_token_response(o, res, why, sizeof why) == 0) {
+            log_info("signed in to %s", o->server_url);
+            finish(o, 0, NULL);
+        } else {
+            failf(o, BRIDGE_EPROTO, "the token endpoint %s answered with %s", o->token_endpoint,
+                  why);
+        }
+        return;
+    }
+    const char *err = jstr(res->json, "error"), *desc = jstr(res->json, "error_description");
+    if (err && !strcmp(err, "invalid_client") && !o->client_static && !o->client_cimd &&
+        o->registration_endpoint && !o->tried_reregister) {
+        /* The AS forgot our registration: register again and sign in again. */
+        log_info("%s no longer knows client %s; registering again", o->token_endpoint,
+                 o->client_id);
+        o->tried_reregister = 1;
+        drop_registration(o);
+        choose_client(o);
+        return;
+    }
+    failf(o, BRIDGE_EHTTP, "the token endpoint %s refused the authorization code (HTTP %ld%s%.100s%s%.300s)",
+          o->token_endpoint, res->status, err ? ": " : "", err ? err : "", desc ? " - " : "",
+          desc ? desc : "");
+}
+
+/* ---- authorization ----------------------------------------------------------------------- */
+
+static void on_redirect(void *ud, int rc, const char *code, const char *iss, const char *why)
+{
+    oauth_t *o = ud;
+    oauth_callback_close(o->listener);
+    o->listener = NULL;
+    if (rc) {
+        failf(o, rc, "%s", why);
+        return;
+    }
+    /* RFC 9207: when the AS says it sends iss, it must be ours. */
+    json_t *iss_supported = json_object_get(o->as_meta, "authorization_response_iss_parameter_supported");
+    if ((iss && o->issuer && !o->legacy && strcmp(iss, o->issuer) != 0) ||
+        (!iss && json_is_true(iss_supported))) {
+        failf(o, BRIDGE_EPROTO, "the sign-in redirect names issuer \"%s\", not %s; refused",
+              iss ? iss : "(none)", o->issuer);
+        return;
+    }
+    buf_t form;
+    buf_init(&form, 0);
+    int e = oauth_form_add(&form, "grant_type", "authorization_code");
+    if (!e) e = oauth_form_add(&form, "code", code);
+    if (!e) e = oauth_form_add(&form, "redirect_uri", o->redirect_uri);
+    if (!e) e = oauth_form_add(&form, "code_verifier", o->verifier);
+    log_debug("exchanging the authorization code at %s", o->token_endpoint);
+    if (!e) e = token_request(o, &form, on_code_exchanged);
+    if (e) failf(o, e, "out of memory exchanging the code");
+}
+
+static int build_authorization_url(oauth_t *o, const char *challenge, const char *scope, char **out)
+{
+    CURLU *h = curl_url();
+    if (!h) return BRIDGE_ENOMEM;
+    int rc = curl_url_set(h, CURLUPART_URL, o->authorization_endpoint, 0) == CURLUE_OK ? 0 : BRIDGE_EINVAL;
+    const char *kv[][2] = {
+        {"response_type", "code"},
+        {"client_id", o->client_id},
+        {"redirect_uri", o->redirect_uri},
+        {"code_challenge", challenge},
+        {"code_challenge_method", "S256"},
+        {"state", o->state},
+        {"scope", scope},
+        {"resource", o->cfg.disable_resource ? NULL : o->resource},
+    };
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0] && !rc; i++) {
+        if (!kv[i][1]) continue;
+        size_t n = strlen(kv[i][0]) + strlen(kv[i][1]) + 2;
+        char *pair = malloc(n);
+        if (!pair) {
+            rc = BRIDGE_ENOMEM;
+            break;
+        }
+        snprintf(pair, n, "%s=%s", kv[i][0], kv[i][1]);
+        if (curl_url_set(h, CURLUPART_QUERY, pair, CURLU_APPENDQUERY | CURLU_URLENCODE) != CURLUE_OK)
+            rc = BRIDGE_EINVAL;
+        free(pair);
+    }
+    char *u = NULL;
+    if (!rc && curl_url_get(h, CURLUPART_URL, &u, 0) == CURLUE_OK) {
+        *out = strdup(u);
+        curl_free(u);
+        rc = *out ? 0 : BRIDGE_ENOMEM;
+    } else if (!rc) {
+        rc = BRIDGE_EINVAL;
+    }
+    curl_url_cleanup(h);
+    return rc;
+}
+
+static void authorize(oauth_t *o)
+{
+    char challenge[OAUTH_PKCE_CHALLENGE_LEN + 1];
+    if (oauth_pkce_verifier(o->verifier) || oauth_pkce_challenge_s256(o->verifier, challenge) ||
+        oauth_random_state(o->state)) {
+        failf(o, BRIDGE_EIO, "the system random generator failed");
+        return;
+    }
+    char *scope = NULL, *with_offline = NULL;
+    if (!o->requested_scope) {
+        oauth_select_scope(o->challenge.scope, o->prm_scopes, o->cfg.scope, &scope);
+        if (scope && !o->cfg.scope &&
+            oauth_scope_add_offline_access(scope, json_object_get(o->as_meta, "scopes_supported"),
+                                           &with_offline) == 0 &&
+            with_offline) {
+            free(scope);
+            scope = with_offline;
+        }
+        set_str(&o->requested_scope, scope);
+    } else {
+        scope = strdup(o->requested_scope);
+    }
+    if (scope && !*scope) { /* an empty --scope omits the parameter */
+        free(scope);
+        scope = NULL;
+    }
+    char *url = NULL;
+    int rc = build_authorization_url(o, challenge, scope, &url);
+    free(scope);
+    if (rc || !oauth_browser_url_ok(url, o->cfg.allow_http)) {
+        free(url);
+        failf(o, BRIDGE_EPROTO, "the authorization endpoint \"%s\" is not an http(s) URL that can be opened",
+              o->authorization_endpoint);
+        return;
+    }
+    long timeout = (o->cfg.auth_timeout_s > 0 ? o->cfg.auth_timeout_s : DEFAULT_AUTH_TIMEOUT_S) * 1000;
+    oauth_callback_wait(o->listener, o->state, timeout, on_redirect, o);
+    int opened = !o->cfg.no_browser && oauth_browser_open(o->cfg.loop, url) == 0;
+    /* The URL holds no secret (state and the PKCE challenge are public). */
+    fprintf(stderr, "mcp-bridge: %s to sign in to %s:\n%s\n",
+            opened ? "a browser window was opened; if it did not appear, open this URL"
+                   : "open this URL in a browser",
+            o->server_url, url);
+    free(url);
+}
+
+/* ---- client registration ---------------------------------------------------------------------- */
+
+static const char *pick_auth_method(oauth_t *o, int have_secret)
+{
+    const json_t *m = json_object_get(o->as_meta, "token_endpoint_auth_methods_supported");
+    if (!have_secret) return "none";
+    if (!json_is_array(m) || json_array_has(m, "client_secret_basic")) return "client_secret_basic";
+    if (json_array_has(m, "client_secret_post")) return "client_secret_post";
+    return "client_secret_basic";
+}
+
+static void on_registered(void *ud, const oauth_fetch_result_t *res)
+{
+    oauth_t *o = ud;
+    if (res->rc) {
+        failf(o, res->rc, "client registration at %s failed: %s", o->registration_endpoint, res->why);
+        return;
+    }
+    const char *id = jstr(res->json, "client_id");
+    if (res->status < 200 || res->status >= 300 || !id) {
+        const char *err = jstr(res->json, "error_description");
+        if (!err) err = jstr(res->json, "error");
+        failf(o, BRIDGE_EHTTP,
+              "client registration at %s was refused (HTTP %ld%s%.300s); pass a pre-registered "
+              "client with --static-oauth-client-info",
+              o->registration_endpoint, res->status, err ? ": " : "", err ? err : "");
+        return;
+    }
+    set_str(&o->client_id, id);
+    set_str(&o->client_secret, jstr(res->json, "client_secret"));
+    const char *method = jstr(res->json, "token_endpoint_auth_method");
+    set_str(&o->auth_method, method ? method : pick_auth_method(o, o->client_secret != NULL));
+    o->registered_now = 1;
+    log_info("registered with %s as client %s", o->issuer ? o->issuer : o->registration_endpoint,
+             o->client_id);
+    save_registration(o);
+    authorize(o);
+}
+
+static void register_client(oauth_t *o)
+{
+    if (!endpoint_ok(o, o->registration_endpoint, "registration endpoint")) {
+        failf(o, BRIDGE_EPROTO, "cannot register a client");
+        return;
+    }
+    /* A public native client (RFC 8252) unless the AS takes only secrets. */
+    const json_t *methods = json_object_get(o->as_meta, "token_endpoint_auth_methods_supported");
+    const char *method = "none";
+    if (json_is_array(methods) && !json_array_has(methods, "none"))
+        method = json_array_has(methods, "client_secret_post") && !json_array_has(methods, "client_secret_basic")
+                     ? "client_secret_post"
+                     : "client_secret_basic";
+    json_t *req = json_pack("{s:s, s:[s], s:[s,s], s:[s], s:s, s:s}", "client_name", "mcp-bridge",
+                            "redirect_uris", o->redirect_uri, "grant_types", "authorization_code",
+                            "refresh_token", "response_types", "code", "token_endpoint_auth_method",
+                            method, "application_type", "native");
+    if (req && o->static_metadata) json_object_update(req, o->static_metadata);
+    char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    json_decref(req);
+    const char *headers[] = {"Content-Type: application/json", NULL};
+    log_debug("registering a client at %s", o->registration_endpoint);
+    int rc = body ? oauth_fetch(o->cfg.http, "POST", o->registration_endpoint, headers, body,
+                                METADATA_MAX, on_registered, o)
+                  : BRIDGE_ENOMEM;
+    free(body);
+    if (rc) failf(o, rc, "out of memory registering a client");
+}
+
+static int start_listener(oauth_t *o)
+{
+    if (o->listener) return 0;
+    int port = o->cfg.callback_port;
+    if (!port) {
+        /* Stable per server, so the registered redirect URI stays valid. */
+        unsigned h = 2166136261u;
+        for (const char *p = o->server_url; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+        port = 20000 + (int)(h % 30000);
+    }
+    const char *host = o->cfg.callback_host ? o->cfg.callback_host : "127.0.0.1";
+    int also6 = strcmp(host, "127.0.0.1") != 0;
+    if (oauth_callback_listen(o->cfg.loop, port, also6, &o->listener) != 0) {
+        log_info("port %d is taken; using another one for the sign-in redirect", port);
+        if (oauth_callback_listen(o->cfg.loop, 0, also6, &o->listener) != 0) return BRIDGE_EIO;
+    }
+    char uri[300];
+    int v6 = strchr(host, ':') != NULL;
+    snprintf(uri, sizeof uri, "http://%s%s%s:%d%s", v6 ? "[" : "", host, v6 ? "]" : "",
+             oauth_callback_port(o->listener), OAUTH_CALLBACK_PATH);
+    set_str(&o->redirect_uri, uri);
+    return 0;
+}
+
+static void choose_client(oauth_t *o)
+{
+    if (start_listener(o) != 0) {
+        failf(o, BRIDGE_EIO, "cannot listen on 127.0.0.1 for the sign-in redirect");
+        return;
+    }
+    if (o->client_static) {
+        if (!o->auth_method) set_str(&o->auth_method, pick_auth_method(o, o->client_secret != NULL));
+        authorize(o);
+        return;
+    }
+    if (o->cfg.client_metadata_url &&
+        json_is_true(json_object_get(o->as_meta, "client_id_metadata_document_supported"))) {
+        o->client_cimd = 1;
+        set_str(&o->client_id, o->cfg.client_metadata_url);
+        wipe_str(&o->client_secret);
+        set_str(&o->auth_method, "none");
+        authorize(o);
+        return;
+    }
+    o->client_cimd = 0;
+    if (load_registration(o)) {
+        log_debug("using the stored client registration %s", o->client_id);
+        authorize(o);
+        return;
+    }
+    if (o->registration_endpoint) {
+        register_client(o);
+        return;
+    }
+    failf(o, BRIDGE_EINVAL,
+          "%s offers no dynamic client registration: register a client there and pass it with "
+          "--static-oauth-client-info '{\"client_id\":\"...\"}'%s",
+          o->issuer ? o->issuer : o->server_url,
+          json_is_true(json_object_get(o->as_meta, "client_id_metadata_document_supported"))
+              ? ", or pass --client-metadata-url with your client ID metadata document"
+              : "");
+}
+
+/* ---- discovery ----------------------------------------------------------------------------- */
+
+static int use_as_metadata(oauth_t *o, const json_t *meta, int check_issuer, const char *from)
+{
+    const char *issuer = jstr(meta, "issuer");
+    if (check_issuer && (!issuer || strcmp(issuer, o->issuer) != 0)) {
+        log_error("%s names issuer \"%s\", not %s; ignored", from, issuer ? issuer : "(none)", o->issuer);
+        return 0;
+    }
+    json_decref(o->as_meta);
+    o->as_meta = json_deep_copy(meta);
+    set_str(&o->authorization_endpoint, jstr(meta, "authorization_endpoint"));
+    set_str(&o->token_endpoint, jstr(meta, "token_endpoint"));
+    set_str(&o->registration_endpoint, jstr(meta, "registration_endpoint"));
+    if (!check_issuer && issuer) set_str(&o->issuer, issuer);
+    return 1;
+}
+
+static void discovery_done(oauth_t *o)
+{
+    if (!endpoint_ok(o, o->authorization_endpoint, "authorization endpoint") ||
+        !endpoint_ok(o, o->token_endpoint, "token endpoint")) {
+        failf(o, BRIDGE_EPROTO, "the authorization server metadata of %s is not usable",
+              o->issuer ? o->issuer : o->server_url);
+        return;
+    }
+    const json_t *methods = json_object_get(o->as_meta, "code_challenge_methods_supported");
+    if (o->as_meta && !json_array_has(methods, "S256")) {
+        failf(o, BRIDGE_EPROTO,
+              "the authorization server %s does not advertise PKCE with S256 "
+              "(code_challenge_methods_supported), which MCP requires; refusing to sign in there",
+              o->issuer);
+        return;
+    }
+    o->discovered = 1;
+    choose_client(o);
+}
+
+static void on_as_metadata(void *ud, const oauth_fetch_result_t *res)
+{
+    oauth_t *o = ud;
+    const char *url = o->cand[o->icand];
+    if (!res->rc && res->status == 200 && res->json) {
+        log_debug("authorization server metadata at %s", url);
+        if (use_as_metadata(o, res->json, 1, url)) {
+            discovery_done(o);
+            return;
+        }
+    } else {
+        log_debug("no authorization server metadata at %s (%s)", url,
+                  res->rc ? res->why : res->status == 200 ? "not a JSON object" : "HTTP error");
+    }
+    if (++o->icand < o->ncand) {
+        if (oauth_fetch(o->cfg.http, "GET", o->cand[o->icand], NULL, NULL, METADATA_MAX,
+                        on_as_metadata, o) != 0)
+            failf(o, BRIDGE_ENOMEM, "out of memory");
+        return;
+    }
+    failf(o, BRIDGE_EPROTO, "no authorization server metadata found for issuer %s (tried %s%s%s)",
+          o->issuer, o->cand[0], o->ncand > 1 ? " and " : "",
+          o->ncand > 1 ? "the OpenID Connect locations" : "");
+}
+
+static void discover_as(oauth_t *o)
+{
+    clear_candidates(o);
+    if (oauth_as_metadata_urls(o->issuer, o->cand, &o->ncand) != 0 || o->ncand == 0) {
+        failf(o, BRIDGE_EINVAL, "the authorization server \"%s\" is not a valid issuer URL", o->issuer);
+        return;
+    }
+    if (oauth_fetch(o->cfg.http, "GET", o->cand[0], NULL, NULL, METADATA_MAX, on_as_metadata, o))
+        failf(o, BRIDGE_ENOMEM, "out of memory");
+}
+
+/* 2025-03-26: no protected resource metadata. The MCP server's origin is the
+ * authorization server; its metadata is optional and its issuer is not checked. */
+static void on_legacy_metadata(void *ud, const oauth_fetch_result_t *res)
+{
+    oauth_t *o = ud;
+    if (!res->rc && res->status == 200 && res->json && use_as_metadata(o, res->json, 0, res->url)) {
+        discovery_done(o);
+        return;
+    }
+    char *base = NULL;
+    oauth_legacy_base(o->server_url, &base);
+    log_debug("no authorization server metadata at the server's origin; using %s/authorize, "
+              "/token and /register",
+              base ? base : "?");
+    char *a = NULL, *t = NULL, *r = NULL;
+    if (base) {
+        oauth_legacy_default_endpoint(base, "authorize", &a);
+        oauth_legacy_default_endpoint(base, "token", &t);
+        oauth_legacy_default_endpoint(base, "register", &r);
+    }
+    free(o->authorization_endpoint);
+    free(o->token_endpoint);
+    free(o->registration_endpoint);
+    o->authorization_endpoint = a;
+    o->token_endpoint = t;
+    o->registration_endpoint = r;
+    set_str(&o->issuer, base);
+    free(base);
+    discovery_done(o);
+}
+
+static void discover_legacy(oauth_t *o)
+{
+    o->legacy = 1;
+    wipe_str(&o->resource);
+    if (o->cfg.resource) set_str(&o->resource, o->cfg.resource);
+    json_decref(o->as_meta);
+    o->as_meta = NULL;
+    char *base = NULL;
+    if (oauth_legacy_base(o->server_url, &base) != 0) {
+        failf(o, BRIDGE_EINVAL, "cannot build the authorization base URL of %s", o->server_url);
+        return;
+    }
+    set_str(&o->issuer, base);
+    size_t n = strlen(base) + sizeof "/.well-known/oauth-authorization-server";
+    char *url = malloc(n);
+    if (url) snprintf(url, n, "%s/.well-known/oauth-authorization-server", base);
+    free(base);
+    const char *headers[] = {"MCP-Protocol-Version: 2025-03-26", NULL};
+    log_debug("no protected resource metadata; trying the 2025-03-26 discovery at %s", url ? url : "?");
+    if (!url || oauth_fetch(o->cfg.http, "GET", url, headers, NULL, METADATA_MAX, on_legacy_metadata, o))
+        failf(o, BRIDGE_ENOMEM, "out of memory");
+    free(url);
+}
+
+static void on_prm(void *ud, const oauth_fetch_result_t *res)
+{
+    oauth_t *o = ud;
+    const char *url = o->cand[o->icand];
+    const json_t *servers = json_object_get(res->json, "authorization_servers");
+    if (!res->rc && res->status == 200 && json_is_array(servers) && json_array_size(servers) > 0 &&
+        json_is_string(json_array_get(servers, 0))) {
+        const char *resource = jstr(res->json, "resource");
+        if (resource && !oauth_prm_resource_matches(resource, o->server_url)) {
+            failf(o, BRIDGE_EPROTO,
+                  "the protected resource metadata at %s is for \"%s\", not for %s; refusing to "
+                  "sign in (a server may be trying to obtain a token for another resource)",
+                  url, resource, o->server_url);
+            return;
+        }
+        log_debug("protected resource metadata at %s", url);
+        set_str(&o->prm_url, url);
+        char *canon = NULL;
+        if (o->cfg.resource)
+            set_str(&o->resource, o->cfg.resource);
+        else if (resource)
+            set_str(&o->resource, resource);
+        else if (oauth_canonical_resource(o->server_url, &canon) == 0) {
+            free(o->resource);
+            o->resource = canon;
+        }
+        json_decref(o->prm_scopes);
+        o->prm_scopes = json_incref(json_object_get(res->json, "scopes_supported"));
+        const char *issuer = json_string_value(json_array_get(servers, 0));
+        set_str(&o->issuer, issuer);
+        o->legacy = 0;
+        if (!endpoint_ok(o, issuer, "authorization server")) {
+            failf(o, BRIDGE_EPROTO, "the authorization server named by %s is refused", url);
+            return;
+        }
+        discover_as(o);
+        return;
+    }
+    log_debug("no protected resource metadata at %s (%s)", url,
+              res->rc ? res->why : res->status == 200 ? "no authorization_servers" : "HTTP error");
+    if (++o->icand < o->ncand) {
+        if (oauth_fetch(o->cfg.http, "GET", o->cand[o->icand], NULL, NULL, METADATA_MAX, on_prm, o))
+            failf(o, BRIDGE_ENOMEM, "out of memory");
+        return;
+    }
+    discover_legacy(o);
+}
+
+static void discover(oauth_t *o)
+{
+    clear_candidates(o);
+    if (o->challenge.resource_metadata) {
+        char *abs = NULL;
+        if (url_resolve(o->server_url, o->challenge.resource_metadata, &abs) != 0 ||
+            !endpoint_ok(o, abs, "resource metadata URL")) {
+            free(abs);
+            failf(o, BRIDGE_EPROTO, "the resource_metadata URL \"%s\" in the server's challenge is refused",
+                  o->challenge.resource_metadata);
+            return;
+        }
+        o->cand[0] = abs;
+        o->ncand = 1;
+    } else if (oauth_prm_urls(o->server_url, o->cand, &o->ncand) != 0) {
+        failf(o, BRIDGE_EINVAL, "cannot build the metadata URLs of %s", o->server_url);
+        return;
+    }
+    if (oauth_fetch(o->cfg.http, "GET", o->cand[0], NULL, NULL, METADATA_MAX, on_prm, o))
+        failf(o, BRIDGE_ENOMEM, "out of memory");
+}
+
+static void full_flow(oauth_t *o)
+{
+    o->refresh_only = 0;
+    /* Discover again when the server points at metadata we did not use. */
+    int stale = !o->discovered || (o->challenge.resource_metadata && o->prm_url &&
+                                   strcmp(o->challenge.resource_metadata, o->prm_url) != 0);
+    if (stale) {
+        o->discovered = 0;
+        discover(o);
+    } else {
+        choose_client(o);
+    }
+}
+
+/* ---- public ------------------------------------------------------------------------------------ */
+
+void oauth_handle_challenge(oauth_t *o, long status, const char *www_authenticate,
+                            oauth_done_cb cb, void *ud)
+{
+    if (add_waiter(o, cb, ud) != 0) {
+        cb(ud, BRIDGE_ENOMEM, "out of memory");
+        return;
+    }
+    if (o->running) return;
+    o->running = 1;
+    o->status = status;
+    o->tried_reregister = 0;
+    oauth_challenge_free(&o->challenge);
+    oauth_challenge_init(&o->challenge);
+    if (www_authenticate && oauth_www_auth_parse(&o->challenge, www_authenticate,
+                                                  strlen(www_authenticate)) != 0)
+        log_debug("could not read the WWW-Authenticate header; discovering without it");
+    log_debug("HTTP %ld from %s: %s%s%s", status, o->server_url,
+              o->challenge.error ? o->challenge.error : "authorization needed",
+              o->challenge.scope ? ", scope " : "", o->challenge.scope ? o->challenge.scope : "");
+
+    if (status == 403) {
+        if (!o->challenge.error || strcmp(o->challenge.error, "insufficient_scope") != 0) {
+            failf(o, BRIDGE_EHTTP,
+                  "%s answered HTTP 403 (forbidden%s%s): the signed-in account may lack access",
+                  o->server_url, o->challenge.error_description ? ": " : "",
+                  o->challenge.error_description ? o->challenge.error_description : "");
+            return;
+        }
+        /* Step-up: ask again for what we asked before plus what the server wants. */
+        char *u = NULL;
+        oauth_scope_union(o->requested_scope ? o->requested_scope : o->granted_scope,
+                          o->challenge.scope, &u);
+        free(o->requested_scope);
+        o->requested_scope = u;
+        log_info("%s needs more scope (%s); signing in again", o->server_url,
+                 o->challenge.scope ? o->challenge.scope : "unspecified");
+        full_flow(o);
+        return;
+    }
+    if (o->challenge.scope) {
+        /* A new 401 with a scope: the server's word on what to ask for. */
+        free(o->requested_scope);
+        o->requested_scope = NULL;
+    }
+    if (o->refresh_token && o->access_token) {
+        o->refresh_only = 0;
+        start_refresh(o);
+        return;
+    }
+    drop_tokens(o);
+    full_flow(o);
+}
+
+void oauth_refresh(oauth_t *o, oauth_done_cb cb, void *ud)
+{
+    if (add_waiter(o, cb, ud) != 0) {
+        cb(ud, BRIDGE_ENOMEM, "out of memory");
+        return;
+    }
+    if (o->running) return;
+    o->running = 1;
+    oauth_challenge_init(&o->challenge);
+    o->refresh_only = 0; /* a refused refresh falls back to signing in */
+    start_refresh(o);
+}
+
+const char *oauth_header(const oauth_t *o)
+{
+    return o->header;
+}
+
+unsigned oauth_generation(const oauth_t *o)
+{
+    return o->generation;
+}
+
+int oauth_should_refresh(const oauth_t *o)
+{
+    return o->refresh_token && o->expires_at && time(NULL) + REFRESH_MARGIN_S >= o->expires_at &&
+           !o->running;
+}
+
+static json_t *load_json_arg(const char *text, const char *what, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *j = json_loads(text, 0, &je);
+    if (!json_is_object(j)) {
+        snprintf(err, errlen, "%s is not a JSON object (%s)", what, j ? "another JSON value" : je.text);
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+oauth_t *oauth_new(const oauth_config_t *cfg, char *err, size_t errlen)
+{
+    oauth_t *o = calloc(1, sizeof *o);
+    if (!o) return NULL;
+    o->cfg = *cfg;
+    o->server_url = strdup(cfg->server_url);
+    oauth_challenge_init(&o->challenge);
+    if (cfg->static_client_info) {
+        json_t *j = load_json_arg(cfg->static_client_info, "--static-oauth-client-info", err, errlen);
+        if (!j || !jstr(j, "client_id")) {
+            if (j) snprintf(err, errlen, "--static-oauth-client-info has no \"client_id\"");
+            json_decref(j);
+            oauth_free(o);
+            return NULL;
+        }
+        set_str(&o->client_id, jstr(j, "client_id"));
+        set_str(&o->client_secret, jstr(j, "client_secret"));
+        set_str(&o->auth_method, jstr(j, "token_endpoint_auth_method"));
+        o->client_static = 1;
+        json_decref(j);
+    }
+    if (cfg->static_client_metadata) {
+        o->static_metadata = load_json_arg(cfg->static_client_metadata,
+                                           "--static-oauth-client-metadata", err, errlen);
+        if (!o->static_metadata) {
+            oauth_free(o);
+            return NULL;
+        }
+    }
+    load_tokens(o);
+    return o;
+}
+
+void oauth_cancel(oauth_t *o)
+{
+    if (o->running) finish(o, BRIDGE_ECLOSED, "the bridge is shutting down");
+}
+
+void oauth_free(oauth_t *o)
+{
+    if (!o) return;
+    oauth_cancel(o);
+    if (o->listener) oauth_callback_close(o->listener);
+    wipe_str(&o->access_token);
+    wipe_str(&o->refresh_token);
+    wipe_str(&o->header);
+    wipe_str(&o->client_secret);
+    free(o->granted_scope);
+    free(o->server_url);
+    free(o->prm_url);
+    free(o->resource);
+    json_decref(o->prm_scopes);
+    free(o->issuer);
+    json_decref(o->as_meta);
+    free(o->authorization_endpoint);
+    free(o->token_endpoint);
+    free(o->registration_endpoint);
+    free(o->client_id);
+    free(o->auth_method);
+    free(o->redirect_uri);
+    json_decref(o->static_metadata);
+    free(o->requested_scope);
+    clear_candidates(o);
+    oauth_challenge_free(&o->challenge);
+    free(o);
+}

@@ -1,0 +1,60 @@
+/* OAuth 2.1 for the HTTP leg (MCP authorization 2025-03-26 .. 2025-11-25): the
+ * relay asks for the Authorization header to send and hands over a 401 or 403
+ * challenge; everything else (discovery, registration, PKCE with a loopback
+ * redirect, token exchange, refresh, storage) happens in here. */
+#ifndef MCP_BRIDGE_OAUTH_H
+#define MCP_BRIDGE_OAUTH_H
+
+#include "bridge/http.h"
+#include "keychain/keychain.h"
+
+#include <uv.h>
+
+typedef struct oauth oauth_t;
+
+typedef struct oauth_config {
+    uv_loop_t *loop;
+    http_client_t *http;
+    keychain_t *store;
+    const char *server_url;
+    const char *static_client_info;     /* JSON: client_id, client_secret? */
+    const char *static_client_metadata; /* JSON merged into dynamic registration */
+    const char *client_metadata_url;    /* CIMD client_id */
+    const char *scope;                  /* overrides the scope selection */
+    const char *resource;               /* overrides the RFC 8707 resource */
+    int disable_resource;               /* never send resource */
+    int callback_port;                  /* 0: derived from the server URL */
+    const char *callback_host;          /* redirect host, default 127.0.0.1 */
+    long auth_timeout_s;
+    int no_browser;
+    int allow_http; /* plain http to non-loopback OAuth endpoints */
+} oauth_config_t;
+
+/* Reads stored credentials for the server (no network). Returns NULL on
+ * allocation failure or an invalid --static-oauth-client-* document (err says
+ * which). */
+oauth_t *oauth_new(const oauth_config_t *cfg, char *err, size_t errlen);
+void oauth_free(oauth_t *o);
+
+/* "Authorization: Bearer <token>" to send, or NULL when there is no token. */
+const char *oauth_header(const oauth_t *o);
+/* Changes whenever the token does: a 401 to a request sent with an older token
+ * only needs a resend. */
+unsigned oauth_generation(const oauth_t *o);
+/* 1 when the token expires within a minute and can be refreshed. */
+int oauth_should_refresh(const oauth_t *o);
+
+typedef void (*oauth_done_cb)(void *ud, int rc, const char *why);
+
+/* The server answered 401 or 403 with this WWW-Authenticate value (may be NULL).
+ * Refreshes, re-authorizes (with a browser sign-in when needed) or fails;
+ * cb runs exactly once, later. Calls made while a run is in progress join it. */
+void oauth_handle_challenge(oauth_t *o, long status, const char *www_authenticate,
+                            oauth_done_cb cb, void *ud);
+/* Refresh ahead of expiry; cb runs exactly once, later. */
+void oauth_refresh(oauth_t *o, oauth_done_cb cb, void *ud);
+
+/* Stop whatever runs (callbacks of waiters run with BRIDGE_ECLOSED). */
+void oauth_cancel(oauth_t *o);
+
+#endif

@@ -1,0 +1,134 @@
+/* Token endpoint forms and response validation. */
+#include "oauth/token.h"
+#include "bridge/err.h"
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int oauth_form_add(buf_t *form, const char *key, const char *value)
+{
+    char *k = curl_easy_escape(NULL, key, 0), *v = curl_easy_escape(NULL, value, 0);
+    int rc = (k && v) ? 0 : BRIDGE_ENOMEM;
+    if (!rc && form->len) rc = buf_append_byte(form, '&');
+    if (!rc) rc = buf_append_str(form, k);
+    if (!rc) rc = buf_append_byte(form, '=');
+    if (!rc) rc = buf_append_str(form, v);
+    if (v) OPENSSL_cleanse(v, strlen(v));
+    curl_free(k);
+    curl_free(v);
+    return rc;
+}
+
+int oauth_token_client_auth(buf_t *form, const char *client_id, const char *client_secret,
+                            const char *method, char **basic_header)
+{
+    *basic_header = NULL;
+    if (!client_id) return BRIDGE_EINVAL;
+    if (!method) method = client_secret ? "client_secret_basic" : "none";
+    if (!strcmp(method, "client_secret_post") && client_secret) {
+        int rc = oauth_form_add(form, "client_id", client_id);
+        return rc ? rc : oauth_form_add(form, "client_secret", client_secret);
+    }
+    if (!strcmp(method, "client_secret_basic") && client_secret) {
+        char *id = curl_easy_escape(NULL, client_id, 0), *sec = curl_easy_escape(NULL, client_secret, 0);
+        int rc = BRIDGE_ENOMEM;
+        if (id && sec) {
+            size_t plain_len = strlen(id) + strlen(sec) + 1;
+            char *plain = malloc(plain_len + 1);
+            size_t enc_cap = 4 * ((plain_len + 2) / 3) + 1;
+            char *hdr = malloc(enc_cap + sizeof "Authorization: Basic ");
+            if (plain && hdr) {
+                snprintf(plain, plain_len + 1, "%s:%s", id, sec);
+                int w = sprintf(hdr, "Authorization: Basic ");
+                EVP_EncodeBlock((unsigned char *)hdr + w, (unsigned char *)plain, (int)plain_len);
+                *basic_header = hdr;
+                hdr = NULL;
+                rc = 0;
+            }
+            if (plain) OPENSSL_cleanse(plain, plain_len);
+            free(plain);
+            free(hdr);
+        }
+        if (sec) OPENSSL_cleanse(sec, strlen(sec));
+        curl_free(id);
+        curl_free(sec);
+        return rc;
+    }
+    /* "none", or a method we cannot do without a secret: a public client. */
+    return oauth_form_add(form, "client_id", client_id);
+}
+
+static int printable_token(const char *s, size_t n)
+{
+    if (n == 0 || n > OAUTH_TOKEN_MAX) return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e) return 0;
+    return 1;
+}
+
+int oauth_token_parse(const json_t *resp, oauth_token_t *out, char *why, size_t whylen)
+{
+    memset(out, 0, sizeof *out);
+    if (!json_is_object(resp)) {
+        snprintf(why, whylen, "a response that is not a JSON object");
+        return BRIDGE_EPROTO;
+    }
+    const json_t *at = json_object_get(resp, "access_token");
+    if (!json_is_string(at) || !printable_token(json_string_value(at), json_string_length(at))) {
+        snprintf(why, whylen, at ? "an access_token that is not a printable string of at most %d bytes"
+                                 : "no access_token",
+                 OAUTH_TOKEN_MAX);
+        return BRIDGE_EPROTO;
+    }
+    const json_t *type = json_object_get(resp, "token_type");
+    if (type && (!json_is_string(type) || strcasecmp(json_string_value(type), "bearer") != 0)) {
+        snprintf(why, whylen, "token_type \"%.40s\" (only Bearer is supported)",
+                 json_is_string(type) ? json_string_value(type) : "?");
+        return BRIDGE_EPROTO;
+    }
+    const json_t *exp = json_object_get(resp, "expires_in");
+    long expires_in = 0;
+    if (exp) {
+        double v = json_is_number(exp) ? json_number_value(exp)
+                   : json_is_string(exp) ? strtod(json_string_value(exp), NULL)
+                                         : -1;
+        if (!(v > 0) || v > 10.0 * 365 * 24 * 3600) {
+            snprintf(why, whylen, "expires_in that is not a positive number of seconds");
+            return BRIDGE_EPROTO;
+        }
+        expires_in = (long)v;
+        if (expires_in == 0) expires_in = 1;
+    }
+    const json_t *rt = json_object_get(resp, "refresh_token");
+    if (rt && !json_is_null(rt) &&
+        (!json_is_string(rt) || !printable_token(json_string_value(rt), json_string_length(rt)))) {
+        snprintf(why, whylen, "a refresh_token that is not a printable string");
+        return BRIDGE_EPROTO;
+    }
+    const json_t *scope = json_object_get(resp, "scope");
+    out->access_token = strdup(json_string_value(at));
+    out->refresh_token = json_is_string(rt) ? strdup(json_string_value(rt)) : NULL;
+    out->scope = json_is_string(scope) && json_string_length(scope) ? strdup(json_string_value(scope)) : NULL;
+    out->expires_in = expires_in;
+    if (!out->access_token) {
+        oauth_token_free(out);
+        snprintf(why, whylen, "out of memory");
+        return BRIDGE_ENOMEM;
+    }
+    return 0;
+}
+
+void oauth_token_free(oauth_token_t *t)
+{
+    if (t->access_token) OPENSSL_cleanse(t->access_token, strlen(t->access_token));
+    if (t->refresh_token) OPENSSL_cleanse(t->refresh_token, strlen(t->refresh_token));
+    free(t->access_token);
+    free(t->refresh_token);
+    free(t->scope);
+    memset(t, 0, sizeof *t);
+}

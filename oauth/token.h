@@ -1,0 +1,36 @@
+/* Token endpoint requests and responses (RFC 6749 §4.1.3, §5.1, §6; §2.3.1
+ * client authentication). Pure: building forms and validating answers. */
+#ifndef MCP_BRIDGE_OAUTH_TOKEN_H
+#define MCP_BRIDGE_OAUTH_TOKEN_H
+
+#include "bridge/buf.h"
+
+#include <jansson.h>
+
+#define OAUTH_TOKEN_MAX 16384 /* longest access or refresh token accepted */
+
+typedef struct oauth_token {
+    char *access_token;  /* malloc'd */
+    char *refresh_token; /* malloc'd or NULL */
+    char *scope;         /* malloc'd or NULL */
+    long expires_in;     /* seconds, or 0 when the server did not say */
+} oauth_token_t;
+
+/* Append "key=value" (form-urlencoded, '&' between pairs). */
+int oauth_form_add(buf_t *form, const char *key, const char *value);
+
+/* Client authentication for a token request: "none" adds client_id to the form;
+ * "client_secret_post" adds client_id and client_secret; "client_secret_basic"
+ * sets *basic_header to "Authorization: Basic ..." (id and secret form-encoded
+ * first, RFC 6749 §2.3.1). A NULL method means basic with a secret, none without. */
+int oauth_token_client_auth(buf_t *form, const char *client_id, const char *client_secret,
+                            const char *method, char **basic_header);
+
+/* Validate a successful token response: access_token present, printable ASCII,
+ * at most OAUTH_TOKEN_MAX; token_type Bearer (case-insensitive) or absent;
+ * expires_in a positive number when present (0 or negative is refused). On
+ * error writes a reason (never the token) and returns BRIDGE_EPROTO. */
+int oauth_token_parse(const json_t *resp, oauth_token_t *out, char *why, size_t whylen);
+void oauth_token_free(oauth_token_t *t);
+
+#endif
