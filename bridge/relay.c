@@ -208,6 +208,7 @@ static void waitq_push(relay_t *r, out_msg_t *m)
 /* A message could not be delivered: its requests get errors, and it is freed. */
 static void fail_msg(relay_t *r, out_msg_t *m, const char *why)
 {
+    if (m->is_initialize && !m->internal) r->init_in_flight = 0;
     for (pending_t *p = r->pending, *next; p; p = next) {
         next = p->next;
         if (p->msg == m) pending_fail(r, p, JR_SERVER_ERROR, why);
@@ -856,7 +857,7 @@ static void maybe_finish_shutdown(relay_t *r)
 static void on_grace_expired(uv_timer_t *t)
 {
     relay_t *r = t->data;
-    log_info("giving up on %s request(s) still in progress", r->pending ? "the" : "no");
+    if (r->pending) log_info("giving up on the requests still in progress");
     close_transport(r);
 }
 
