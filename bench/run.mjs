@@ -108,6 +108,7 @@ function machine() {
     sdk: pkgVersion(path.join(BENCH, 'node_modules', '@modelcontextprotocol', 'sdk')),
     undici: pkgVersion(path.join(BENCH, 'node_modules', 'undici')),
     valgrind: sh('valgrind', ['--version']),
+    loadStart: os.loadavg().map((x) => x.toFixed(2)).join(' '),
   };
 }
 
@@ -307,6 +308,8 @@ function report(m, cfg, cg, cgError) {
   L.push(`node ${m.node} · ${m.bridge} (${m.bridgePath}${m.bridgeBuild ? `, ${m.bridgeBuild}` : ''}${m.commit ? `, commit ${m.commit}` : ''})` +
     ` · libcurl ${m.libcurl ?? '?'} · mcp-remote ${m.mcpRemote} · SDK ${m.sdk} · undici ${m.undici} (direct)` +
     (m.valgrind ? ` · ${m.valgrind}` : ''));
+  L.push(`Load average at start ${m.loadStart}, at end ${m.loadEnd}` +
+    (Number(m.loadStart.split(' ')[0]) > 0.5 ? ' — **other processes were busy: the timings are noisy**' : ''));
   L.push('', `Medians of ${cfg.coldReps} runs (cold start) and ${cfg.reps} runs (the rest), contenders alternating.` +
     ` Sequential: ${cfg.seq} echo calls after ${cfg.warmup} warm-up calls; pipelined: ${cfg.pipe} echo calls,` +
     ` ${cfg.depth} in flight. Memory is the spawned process tree's peak RSS (VmHWM: exact for one process).` +
@@ -464,6 +467,7 @@ if (opts.callgrind && want('callgrind')) {
   }
 }
 stopServers();
+m.loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 const md = report(m, cfg, cg, cgError);
 mkdirSync(path.dirname(opts.out), { recursive: true });

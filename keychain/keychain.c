@@ -24,7 +24,9 @@ typedef struct mem_item {
 
 struct keychain {
     keychain_backend_t backend;
-    char *dir; /* file backend: the credentials directory */
+    char *dir;      /* file backend: the credentials directory */
+    char *app_dir;  /* its parent, mcp-bridge/ */
+    char *base_dir; /* its parent when it was derived (~/.config), else NULL */
     mem_item_t *items;
 };
 
@@ -77,23 +79,22 @@ int keychain_open(keychain_backend_t backend, const char *dir, keychain_t **out)
         }
         size_t n = strlen(base) + sizeof "/mcp-bridge/credentials";
         char *app = malloc(n), *creds = malloc(n);
-        int rc = (app && creds) ? 0 : BRIDGE_ENOMEM;
-        if (!rc) {
-            snprintf(app, n, dir ? "%s" : "%s/mcp-bridge", base);
-            snprintf(creds, n, "%s/credentials", app);
-            if (!dir) mkdir_private(base); /* ~/.config may not exist yet */
-            rc = mkdir_private(app);
-            if (!rc) rc = mkdir_private(creds);
-            if (!rc) chmod(creds, 0700);
-        }
-        free(base);
-        free(app);
-        if (rc) {
+        if (!app || !creds) {
+            free(app);
             free(creds);
+            free(base);
             free(k);
-            return rc;
+            return BRIDGE_ENOMEM;
         }
+        snprintf(app, n, dir ? "%s" : "%s/mcp-bridge", base);
+        snprintf(creds, n, "%s/credentials", app);
+        /* Directories are made on the first write: starting stores nothing. */
         k->dir = creds;
+        k->app_dir = app;
+        if (dir)
+            free(base);
+        else
+            k->base_dir = base;
     }
     *out = k;
     return 0;
@@ -111,7 +112,18 @@ void keychain_close(keychain_t *k)
         free(it);
     }
     free(k->dir);
+    free(k->app_dir);
+    free(k->base_dir);
     free(k);
+}
+
+static int make_dirs(keychain_t *k)
+{
+    if (k->base_dir) mkdir_private(k->base_dir); /* ~/.config may not exist yet */
+    int rc = mkdir_private(k->app_dir);
+    if (!rc) rc = mkdir_private(k->dir);
+    if (!rc) chmod(k->dir, 0700);
+    return rc;
 }
 
 const char *keychain_where(const keychain_t *k)
@@ -179,7 +191,7 @@ int keychain_put(keychain_t *k, const char *name, const char *label, const char 
     json_decref(doc);
     if (!text) return BRIDGE_ENOMEM;
     char *path = file_path(k, name, ""), *tmp = file_path(k, name, ".tmp");
-    int rc = (path && tmp) ? 0 : BRIDGE_ENOMEM;
+    int rc = (path && tmp) ? make_dirs(k) : BRIDGE_ENOMEM;
     if (!rc) {
         unlink(tmp);
         int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -49,8 +49,8 @@ int oauth_random_state(char out[OAUTH_STATE_LEN + 1])
 
 static int is_unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 int oauth_pkce_challenge_s256(const char *verifier, char out[OAUTH_PKCE_CHALLENGE_LEN + 1])

@@ -128,8 +128,7 @@ static int array_has(const json_t *arr, const char *s)
     return 0;
 }
 
-int oauth_scope_add_offline_access(const char *scope, const json_t *as_scopes_supported,
-                                   char **out)
+int oauth_scope_add_offline_access(const char *scope, const json_t *as_scopes_supported, char **out)
 {
     *out = NULL;
     buf_t list;

@@ -28,8 +28,7 @@ int oauth_prm_urls(const char *mcp_url, char *out[OAUTH_PRM_URLS_MAX], size_t *n
  * <origin><path>/.well-known/openid-configuration. Issuer without a path:
  * <origin>/.well-known/oauth-authorization-server, then <origin>/.well-known/
  * openid-configuration. An issuer with a query is refused (RFC 8414 §2). */
-int oauth_as_metadata_urls(const char *issuer, char *out[OAUTH_AS_METADATA_URLS_MAX],
-                           size_t *n);
+int oauth_as_metadata_urls(const char *issuer, char *out[OAUTH_AS_METADATA_URLS_MAX], size_t *n);
 
 /* 2025-03-26 authorization base URL: the MCP server URL's origin, no path. */
 int oauth_legacy_base(const char *mcp_url, char **out);

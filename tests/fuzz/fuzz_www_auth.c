@@ -42,8 +42,8 @@ static void check_output(oauth_challenge_t *c, size_t size)
  * same values. */
 static void check_round_trip(oauth_challenge_t *c)
 {
-    static const char *names[NFIELDS] = {"resource_metadata", "scope", "error",
-                                         "error_description", "realm"};
+    static const char *names[NFIELDS] = {"resource_metadata", "scope", "error", "error_description",
+                                         "realm"};
     const char *f[NFIELDS], *g[NFIELDS];
     fields(c, f);
     buf_t b;
@@ -99,8 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *stop = nl ? nl : end;
         oauth_challenge_t before = c;
         int rc = oauth_www_auth_parse(&c, p, (size_t)(stop - p));
-        if (rc != 0 && rc != BRIDGE_EINVAL && rc != BRIDGE_ETOOBIG && rc != BRIDGE_ENOMEM)
-            abort();
+        if (rc != 0 && rc != BRIDGE_EINVAL && rc != BRIDGE_ETOOBIG && rc != BRIDGE_ENOMEM) abort();
         if (rc != 0 && !same(&before, &c)) abort(); /* no partial effect */
         if (c.bytes_seen > OAUTH_WWW_AUTH_MAX_BYTES || c.params_seen > OAUTH_WWW_AUTH_MAX_PARAMS)
             abort();

@@ -123,7 +123,8 @@ export async function startServer(kind, opts = {}) {
 /** Spawn tests/servers/<script> as a child; resolves once it printed LISTENING. */
 export async function spawnServer(script, args = [], { timeoutMs = 10000 } = {}) {
   const file = path.isAbsolute(script) ? script : path.join(SERVERS_DIR, script);
-  const child = track(spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  // --exit-on-stdin-close: the server dies with us even if we are SIGKILLed.
+  const child = track(spawn(process.execPath, [file, ...args, '--exit-on-stdin-close'], { stdio: ['pipe', 'pipe', 'pipe'] }));
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d.toString(); });
   const url = await withTimeout(new Promise((resolve, reject) => {

@@ -175,5 +175,11 @@ export async function runStandalone(start, argv) {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  if (args['exit-on-stdin-close']) {
+    // Spawned by a test runner: die with it.
+    process.stdin.on('end', shutdown);
+    process.stdin.on('error', shutdown);
+    process.stdin.resume();
+  }
   return srv;
 }

@@ -67,14 +67,14 @@ static void select_invalid(void)
     CHECK(oauth_select_scope("caf\xc3\xa9", NULL, NULL, &s) == BRIDGE_EINVAL);
 
     const char *bad_arrays[] = {
-        "\"read write\"",          /* not an array */
-        "{\"a\": 1}",              /* not an array */
-        "[\"read\", 3]",           /* not a string */
-        "[\"read\", null]",        /* not a string */
-        "[\"\"]",                  /* empty token */
-        "[\"read write\"]",        /* two tokens in one element */
-        "[\"a\\u0000b\"]",         /* embedded NUL */
-        "[\"a\\\"b\"]",            /* quote */
+        "\"read write\"",   /* not an array */
+        "{\"a\": 1}",       /* not an array */
+        "[\"read\", 3]",    /* not a string */
+        "[\"read\", null]", /* not a string */
+        "[\"\"]",           /* empty token */
+        "[\"read write\"]", /* two tokens in one element */
+        "[\"a\\u0000b\"]",  /* embedded NUL */
+        "[\"a\\\"b\"]",     /* quote */
     };
     for (size_t i = 0; i < sizeof bad_arrays / sizeof bad_arrays[0]; i++) {
         json_t *j = arr(bad_arrays[i]);

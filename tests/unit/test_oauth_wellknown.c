@@ -40,8 +40,7 @@ static void free_n(char **v, size_t n)
         }                                                                                          \
     } while (0)
 
-static void check_str1(int (*fn)(const char *, char **), const char *in, const char *want,
-                       int line)
+static void check_str1(int (*fn)(const char *, char **), const char *in, const char *want, int line)
 {
     char *out = (char *)"untouched";
     int rc = fn(in, &out);
@@ -96,8 +95,8 @@ static void case_b(void)
 {
     CHECK_PRM("https://example.com", 1, "https://example.com/.well-known/oauth-protected-resource",
               NULL);
-    CHECK_PRM("https://example.com/", 1,
-              "https://example.com/.well-known/oauth-protected-resource", NULL);
+    CHECK_PRM("https://example.com/", 1, "https://example.com/.well-known/oauth-protected-resource",
+              NULL);
     CHECK_AS("https://auth.example.com", 2,
              "https://auth.example.com/.well-known/oauth-authorization-server",
              "https://auth.example.com/.well-known/openid-configuration", NULL);
@@ -266,13 +265,13 @@ static void refused(void)
     /* Fuzz finding: a fragment curl refuses made the whole URL bad, yet cutting
      * the fragment off first made it look fine. */
     CHECK(oauth_canonical_resource("https://h/mcp#a\x01", &s) == BRIDGE_EINVAL && !s);
-    CHECK(oauth_canonical_resource("https://em\xd1\x92\x9c\x8f\xc0\x87x#pe.aclom\xd1\x92\x9c\xff\x01",
-                                   &s) == BRIDGE_EINVAL);
+    CHECK(
+        oauth_canonical_resource("https://em\xd1\x92\x9c\x8f\xc0\x87x#pe.aclom\xd1\x92\x9c\xff\x01",
+                                 &s) == BRIDGE_EINVAL);
     /* RFC 8414 §2: an issuer has no query. */
     CHECK(oauth_as_metadata_urls("https://auth.example.com/t?x=1", o, &n) == BRIDGE_EINVAL);
     CHECK(oauth_as_metadata_urls("https://auth.example.com/?", o, &n) == BRIDGE_EINVAL);
-    CHECK(oauth_legacy_default_endpoint("https://example.com", "../token", &s) ==
-          BRIDGE_EINVAL);
+    CHECK(oauth_legacy_default_endpoint("https://example.com", "../token", &s) == BRIDGE_EINVAL);
     CHECK(oauth_legacy_default_endpoint("https://example.com", NULL, &s) == BRIDGE_EINVAL);
     CHECK(oauth_legacy_default_endpoint("https://example.com", "Token", &s) == BRIDGE_EINVAL);
 }

@@ -19,8 +19,7 @@ static void bearer_basic(void)
     CHECK(parse(&c, "Bearer resource_metadata=\"https://example.com/.well-known/"
                     "oauth-protected-resource/mcp\", scope=\"files:read files:write\"") == 0);
     CHECK(c.bearer == 1);
-    CHECK_STR(c.resource_metadata,
-              "https://example.com/.well-known/oauth-protected-resource/mcp");
+    CHECK_STR(c.resource_metadata, "https://example.com/.well-known/oauth-protected-resource/mcp");
     CHECK_STR(c.scope, "files:read files:write");
     CHECK(c.error == NULL && c.error_description == NULL && c.realm == NULL);
     oauth_challenge_free(&c);
@@ -158,8 +157,7 @@ static void values(void)
     /* Unquoted URLs, as some servers send them. */
     CHECK(parse(&c, "Bearer resource_metadata=https://h:8443/.well-known/"
                     "oauth-protected-resource/mcp?x=1, error=invalid_token") == 0);
-    CHECK_STR(c.resource_metadata,
-              "https://h:8443/.well-known/oauth-protected-resource/mcp?x=1");
+    CHECK_STR(c.resource_metadata, "https://h:8443/.well-known/oauth-protected-resource/mcp?x=1");
     CHECK_STR(c.error, "invalid_token");
     oauth_challenge_free(&c);
 
@@ -197,12 +195,12 @@ static void malformed(void)
         "Bearer scope=x, realm=, error=y",
         "Bearer realm=\"x\" scope=\"y\"", /* missing comma */
         "Bearer realm=\"x\"y",
-        "realm=\"x\", Bearer",      /* a parameter before any scheme */
+        "realm=\"x\", Bearer", /* a parameter before any scheme */
         "=x",
         "Bearer \"x\"",
-        "Bearer realm=\"a\x01z\"",  /* control character */
+        "Bearer realm=\"a\x01z\"", /* control character */
         "Bearer realm=a\x7f",
-        "Bearer realm=\"x\"\r\n scope=y", /* obs-fold */
+        "Bearer realm=\"x\"\r\n scope=y",  /* obs-fold */
         "Bearer scope=\"a\", scope=\"b\"", /* duplicate Bearer parameter */
         "Bearer SCOPE=a, scope=b",
         "Bearer realm=a b",
@@ -225,6 +223,18 @@ static void malformed(void)
     CHECK(oauth_www_auth_parse(&c, "Bearer\0", 7) == BRIDGE_EINVAL);
     oauth_challenge_free(&c);
 
+    /* Backslash as the last byte, in a buffer with no NUL after it: nothing past
+     * len may be read (AddressSanitizer would see it). */
+    const char esc_end[] = "Bearer realm=\"x\\";
+    char *exact = malloc(sizeof esc_end - 1);
+    if (!exact) abort();
+    memcpy(exact, esc_end, sizeof esc_end - 1);
+    oauth_challenge_init(&c);
+    CHECK(oauth_www_auth_parse(&c, exact, sizeof esc_end - 1) == BRIDGE_EINVAL);
+    CHECK(oauth_www_auth_parse(&c, exact, sizeof esc_end - 2) == BRIDGE_EINVAL);
+    oauth_challenge_free(&c);
+    free(exact);
+
     /* A failed value leaves earlier results alone. */
     oauth_challenge_init(&c);
     const char *ok = "Bearer scope=\"s\"";
@@ -239,14 +249,16 @@ static void malformed(void)
     oauth_challenge_free(&c);
 }
 
-static char *repeat(const char *unit, size_t times, const char *prefix)
+/* prefix + unit * times + suffix, malloc'd. */
+static char *repeat(const char *prefix, const char *unit, size_t times, const char *suffix)
 {
-    size_t ul = strlen(unit), pl = strlen(prefix);
-    char *s = malloc(pl + ul * times + 1);
+    size_t pl = strlen(prefix), ul = strlen(unit), sl = strlen(suffix);
+    char *s = malloc(pl + ul * times + sl + 1);
+    if (!s) abort();
     memcpy(s, prefix, pl);
     for (size_t i = 0; i < times; i++)
         memcpy(s + pl + i * ul, unit, ul);
-    s[pl + ul * times] = '\0';
+    memcpy(s + pl + ul * times, suffix, sl + 1);
     return s;
 }
 
@@ -254,7 +266,7 @@ static void limits(void)
 {
     oauth_challenge_t c;
     /* 1000 commas: empty elements, accepted, no parameters counted. */
-    char *commas = repeat(",", 1000, "Bearer scope=x");
+    char *commas = repeat("Bearer scope=x", ",", 1000, "");
     CHECK(parse(&c, commas) == 0);
     CHECK_STR(c.scope, "x");
     CHECK(c.params_seen == 1);
@@ -262,7 +274,7 @@ static void limits(void)
     free(commas);
 
     /* 64 parameters are fine, 65 are not. */
-    char *p64 = repeat(", p=1", 63, "Bearer scope=x");
+    char *p64 = repeat("Bearer scope=x", ", p=1", 63, "");
     CHECK(parse(&c, p64) == 0);
     CHECK(c.params_seen == 64);
     /* ...and the count carries over to the next value. */
@@ -270,7 +282,7 @@ static void limits(void)
     CHECK(oauth_www_auth_parse(&c, "Basic", 5) == 0); /* no parameter in it */
     oauth_challenge_free(&c);
     free(p64);
-    char *p65 = repeat(", p=1", 64, "Bearer scope=x");
+    char *p65 = repeat("Bearer scope=x", ", p=1", 64, "");
     CHECK(parse(&c, p65) == BRIDGE_ETOOBIG);
     CHECK(c.bearer == 0 && c.scope == NULL);
     oauth_challenge_free(&c);
@@ -278,6 +290,7 @@ static void limits(void)
 
     /* 16 KiB is the most; a huge NUL-free value is refused without parsing. */
     char *big = malloc(OAUTH_WWW_AUTH_MAX_BYTES + 2);
+    if (!big) abort();
     memset(big, ' ', OAUTH_WWW_AUTH_MAX_BYTES + 1);
     big[OAUTH_WWW_AUTH_MAX_BYTES + 1] = '\0';
     memcpy(big, "Bearer scope=x", 14);
@@ -291,25 +304,18 @@ static void limits(void)
     oauth_challenge_free(&c);
     free(big);
 
-    /* A long quoted value within the limit. */
-    char *longq = repeat("a", 16000, "Bearer error_description=\"");
-    CHECK(parse(&c, longq) == BRIDGE_EINVAL);
-    oauth_challenge_free(&c);
-    char *longq2 = malloc(strlen(longq) + 2);
-    strcpy(longq2, longq);
-    strcat(longq2, "\"");
-    CHECK(parse(&c, longq2) == 0);
+    /* A long quoted value within the limit, then unterminated. */
+    char *longq = repeat("Bearer error_description=\"", "a", 16000, "\"");
+    CHECK(parse(&c, longq) == 0);
     CHECK(c.error_description && strlen(c.error_description) == 16000);
     oauth_challenge_free(&c);
+    longq[strlen(longq) - 1] = '\0';
+    CHECK(parse(&c, longq) == BRIDGE_EINVAL);
+    oauth_challenge_free(&c);
     free(longq);
-    free(longq2);
 
     /* Many backslashes. */
-    char *bs = repeat("\\\\", 4000, "Bearer realm=\"");
-    size_t n = strlen(bs);
-    bs = realloc(bs, n + 2);
-    bs[n] = '"';
-    bs[n + 1] = '\0';
+    char *bs = repeat("Bearer realm=\"", "\\\\", 4000, "\"");
     CHECK(parse(&c, bs) == 0);
     CHECK(c.realm && strlen(c.realm) == 4000 && strspn(c.realm, "\\") == 4000);
     oauth_challenge_free(&c);
