@@ -172,6 +172,17 @@ function runClient(args, cmd, timeoutMs = 180_000) {
   });
 }
 
+/** The minimal server's connection and request counters (null for other servers). */
+async function serverStats(server) {
+  if (!server.name.startsWith('minimal') && server.name !== 'tools1000') return null;
+  try {
+    const res = await fetch(server.url.replace(/\/mcp$/, '/stats'), { headers: { Authorization: 'Bearer bench-token' } });
+    return await res.json();
+  } catch {
+    return null;
+  }
+}
+
 const results = []; // { set, scenario, contender, rep, r }
 const errors = [];
 
@@ -181,7 +192,13 @@ async function measure(set, server, scenario, reps, args, contenders = CONTENDER
     const order = contenders.map((_, i) => contenders[(i + rep) % contenders.length]);
     for (const c of order) {
       const t0 = Date.now();
+      const before = await serverStats(server);
       const r = await runClient(['--url', server.url, '--scenario', scenario, ...args], command(c, server.url));
+      const after = await serverStats(server);
+      if (before && after) {
+        r.connections = after.connections - before.connections;
+        r.httpRequests = after.requests - before.requests - 1; // less our own GET /stats
+      }
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
       if (r.error) {
         errors.push({ set, scenario, contender: c, rep, error: r.error, stderrTail: r.stderrTail });
@@ -210,10 +227,16 @@ function med(set, scenario, contender, field) {
     .map((x) => get(x.r, field)));
 }
 
-function spread(set, scenario, contender, field) {
-  const v = results.filter((x) => x.set === set && x.scenario === scenario && x.contender === contender && !x.r.error)
-    .map((x) => get(x.r, field)).filter((x) => typeof x === 'number');
-  return v.length ? [Math.min(...v), Math.max(...v)] : null;
+/** a/b per repetition (the runs of one repetition ran back to back): " (runs: min–max)". */
+function pairedRange(set, scenario, field, a, b) {
+  const pick = (c) => new Map(results.filter((x) => x.set === set && x.scenario === scenario && x.contender === c && !x.r.error)
+    .map((x) => [x.rep, get(x.r, field)]));
+  const A = pick(a);
+  const B = pick(b);
+  const v = [...A].filter(([rep, x]) => typeof x === 'number' && typeof B.get(rep) === 'number' && B.get(rep) !== 0)
+    .map(([rep, x]) => x / B.get(rep));
+  if (v.length < 2) return '';
+  return ` (runs: ${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)})`;
 }
 
 // ---------------------------------------------------------------- callgrind
@@ -224,9 +247,9 @@ function parseCallgrindTotal(file) {
   return m ? Number(m[1]) : null;
 }
 
-/** Self cost per function (Ir) from callgrind_annotate. */
-function callgrindFunctions(file) {
-  const r = spawnSync('callgrind_annotate', ['--threshold=100', '--inclusive=no', '--auto=no', '--tree=none', file],
+/** Cost per function (Ir, self or inclusive) from callgrind_annotate. */
+function callgrindFunctions(file, inclusive) {
+  const r = spawnSync('callgrind_annotate', ['--threshold=100', `--inclusive=${inclusive ? 'yes' : 'no'}`, '--auto=no', '--tree=none', file],
     { encoding: 'utf8', maxBuffer: 64 * MiB });
   const map = new Map();
   if (r.status !== 0) return map;
@@ -256,7 +279,7 @@ async function callgrind(server, low, high) {
         '--timeout-ms', '600000', '--close-timeout-ms', '60000'], cmd, 900_000);
       if (r.error) throw new Error(`callgrind run with ${n} calls failed: ${r.error}\n${r.stderrTail ?? ''}`);
       if (!existsSync(file)) throw new Error(`callgrind wrote no ${file} (bridge exit ${JSON.stringify(r.exit)})`);
-      out[n] = { total: parseCallgrindTotal(file), fns: callgrindFunctions(file), exit: r.exit };
+      out[n] = { total: parseCallgrindTotal(file), fns: callgrindFunctions(file, false), inc: callgrindFunctions(file, true), exit: r.exit };
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -269,7 +292,23 @@ async function callgrind(server, low, high) {
     if (d > 0) fns.push({ fn, perCall: d });
   }
   fns.sort((a, b) => b.perCall - a.perCall);
-  return { low, high, totalLow: out[low].total, totalHigh: out[high].total, perCall, top: fns.slice(0, 15) };
+  // Self cost per library.
+  const libs = new Map();
+  for (const { fn, perCall: d } of fns) {
+    const lib = /\[([^\]]+)\]$/.exec(fn)?.[1]?.replace(/\.so[.\d]*$/, '') ?? '?';
+    libs.set(lib, (libs.get(lib) ?? 0) + d);
+  }
+  // Inclusive cost of the bridge's own functions and of library entry points with a name.
+  const inc = [];
+  for (const [fn, ir] of out[high].inc) {
+    if (/\?\?\?|0x[0-9a-f]{6,}|below main|:main |uv_run|libc_start|\[ld-linux/.test(fn)) continue;
+    const d = (ir - (out[low].inc.get(fn) ?? 0)) / calls;
+    if (d > perCall * 0.02) inc.push({ fn, perCall: d });
+  }
+  inc.sort((a, b) => b.perCall - a.perCall);
+  return { low, high, totalLow: out[low].total, totalHigh: out[high].total, perCall, top: fns.slice(0, 12),
+    libs: [...libs].map(([lib, d]) => ({ lib, perCall: d })).sort((a, b) => b.perCall - a.perCall).filter((x) => x.perCall >= 100),
+    inclusive: inc.slice(0, 20) };
 }
 
 // ---------------------------------------------------------------- report
@@ -310,7 +349,7 @@ function report(m, cfg, cg, cgError) {
     (m.valgrind ? ` · ${m.valgrind}` : ''));
   L.push(`Load average at start ${m.loadStart}, at end ${m.loadEnd}` +
     (Number(m.loadStart.split(' ')[0]) > 0.5 ? ' — **other processes were busy: the timings are noisy**' : ''));
-  L.push('', `Medians of ${cfg.coldReps} runs (cold start) and ${cfg.reps} runs (the rest), contenders alternating.` +
+  L.push('', `Medians of ${cfg.coldReps} runs (cold start), ${cfg.sessionReps} (echo session) and ${cfg.reps} (the rest), contenders alternating.` +
     ` Sequential: ${cfg.seq} echo calls after ${cfg.warmup} warm-up calls; pipelined: ${cfg.pipe} echo calls,` +
     ` ${cfg.depth} in flight. Memory is the spawned process tree's peak RSS (VmHWM: exact for one process).` +
     ' "direct" is the benchmark process doing the same JSON-RPC over HTTP itself (no bridge).', '');
@@ -331,6 +370,8 @@ function report(m, cfg, cg, cgError) {
       rows.push(row('Contender CPU per sequential call (µs)', 'minimal', 'session', 'sequential.cpuMsPerKCall', fmtUs, true, SIZE));
       rows.push(row('Contender CPU per pipelined call (µs)', 'minimal', 'session', 'pipelined.cpuMsPerKCall', fmtUs, true, SIZE));
       rows.push(row('Peak RSS, echo session (MiB)', 'minimal', 'session', 'peakRssKB', fmtMiB, true, SIZE));
+      rows.push(row(`TCP connections opened per echo session (${(cfg.seq + 3 * cfg.warmup + cfg.pipe).toLocaleString("en-US")} calls)`, 'minimal', 'session', 'connections',
+        (v) => (v == null ? '—' : String(Math.round(v))), true, ['fewer', 'more']));
     }
     if (want('blob')) {
       rows.push(row(`One ${cfg.blob / MiB} MiB tools/call result (ms)`, 'minimal', 'blob', 'blobMs', fmtMs, true, TIME));
@@ -365,9 +406,11 @@ function report(m, cfg, cg, cgError) {
     const x = r('minimal', 'session', 'peakRssKB') / b('minimal', 'session', 'peakRssKB');
     target('Peak RSS ≤ 1/15 of mcp-remote\'s (echo session)', x, `1/${x.toFixed(1)}`, x >= 15);
     const y = b('minimal', 'session', 'sequential.p50Ms') / d('minimal', 'session', 'sequential.p50Ms');
-    target('Sequential p50 latency ≤ 1.15× direct', y, `${y.toFixed(2)}×`, y <= 1.15);
+    target('Sequential p50 latency ≤ 1.15× direct', y,
+      `${y.toFixed(2)}×${pairedRange('minimal', 'session', 'sequential.p50Ms', 'mcp-bridge', 'direct')}`, y <= 1.15);
     const z = b('minimal', 'session', 'pipelined.callsPerSec') / d('minimal', 'session', 'pipelined.callsPerSec');
-    target('Pipelined throughput ≥ 0.9× direct', z, `${z.toFixed(2)}×`, z >= 0.9);
+    target('Pipelined throughput ≥ 0.9× direct', z,
+      `${z.toFixed(2)}×${pairedRange('minimal', 'session', 'pipelined.callsPerSec', 'mcp-bridge', 'direct')}`, z >= 0.9);
   }
   if (want('blob')) {
     const kb = b('minimal', 'blob', 'peakRssKB');
@@ -410,9 +453,14 @@ function report(m, cfg, cg, cgError) {
       `${cg.low} calls → ${cg.totalLow.toLocaleString('en-US')} Ir, ${cg.high} calls → ${cg.totalHigh.toLocaleString('en-US')} Ir; ` +
       `**${Math.round(cg.perCall).toLocaleString('en-US')} instructions per call** (one request in, one response out), ` +
       `i.e. ${Math.round(cg.perCall / 2).toLocaleString('en-US')} per relayed message.`, '');
-    L.push('Where they go (self cost per call, difference of the two runs):', '');
+    const n = (x) => Math.round(x).toLocaleString('en-US');
+    L.push('Per library (self cost per call): ' + cg.libs.map((x) => `${x.lib} ${n(x.perCall)}`).join(' · '), '');
+    L.push('Inclusive cost per call of the bridge\'s functions and named library calls (the difference of the two runs):', '');
     L.push('| Ir per call | function |', '| ---: | --- |');
-    for (const f of cg.top) L.push(`| ${Math.round(f.perCall).toLocaleString('en-US')} | \`${f.fn}\` |`);
+    for (const f of cg.inclusive) L.push(`| ${n(f.perCall)} | \`${f.fn}\` |`);
+    L.push('', 'Self cost per call, top functions (`0x…`: libraries without debug symbols):', '');
+    L.push('| Ir per call | function |', '| ---: | --- |');
+    for (const f of cg.top) L.push(`| ${n(f.perCall)} | \`${f.fn}\` |`);
     L.push('');
   } else if (cgError) {
     L.push('## CPU instructions per relayed call (callgrind)', '', `Not measured: ${cgError}`, '');
@@ -429,8 +477,8 @@ function report(m, cfg, cg, cgError) {
 // ---------------------------------------------------------------- main
 
 const cfg = opts.quick
-  ? { coldReps: 2, reps: 1, seq: 500, warmup: 200, pipe: 3000, depth: 64, blob: 16 * MiB, sdkSeq: 300, sdkPipe: 1500, cgLow: 50, cgHigh: 250 }
-  : { coldReps: 5, reps: 3, seq: 2000, warmup: 500, pipe: 10000, depth: 64, blob: 16 * MiB, sdkSeq: 1000, sdkPipe: 5000, cgLow: 200, cgHigh: 1200 };
+  ? { coldReps: 2, sessionReps: 2, reps: 1, seq: 500, warmup: 200, pipe: 3000, depth: 64, blob: 16 * MiB, sdkSeq: 300, sdkPipe: 1500, cgLow: 50, cgHigh: 250 }
+  : { coldReps: 5, sessionReps: 5, reps: 3, seq: 2000, warmup: 500, pipe: 10000, depth: 64, blob: 16 * MiB, sdkSeq: 1000, sdkPipe: 5000, cgLow: 200, cgHigh: 1200 };
 
 const t0 = Date.now();
 const m = machine();
@@ -445,7 +493,7 @@ if (sdk) await runClient(['--url', sdk.url, '--scenario', 'session', '--seq', '3
 
 const sessionArgs = ['--seq', String(cfg.seq), '--pipe', String(cfg.pipe), '--depth', String(cfg.depth), '--warmup', String(cfg.warmup)];
 if (want('cold')) { log('cold start (minimal server)'); await measure('minimal', minimal, 'cold', cfg.coldReps, []); }
-if (want('session')) { log('echo session (minimal server)'); await measure('minimal', minimal, 'session', cfg.reps, sessionArgs); }
+if (want('session')) { log('echo session (minimal server)'); await measure('minimal', minimal, 'session', cfg.sessionReps, sessionArgs); }
 if (want('blob')) {
   log(`${cfg.blob / MiB} MiB result (minimal server)`);
   await measure('minimal', minimal, 'blob', cfg.reps, ['--blob', String(cfg.blob), '--seq', '500']);

@@ -196,10 +196,10 @@ static int on_endpoint_event(legacy_t *t, const char *data)
             out_msg_t *m = it->m;
             item_unlink(it);
             free(it);
-            t->cfg.ev.on_session_lost(t->cfg.ud, m);
+            t->cfg.ev.on_session_lost(t->cfg.ud, m, 0);
             handed_back = 1;
         }
-        if (!handed_back) t->cfg.ev.on_session_lost(t->cfg.ud, NULL);
+        if (!handed_back) t->cfg.ev.on_session_lost(t->cfg.ud, NULL, 0);
         return 0;
     }
     for (item_t *it = t->items, *next; it; it = next) {
@@ -307,6 +307,7 @@ static void get_on_done(http_req_t *r, void *ud, int rc, const char *why_in)
      * and a new stream (a new session) is opened. */
     log_info("%s; reconnecting", why);
     fail_queued(t, BRIDGE_EPROTO, "the SSE stream closed before the response arrived", 0);
+    if (rc && status == 0) fail_queued(t, rc, why, 1); /* the server is unreachable */
     long delay = RECONNECT_MS;
     for (int i = 0; i < t->failures && delay < MAX_RECONNECT_MS; i++)
         delay *= 2;
@@ -349,10 +350,13 @@ static int t_send(transport_t *base, out_msg_t *m)
         prev = *pp, pp = &(*pp)->next;
     it->prev = prev;
     *pp = it;
-    if (t->endpoint)
+    if (t->endpoint) {
         post_item(it);
-    else if (!uv_is_active((uv_handle_t *)&t->timer))
+    } else if (!t->get) {
+        /* A message to send: reconnect now rather than when the backoff ends. */
+        uv_timer_stop(&t->timer);
         connect_stream(t);
+    }
     return 0;
 }
 

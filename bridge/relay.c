@@ -66,8 +66,9 @@ struct relay {
     /* Shutdown. */
     int stopping, transport_closed, closed;
     uv_timer_t grace;
-    uv_signal_t sigterm, sigint;
-    int exit_code;
+    uv_signal_t sigterm, sigint;    int exit_code;
+    char *last_failure; /* the last failure logged, and when */
+    uint64_t last_failure_at;
 };
 
 static void dispatch(relay_t *r, out_msg_t *m);
@@ -205,6 +206,18 @@ static void waitq_push(relay_t *r, out_msg_t *m)
     r->waitq_tail = m;
 }
 
+/* The host's log is where people look: say why requests fail, once per cause
+ * rather than once per request. */
+static void log_failure(relay_t *r, const char *what, const char *why)
+{
+    uint64_t now = uv_now(r->loop);
+    if (r->last_failure && !strcmp(r->last_failure, why) && now - r->last_failure_at < 10000) return;
+    free(r->last_failure);
+    r->last_failure = strdup(why);
+    r->last_failure_at = now;
+    log_error("%s: %s", what, why);
+}
+
 /* A message could not be delivered: its requests get errors, and it is freed. */
 static void fail_msg(relay_t *r, out_msg_t *m, const char *why)
 {
@@ -212,9 +225,9 @@ static void fail_msg(relay_t *r, out_msg_t *m, const char *why)
     for (pending_t *p = r->pending, *next; p; p = next) {
         next = p->next;
         if (p->msg == m) pending_fail(r, p, JR_SERVER_ERROR, why);
-    }
-    if (m->kind == JR_NOTIFICATION || m->kind == JR_RESPONSE)
-        log_error("a message from the host could not be delivered: %s", why);
+    }    log_failure(r, m->kind == JR_REQUEST || m->kind == JR_BATCH ? "request failed"
+                                                                  : "message not delivered",
+                why);
     out_msg_free(m);
 }
 
@@ -492,9 +505,15 @@ static void on_transport_sent(void *ud, out_msg_t *m, int rc, const char *why)
     maybe_finish_shutdown(r);
 }
 
-static void on_transport_session_lost(void *ud, out_msg_t *m)
+static void on_transport_session_lost(void *ud, out_msg_t *m, int stale)
 {
     relay_t *r = ud;
+    if (m && stale && !m->internal) {
+        /* Sent on a session that has been replaced already: send it again on the
+         * new one (dispatch holds it while the new one is being set up). */
+        dispatch(r, m);
+        return;
+    }
     if (m) {
         if (m->internal) {
             out_msg_free(m);
@@ -1002,7 +1021,7 @@ void relay_free(relay_t *r)
     }
     free(r->init_body);
     free(r->init_key);
-    free(r->reinit_key);
-    free(r->protocol_version);
+    free(r->reinit_key);    free(r->protocol_version);
+    free(r->last_failure);
     free(r);
 }

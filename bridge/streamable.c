@@ -43,8 +43,8 @@ typedef struct stream {
     buf_t body;   /* a JSON body, or the start of an error body */
     int answered; /* the response to msg came */
     int progress; /* events seen on the current connection */
-    int resumes;  /* resumptions without progress */
-    int failures; /* consecutive failed connections (LISTEN) */
+    int resumes;  /* resumptions without progress */    int failures; /* consecutive failed connections (LISTEN) */
+    unsigned session_gen; /* of the session the request was sent on */
     char *last_event_id;
     long retry_ms;
     int closing;
@@ -52,8 +52,8 @@ typedef struct stream {
 
 struct streamable {
     transport_t base;
-    transport_config_t cfg;
-    char *session_id;
+    transport_config_t cfg;    char *session_id;
+    unsigned session_gen; /* changes whenever session_id does */
     char *protocol_version;
     stream_t *streams;
     stream_t *listen;
@@ -232,10 +232,10 @@ static int on_response(http_req_t *r, void *ud)
     buf_free(&s->body);
     if (status >= 200 && status < 300) {
         if (s->kind == STREAM_POST && s->msg && s->msg->is_initialize) {
-            const char *sid = http_req_header(r, "Mcp-Session-Id");
-            if (sid && session_id_valid(sid)) {
+            const char *sid = http_req_header(r, "Mcp-Session-Id");            if (sid && session_id_valid(sid)) {
                 free(t->session_id);
                 t->session_id = strdup(sid);
+                t->session_gen++;
                 log_debug("session id received from %s", t->cfg.url);
             } else if (sid) {
                 log_error("%s sent a session id with characters outside visible ASCII; ignored",
@@ -378,15 +378,19 @@ static void on_done(http_req_t *r, void *ud, int rc, const char *why_in)
     }
 
     /* 404 to a POST carrying our session id: the session is gone. (A GET may be
-     * 404 merely because the server has no GET route; the next POST tells.) */
-    if (status == 404 && t->session_id && s->kind == STREAM_POST && !s->msg->is_initialize) {
-        log_info("%s no longer knows our session (HTTP 404); starting a new one", t->cfg.url);
-        free(t->session_id);
-        t->session_id = NULL;
+     * 404 merely because the server has no GET route; the next POST tells.) */    if (status == 404 && s->kind == STREAM_POST && !s->msg->is_initialize &&
+        (t->session_id || s->session_gen != t->session_gen)) {
+        int stale = s->session_gen != t->session_gen;
+        if (!stale) {
+            log_info("%s no longer knows our session (HTTP 404); starting a new one", t->cfg.url);
+            free(t->session_id);
+            t->session_id = NULL;
+            t->session_gen++;
+        }
         out_msg_t *m = s->msg;
         s->msg = NULL;
         stream_free(s);
-        t->cfg.ev.on_session_lost(t->cfg.ud, m);
+        t->cfg.ev.on_session_lost(t->cfg.ud, m, stale);
         return;
     }
 
@@ -477,9 +481,9 @@ static void stream_begin(stream_t *s)
     streamable_t *t = s->t;
     const char *method = s->kind == STREAM_POST     ? "POST"
                          : s->kind == STREAM_DELETE ? "DELETE"
-                                                    : "GET";
-    s->progress = 0;
+                                                    : "GET";    s->progress = 0;
     s->is_sse = 0;
+    s->session_gen = t->session_gen;
     http_req_t *r = http_req_new(t->cfg.http, method, t->cfg.url);
     int rc = r ? add_common_headers(t, r) : BRIDGE_ENOMEM;
     if (!rc && s->kind == STREAM_POST) {
@@ -546,12 +550,12 @@ static int t_send(transport_t *base, out_msg_t *m)
             t->held = m;
         t->held_tail = m;
         return 0;
-    }
-    if (m->is_initialize) {
+    }    if (m->is_initialize) {
         release_held(t);
         /* A new initialize starts a new session. */
         free(t->session_id);
         t->session_id = NULL;
+        t->session_gen++;
         free(t->protocol_version);
         t->protocol_version = NULL;
         if (t->listen) stream_free(t->listen);
@@ -581,11 +585,19 @@ static void t_start_listening(transport_t *base)
 }
 
 static void t_reset_session(transport_t *base)
-{
-    streamable_t *t = (streamable_t *)base;
-    release_held(t);
+{    streamable_t *t = (streamable_t *)base;
+    /* Messages held for the old session's GET stream go back to the relay. */
+    t->listen_opening = 0;
+    uv_timer_stop(&t->hold_timer);
+    while (t->held) {
+        out_msg_t *m = t->held;
+        t->held = m->next;
+        if (!t->held) t->held_tail = NULL;
+        t->cfg.ev.on_session_lost(t->cfg.ud, m, 1);
+    }
     free(t->session_id);
     t->session_id = NULL;
+    t->session_gen++;
     if (t->listen) stream_free(t->listen);
 }
 

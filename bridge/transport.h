@@ -41,8 +41,10 @@ typedef struct transport_events {
      * or will not come. */
     void (*on_sent)(void *ud, out_msg_t *m, int rc, const char *why);
     /* The server no longer knows our session (404): the relay re-initializes and
-     * sends `m` again. m may be NULL (the loss was seen on a stream). */
-    void (*on_session_lost)(void *ud, out_msg_t *m);
+     * sends `m` again. m may be NULL (the loss was seen on a stream). `stale`: m
+     * was sent on a session that has been replaced since (or is being replaced):
+     * send it again without starting yet another session. */
+    void (*on_session_lost)(void *ud, out_msg_t *m, int stale);
     /* http-first: the initialize POST was answered 400/404/405; the relay should
      * switch to the legacy transport and send `m` there. */
     void (*on_fallback)(void *ud, out_msg_t *m, long status);

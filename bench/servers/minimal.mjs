@@ -14,6 +14,7 @@
 //   POST tools/call    -> echo {text} returns the text; blob {bytes} returns that many bytes
 //   POST ping          -> {}
 //   DELETE             -> 200 (ends the session), GET -> 405
+//   GET /stats         -> {"connections":N,"requests":N} so far (to see connection reuse)
 // Every request needs "Authorization: Bearer bench-token" (401 otherwise). Responses are
 // application/json, or one-event text/event-stream bodies with --sse.
 import http from 'node:http';
@@ -145,7 +146,9 @@ export function startMinimalServer(opts = {}) {
     }
   }
 
+  const stats = { connections: 0, requests: 0 };
   const server = http.createServer((req, res) => {
+    stats.requests++;
     if (req.headers.authorization !== TOKEN) {
       res.writeHead(401, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer' });
       res.end('{"error":"unauthorized"}');
@@ -167,6 +170,10 @@ export function startMinimalServer(opts = {}) {
       return;
     }
     req.resume();
+    if (req.method === 'GET' && req.url === '/stats') { // for the benchmark: connection reuse
+      res.writeHead(200, jsonHeaders);
+      return res.end(JSON.stringify(stats));
+    }
     if (req.method === 'DELETE') {
       sessions.delete(req.headers['mcp-session-id']);
       res.writeHead(200);
@@ -179,6 +186,7 @@ export function startMinimalServer(opts = {}) {
     res.writeHead(405, { Allow: 'POST, DELETE' });
     res.end();
   });
+  server.on('connection', () => { stats.connections++; });
   server.keepAliveTimeout = 120_000;
   server.headersTimeout = 125_000;
   server.requestTimeout = 0;

@@ -2,11 +2,16 @@
 # A headless stand-in for a web browser, for the conformance suite's OAuth
 # scenarios. The bridge runs "$BROWSER <authorization-url>"; this script:
 #   1. GETs the authorization URL without following redirects,
-#   2. follows Location hops (at most 5) until one points back at the request's
-#      redirect_uri (or, without one, at a loopback address:
-#      http://127.0.0.1:<port>/..., http://localhost:<port>/..., http://[::1]:<port>/...),
+#   2. follows Location hops (301/302/303/307/308; at most $BROWSER_SH_MAX_HOPS,
+#      default 10) until one points back at the request's redirect_uri (or,
+#      without one, at a loopback address: http://127.0.0.1:<port>/...,
+#      http://localhost:<port>/..., http://[::1]:<port>/...),
 #   3. GETs that URL (only if it is loopback), so the bridge's callback listener
 #      receives ?code=...&state=... exactly as it would from a real browser.
+# Cookies set along the way are kept (a private cookie jar per run, removed at
+# the end) and sent on later hops, like a browser does, so authorization servers
+# whose login/consent interaction relies on session cookies (e.g. oidc-provider)
+# complete headlessly.
 # Like xdg-open, it returns at once (exit 0) and does the work in the
 # background, so a bridge that waits for its opener is not deadlocked against
 # its own callback listener. BROWSER_SH_FOREGROUND=1 does the work in the
@@ -62,13 +67,14 @@ is_callback() {
   is_loopback "$1"
 }
 
-visit() {
+max_hops="${BROWSER_SH_MAX_HOPS:-10}"
+case "$max_hops" in '' | *[!0-9]*) max_hops=10 ;; esac
+
+follow() {
   local cur="$1" hop out code loc
-  log "open $cur"
-  [ -n "$redirect_uri" ] && log "redirect_uri=$redirect_uri"
-  for hop in 1 2 3 4 5; do
+  for ((hop = 1; hop <= max_hops; hop++)); do
     # -w prints the status code and the resolved (absolute) redirect target.
-    out=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code} %{redirect_url}' "$cur" 2>&1) || {
+    out=$(curl -sS --max-time 10 "${cookies[@]}" -o /dev/null -w '%{http_code} %{redirect_url}' "$cur" 2>&1) || {
       log "GET $cur failed: $out"
       return 0
     }
@@ -76,7 +82,7 @@ visit() {
     loc="${out#* }"
     log "GET $cur -> $code${loc:+ Location: $loc}"
     case "$code" in
-      30[1278]) ;;
+      30[12378]) ;;
       *)
         log "answered $code without a redirect; giving up"
         return 0
@@ -100,7 +106,20 @@ visit() {
       return 0
     fi
   done
-  log "no redirect to the callback within 5 hops (last: $cur); giving up"
+  log "no redirect to the callback within $max_hops hops (last: $cur); giving up"
+  return 0
+}
+
+visit() {
+  log "open $1"
+  [ -n "$redirect_uri" ] && log "redirect_uri=$redirect_uri"
+  # A private cookie jar for this run: read with -b, written with -c.
+  local jar
+  jar=$(mktemp "${TMPDIR:-/tmp}/browser.sh.cookies.XXXXXX" 2>/dev/null) || jar=""
+  cookies=()
+  [ -n "$jar" ] && cookies=(-b "$jar" -c "$jar")
+  follow "$1"
+  [ -n "$jar" ] && rm -f "$jar"
   return 0
 }
 
