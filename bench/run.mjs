@@ -162,6 +162,7 @@ function runClient(args, cmd, timeoutMs = 180_000) {
     p.stdout.on('data', (d) => { out += d; });
     p.stderr.on('data', (d) => { err = (err + d).slice(-4000); });
     const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('error', (e) => { clearTimeout(t); resolve({ error: `could not run the client: ${e.message}` }); });
     p.on('exit', (code) => {
       clearTimeout(t);
       const line = out.trim().split('\n').pop();
@@ -301,7 +302,7 @@ async function callgrind(server, low, high) {
   // Inclusive cost of the bridge's own functions and of library entry points with a name.
   const inc = [];
   for (const [fn, ir] of out[high].inc) {
-    if (/\?\?\?|0x[0-9a-f]{6,}|below main|:main |uv_run|libc_start|\[ld-linux/.test(fn)) continue;
+    if (!/\[[^\]]+\]$/.test(fn) || /\?\?\?|0x[0-9a-f]{6,}|below main|:main\b|uv_run|libc_start|\[ld-linux/.test(fn)) continue;
     const d = (ir - (out[low].inc.get(fn) ?? 0)) / calls;
     if (d > perCall * 0.02) inc.push({ fn, perCall: d });
   }

@@ -49,7 +49,8 @@ const opt_def_t options_table[] = {
     {"auth-timeout", "SECONDS", OPT_GROUP_AUTH, 0,
      "How long to wait for the browser sign-in (default 300)", "same"},
     {"no-browser", NULL, OPT_GROUP_AUTH, 0,
-     "Never open a browser; print the sign-in URL on stderr instead", NULL},
+     "Never open a browser; print the sign-in URL on stderr instead", NULL},    {"token-store", "WHERE", OPT_GROUP_STORAGE, 0,
+     "keychain, file or memory (default: the OS keychain when it answers, else file)", NULL},
     {"max-message-size", "BYTES", OPT_GROUP_LIMITS, 0,
      "Largest JSON-RPC message accepted from either side (default 64 MiB; k/M suffixes)", NULL},
     {"debug", NULL, OPT_GROUP_LOGGING, 0,
@@ -63,8 +64,8 @@ const opt_def_t options_table[] = {
 const size_t options_table_len = sizeof options_table / sizeof options_table[0];
 
 static const char *const group_titles[] = {
-    [OPT_GROUP_CONNECTION] = "Connection",
-    [OPT_GROUP_AUTH] = "Authentication (OAuth)",
+    [OPT_GROUP_CONNECTION] = "Connection",    [OPT_GROUP_AUTH] = "Authentication (OAuth)",
+    [OPT_GROUP_STORAGE] = "Storage",
     [OPT_GROUP_LIMITS] = "Limits",
     [OPT_GROUP_LOGGING] = "Logging",
     [OPT_GROUP_GENERAL] = "General",
@@ -263,8 +264,15 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
             return BRIDGE_EINVAL;
         }
         return set_string(&o->client_metadata_url, val);
+    }    if (!strcmp(n, "scope")) return set_string(&o->scope, val);
+    if (!strcmp(n, "token-store")) {
+        /* Values map onto keychain_backend_t: 1 OS keychain, 2 file, 3 memory. */
+        static const char *const names[] = {"auto", "keychain", "file", "memory"};
+        for (int i = 0; i < 4; i++)
+            if (!strcmp(val, names[i])) return o->token_store = i, 0;
+        snprintf(err, errlen, "--token-store \"%s\": expected keychain, file or memory", val);
+        return BRIDGE_EINVAL;
     }
-    if (!strcmp(n, "scope")) return set_string(&o->scope, val);
     if (!strcmp(n, "resource")) {
         url_t u;
         if (url_parse(val, &u, err, errlen) != 0) return BRIDGE_EINVAL;

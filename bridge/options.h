@@ -16,8 +16,8 @@ typedef enum transport_mode {
 } transport_mode_t;
 
 enum opt_group {
-    OPT_GROUP_CONNECTION,
-    OPT_GROUP_AUTH,
+    OPT_GROUP_CONNECTION,    OPT_GROUP_AUTH,
+    OPT_GROUP_STORAGE,
     OPT_GROUP_LIMITS,
     OPT_GROUP_LOGGING,
     OPT_GROUP_GENERAL,
@@ -53,8 +53,8 @@ typedef struct bridge_options {
     int disable_resource;
     int callback_port;
     char *callback_host;
-    long auth_timeout_s;
-    int no_browser;
+    long auth_timeout_s;    int no_browser;
+    int token_store; /* keychain_backend_t: auto, keychain, file, memory */
     int log_level; /* enum log_level */
     char *log_file;
 } bridge_options_t;

@@ -908,6 +908,10 @@ static void on_signal(uv_signal_t *s, int signum)
     begin_shutdown(r, SIGNAL_GRACE_MS);
 }
 
+static void on_stored_tokens_read(void *ud, int rc, const char *why)
+{
+}
+
 static const char *relay_auth_header(void *ud)
 {
     relay_t *r = ud;
@@ -944,11 +948,17 @@ relay_t *relay_start(uv_loop_t *loop, const bridge_options_t *opts)
         .auth_header = relay_auth_header,
     };
     if (!header_list_get(&opts->headers, "Authorization")) {
-        /* No credentials given: sign in with OAuth when the server asks. */
-        if (keychain_open(KEYCHAIN_FILE, NULL, &r->store) != 0) {
-            log_error("cannot use the credential directory under ~/.config/mcp-bridge; tokens "
-                      "will be kept in memory only");
-            keychain_open(KEYCHAIN_MEMORY, NULL, &r->store);
+        /* No credentials given: sign in with OAuth when the server asks. */        char note[512];
+        int krc = keychain_open((keychain_backend_t)opts->token_store, NULL, &r->store, note,
+                                sizeof note);
+        if (krc && opts->token_store == KEYCHAIN_OS) {
+            log_error("--token-store keychain: %s", note);
+            r->exit_code = 1;
+            goto fail;
+        }        if (krc) {
+            log_error("cannot use the credential store (%s); tokens will be kept in memory only",
+                      note[0] ? note : "no home directory");
+            keychain_open(KEYCHAIN_MEMORY, NULL, &r->store, NULL, 0);
         }
         oauth_config_t oc = {
             .loop = loop,
@@ -972,8 +982,10 @@ relay_t *relay_start(uv_loop_t *loop, const bridge_options_t *opts)
         if (!r->oauth) {
             log_error("%s", err[0] ? err : "out of memory");
             goto fail;
-        }
-        r->tcfg.oauth = 1;
+        }        r->tcfg.oauth = 1;        /* Stored tokens are read on the thread pool. Messages do not wait for
+         * them: a 401 meanwhile waits for the read and is then answered with the
+         * stored token, if there is one. */
+        oauth_load(r->oauth, on_stored_tokens_read, r);
     }
     int legacy = opts->transport == TRANSPORT_SSE_FIRST || opts->transport == TRANSPORT_SSE_ONLY;
     r->transport = legacy ? legacy_sse_new(&r->tcfg) : streamable_new(&r->tcfg);

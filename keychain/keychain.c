@@ -1,237 +1,298 @@
-/* The file and memory backends of the credential store. The file backend keeps
- * one JSON file per secret in a 0700 directory, written 0600 to a temporary
- * file and renamed over the old one, so a crash never leaves half a secret. */
+/* The credential store front: picks a backend, validates names, and runs
+ * operations on the libuv thread pool one at a time (the OS keychains block). */
 #include "keychain/keychain.h"
 #include "bridge/err.h"
 #include "bridge/log.h"
+#include "keychain/backend.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <jansson.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#define MAX_SECRET_FILE (1024 * 1024)
+typedef enum job_kind { JOB_GET, JOB_PUT, JOB_DELETE } job_kind_t;
 
-typedef struct mem_item {
-    struct mem_item *next;
-    char *name, *secret;
-} mem_item_t;
+typedef struct job {
+    uv_work_t work;
+    struct job *next;
+    keychain_t *k;
+    job_kind_t kind;
+    char *name, *label, *what, *subject, *secret;
+    int rc;
+    keychain_cb cb;
+    void *ud;
+} job_t;
 
 struct keychain {
-    keychain_backend_t backend;
-    char *dir;      /* file backend: the credentials directory */
-    char *app_dir;  /* its parent, mcp-bridge/ */
-    char *base_dir; /* its parent when it was derived (~/.config), else NULL */
-    mem_item_t *items;
+    keychain_backend_t kind;
+    int opened;    /* AUTO decides on first use, on the thread pool */
+    char *dir;     /* for the file fallback */
+    char *note;    /* AUTO fell back to files: say so once, from the loop */
+    const keychain_backend_ops_t *ops;
+    void *st;
+    job_t *queue, *queue_tail; /* the head is running when `busy` */
+    int busy, closing;
 };
 
-static int name_valid(const char *name)
+static void wipe_free(char *s)
 {
-    size_t n = strlen(name);
-    if (n == 0 || n > 128 || name[0] == '.') return 0;
-    for (const char *p = name; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '.' || *p == '_' || *p == '-'))
-            return 0;
-    return 1;
+    if (!s) return;
+    OPENSSL_cleanse(s, strlen(s));
+    free(s);
 }
 
-static int mkdir_private(const char *path)
-{
-    if (mkdir(path, 0700) == 0) return 0;
-    if (errno != EEXIST) return BRIDGE_EIO;
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return BRIDGE_EIO;
-    return 0;
-}
-
-static char *default_dir(void)
-{
-    const char *xdg = getenv("XDG_CONFIG_HOME");
-    const char *home = getenv("HOME");
-    char *base = NULL;
-    if (xdg && xdg[0] == '/') {
-        base = strdup(xdg);
-    } else if (home && *home) {
-        size_t n = strlen(home) + sizeof "/.config";
-        base = malloc(n);
-        if (base) snprintf(base, n, "%s/.config", home);
-    }
-    return base;
-}
-
-int keychain_open(keychain_backend_t backend, const char *dir, keychain_t **out)
+int keychain_open(keychain_backend_t backend, const char *dir, keychain_t **out, char *note,
+                  size_t notelen)
 {
     *out = NULL;
+    if (note && notelen) note[0] = 0;
     keychain_t *k = calloc(1, sizeof *k);
     if (!k) return BRIDGE_ENOMEM;
-    k->backend = backend;
-    if (backend == KEYCHAIN_FILE) {
-        char *base = dir ? strdup(dir) : default_dir();
-        if (!base) {
-            free(k);
-            return BRIDGE_EINVAL;
+    int rc = BRIDGE_EINVAL;
+    char why[256] = "";    if (backend == KEYCHAIN_AUTO) {
+        /* Asking the OS keychain may take a D-Bus round trip or more: decide on
+         * the first use, which runs on the thread pool. */
+        k->kind = KEYCHAIN_AUTO;
+        k->dir = dir ? strdup(dir) : NULL;
+        *out = k;
+        return 0;
+    }
+    k->opened = 1;
+    switch (backend) {
+    case KEYCHAIN_AUTO:
+    case KEYCHAIN_OS:
+        rc = keychain_os_open(&k->ops, &k->st, why, sizeof why);
+        k->kind = KEYCHAIN_OS;
+        if (rc && backend == KEYCHAIN_AUTO) {
+            rc = keychain_file_open(dir, &k->ops, &k->st);
+            k->kind = KEYCHAIN_FILE;
+            if (!rc && note)
+                snprintf(note, notelen,
+                         "no OS keychain answered (%s); credentials are kept in %s. Start a "
+                         "Secret Service (e.g. gnome-keyring) or pass --token-store file to "
+                         "silence this.",
+                         why, k->ops->where(k->st));
+        } else if (rc && note) {
+            snprintf(note, notelen, "the OS keychain is not available: %s", why);
         }
-        size_t n = strlen(base) + sizeof "/mcp-bridge/credentials";
-        char *app = malloc(n), *creds = malloc(n);
-        if (!app || !creds) {
-            free(app);
-            free(creds);
-            free(base);
-            free(k);
-            return BRIDGE_ENOMEM;
-        }
-        snprintf(app, n, dir ? "%s" : "%s/mcp-bridge", base);
-        snprintf(creds, n, "%s/credentials", app);
-        /* Directories are made on the first write: starting stores nothing. */
-        k->dir = creds;
-        k->app_dir = app;
-        if (dir)
-            free(base);
-        else
-            k->base_dir = base;
+        break;
+    case KEYCHAIN_FILE:
+        rc = keychain_file_open(dir, &k->ops, &k->st);
+        k->kind = KEYCHAIN_FILE;
+        break;
+    case KEYCHAIN_MEMORY:
+        rc = keychain_memory_open(&k->ops, &k->st);
+        k->kind = KEYCHAIN_MEMORY;
+        break;
+    }
+    if (rc) {
+        free(k);
+        return rc;
     }
     *out = k;
     return 0;
 }
 
-void keychain_close(keychain_t *k)
+/* AUTO: the OS keychain when it answers, else files (with a note). */
+static int ensure_open(keychain_t *k)
 {
-    if (!k) return;
-    while (k->items) {
-        mem_item_t *it = k->items;
-        k->items = it->next;
-        OPENSSL_cleanse(it->secret, strlen(it->secret));
-        free(it->secret);
-        free(it->name);
-        free(it);
+    if (k->opened) return 0;
+    char why[256] = "";
+    int rc = keychain_os_open(&k->ops, &k->st, why, sizeof why);
+    k->kind = KEYCHAIN_OS;
+    if (rc) {
+        rc = keychain_file_open(k->dir, &k->ops, &k->st);
+        k->kind = KEYCHAIN_FILE;
+        if (!rc) {
+            char note[700];
+            snprintf(note, sizeof note,
+                     "no OS keychain answered (%s); credentials are kept in %s. Start a Secret "
+                     "Service (e.g. gnome-keyring) to use it, or pass --token-store file to "
+                     "silence this.",
+                     why, k->ops->where(k->st));
+            k->note = strdup(note);
+        }
     }
+    if (rc) return rc;
+    k->opened = 1;
+    return 0;
+}
+
+static void really_close(keychain_t *k)
+{
+    if (k->opened) k->ops->close(k->st);
     free(k->dir);
-    free(k->app_dir);
-    free(k->base_dir);
+    free(k->note);
     free(k);
 }
 
-static int make_dirs(keychain_t *k)
+void keychain_close(keychain_t *k)
 {
-    if (k->base_dir) mkdir_private(k->base_dir); /* ~/.config may not exist yet */
-    int rc = mkdir_private(k->app_dir);
-    if (!rc) rc = mkdir_private(k->dir);
-    if (!rc) chmod(k->dir, 0700);
-    return rc;
+    if (!k) return;
+    if (k->busy || k->queue) {
+        k->closing = 1; /* closed after the last job */
+        return;
+    }
+    really_close(k);
 }
 
 const char *keychain_where(const keychain_t *k)
 {
-    return k->backend == KEYCHAIN_FILE ? k->dir : "memory (nothing is kept)";
+    return k->opened ? k->ops->where(k->st) : "the OS keychain, or files when there is none";
 }
 
-static char *file_path(const keychain_t *k, const char *name, const char *suffix)
+keychain_backend_t keychain_kind(const keychain_t *k)
 {
-    size_t n = strlen(k->dir) + strlen(name) + strlen(suffix) + 8;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s.json%s", k->dir, name, suffix);
-    return p;
+    return k->kind;
 }
 
 int keychain_get(keychain_t *k, const char *name, char **secret)
-{
-    *secret = NULL;
-    if (!name_valid(name)) return BRIDGE_EINVAL;
-    if (k->backend == KEYCHAIN_MEMORY) {
-        for (mem_item_t *it = k->items; it; it = it->next)
-            if (!strcmp(it->name, name)) return (*secret = strdup(it->secret)) ? 0 : BRIDGE_ENOMEM;
-        return BRIDGE_EINVAL;
-    }
-    char *path = file_path(k, name, "");
-    if (!path) return BRIDGE_ENOMEM;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    free(path);
-    if (fd < 0) return BRIDGE_EINVAL;
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_SECRET_FILE) {
-        close(fd);
-        return BRIDGE_EIO;
-    }
-    json_error_t je;
-    json_t *doc = json_loadfd(fd, 0, &je);
-    close(fd);
-    json_t *s = json_object_get(doc, "secret");
-    int rc = BRIDGE_EIO;
-    if (json_is_string(s)) {
-        *secret = strdup(json_string_value(s));
-        rc = *secret ? 0 : BRIDGE_ENOMEM;
-    }
-    json_decref(doc);
-    return rc;
+{    *secret = NULL;
+    if (!keychain_name_valid(name)) return BRIDGE_EINVAL;
+    int rc = ensure_open(k);
+    return rc ? rc : k->ops->get(k->st, name, secret);
 }
 
-int keychain_put(keychain_t *k, const char *name, const char *label, const char *secret)
-{
-    if (!name_valid(name)) return BRIDGE_EINVAL;
-    if (k->backend == KEYCHAIN_MEMORY) {
-        keychain_delete(k, name);
-        mem_item_t *it = calloc(1, sizeof *it);
-        if (!it || !(it->name = strdup(name)) || !(it->secret = strdup(secret))) {
-            if (it) free(it->name);
-            free(it);
-            return BRIDGE_ENOMEM;
-        }
-        it->next = k->items;
-        k->items = it;
-        return 0;
-    }
-    json_t *doc = json_pack("{s:s, s:s}", "label", label ? label : name, "secret", secret);
-    char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
-    json_decref(doc);
-    if (!text) return BRIDGE_ENOMEM;
-    char *path = file_path(k, name, ""), *tmp = file_path(k, name, ".tmp");
-    int rc = (path && tmp) ? make_dirs(k) : BRIDGE_ENOMEM;
-    if (!rc) {
-        unlink(tmp);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        size_t len = strlen(text);
-        if (fd < 0) {
-            rc = BRIDGE_EIO;
-        } else {
-            ssize_t w = write(fd, text, len);
-            if (w != (ssize_t)len || fsync(fd) != 0) rc = BRIDGE_EIO;
-            if (close(fd) != 0) rc = BRIDGE_EIO;
-            if (!rc && rename(tmp, path) != 0) rc = BRIDGE_EIO;
-            if (rc) unlink(tmp);
-        }
-    }
-    OPENSSL_cleanse(text, strlen(text));
-    free(text);
-    free(path);
-    free(tmp);
-    return rc;
+int keychain_put(keychain_t *k, const char *name, const char *label, const char *kind,
+                 const char *subject, const char *secret)
+{    if (!keychain_name_valid(name) || !secret) return BRIDGE_EINVAL;
+    int rc = ensure_open(k);
+    return rc ? rc : k->ops->put(k->st, name, label, kind, subject, secret);
 }
 
 int keychain_delete(keychain_t *k, const char *name)
+{    if (!keychain_name_valid(name)) return BRIDGE_EINVAL;
+    int rc = ensure_open(k);
+    return rc ? rc : k->ops->del(k->st, name);
+}
+
+int keychain_list(keychain_t *k, char ***names, size_t *n)
+{    *names = NULL;
+    *n = 0;
+    int rc = ensure_open(k);
+    return rc ? rc : k->ops->list(k->st, names, n);
+}
+
+void keychain_free_list(char **names, size_t n)
 {
-    if (!name_valid(name)) return BRIDGE_EINVAL;
-    if (k->backend == KEYCHAIN_MEMORY) {
-        for (mem_item_t **pp = &k->items; *pp; pp = &(*pp)->next) {
-            mem_item_t *it = *pp;
-            if (strcmp(it->name, name) != 0) continue;
-            *pp = it->next;
-            OPENSSL_cleanse(it->secret, strlen(it->secret));
-            free(it->secret);
-            free(it->name);
-            free(it);
-            return 0;
-        }
-        return 0;
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+}
+
+/* ---- the thread pool ---------------------------------------------------------------- */
+
+static void run_job(uv_work_t *w)
+{
+    job_t *j = w->data;
+    keychain_t *k = j->k;
+    switch (j->kind) {
+    case JOB_GET: j->rc = keychain_get(k, j->name, &j->secret); break;
+    case JOB_PUT: j->rc = keychain_put(k, j->name, j->label, j->what, j->subject, j->secret); break;
+    case JOB_DELETE: j->rc = keychain_delete(k, j->name); break;
     }
-    char *path = file_path(k, name, "");
-    if (!path) return BRIDGE_ENOMEM;
-    int rc = (unlink(path) == 0 || errno == ENOENT) ? 0 : BRIDGE_EIO;
-    free(path);
-    return rc;
+}
+
+static void start_next(keychain_t *k, uv_loop_t *loop);
+
+static void job_done(uv_work_t *w, int status)
+{
+    job_t *j = w->data;
+    keychain_t *k = j->k;
+    uv_loop_t *loop = w->loop;
+    k->queue = j->next;
+    if (!k->queue) k->queue_tail = NULL;
+    k->busy = 0;    if (status < 0 && !j->rc) j->rc = BRIDGE_EIO;
+    if (k->note) {
+        log_info("%s", k->note);
+        free(k->note);
+        k->note = NULL;
+    }
+    if (j->kind != JOB_GET && j->rc)
+        log_error("could not %s %s in %s", j->kind == JOB_PUT ? "store" : "delete", j->name,
+                  keychain_where(k));
+    char *secret = NULL;
+    if (j->kind == JOB_GET) {
+        secret = j->secret;
+        j->secret = NULL;
+    }
+    if (j->cb)
+        j->cb(j->ud, j->rc, secret);
+    else
+        wipe_free(secret);
+    free(j->name);
+    free(j->label);
+    free(j->what);
+    free(j->subject);
+    wipe_free(j->secret);
+    free(j);
+    start_next(k, loop);
+}
+
+static void start_next(keychain_t *k, uv_loop_t *loop)
+{
+    if (k->busy) return;
+    if (!k->queue) {
+        if (k->closing) really_close(k);
+        return;
+    }
+    k->busy = 1;
+    job_t *j = k->queue;
+    j->work.data = j;
+    if (uv_queue_work(loop, &j->work, run_job, job_done) != 0) {
+        /* No thread pool: do it here. */
+        run_job(&j->work);
+        j->work.loop = loop;
+        job_done(&j->work, 0);
+    }
+}
+
+static int enqueue(keychain_t *k, uv_loop_t *loop, job_kind_t kind, const char *name,
+                   const char *label, const char *what, const char *subject, const char *secret,
+                   keychain_cb cb, void *ud)
+{
+    job_t *j = calloc(1, sizeof *j);
+    if (!j) return BRIDGE_ENOMEM;
+    j->k = k;
+    j->kind = kind;
+    j->cb = cb;
+    j->ud = ud;
+    j->name = strdup(name);
+    j->label = label ? strdup(label) : NULL;
+    j->what = what ? strdup(what) : NULL;
+    j->subject = subject ? strdup(subject) : NULL;
+    j->secret = secret ? strdup(secret) : NULL;
+    if (!j->name || (secret && !j->secret)) {
+        free(j->name);
+        free(j->label);
+        free(j->what);
+        free(j->subject);
+        wipe_free(j->secret);
+        free(j);
+        return BRIDGE_ENOMEM;
+    }
+    if (k->queue_tail)
+        k->queue_tail->next = j;
+    else
+        k->queue = j;
+    k->queue_tail = j;
+    start_next(k, loop);
+    return 0;
+}
+
+int keychain_get_async(keychain_t *k, uv_loop_t *loop, const char *name, keychain_cb cb, void *ud)
+{
+    return enqueue(k, loop, JOB_GET, name, NULL, NULL, NULL, NULL, cb, ud);
+}
+
+int keychain_put_async(keychain_t *k, uv_loop_t *loop, const char *name, const char *label,
+                       const char *kind, const char *subject, const char *secret, keychain_cb cb,
+                       void *ud)
+{
+    return enqueue(k, loop, JOB_PUT, name, label, kind, subject, secret, cb, ud);
+}
+
+int keychain_delete_async(keychain_t *k, uv_loop_t *loop, const char *name, keychain_cb cb,
+                          void *ud)
+{
+    return enqueue(k, loop, JOB_DELETE, name, NULL, NULL, NULL, NULL, cb, ud);
 }

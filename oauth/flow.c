@@ -12,6 +12,7 @@
 #include "oauth/browser.h"
 #include "oauth/callback.h"
 #include "oauth/fetch.h"
+#include "oauth/lock.h"
 #include "oauth/pkce.h"
 #include "oauth/scope.h"
 #include "oauth/token.h"
@@ -56,8 +57,7 @@ struct oauth {
     char *resource; /* RFC 8707 value to send, or NULL */
     json_t *prm_scopes;
     char *issuer;
-    json_t *as_meta;
-    char *authorization_endpoint, *token_endpoint, *registration_endpoint;
+    json_t *as_meta;    char *authorization_endpoint, *token_endpoint, *registration_endpoint, *revocation_endpoint;
 
     /* Client. */
     char *client_id, *client_secret, *auth_method, *redirect_uri;
@@ -74,11 +74,22 @@ struct oauth {
     size_t ncand, icand;
     oauth_callback_t *listener;
     char verifier[OAUTH_PKCE_VERIFIER_LEN + 1];
-    char state[OAUTH_STATE_LEN + 1];
-    int refresh_only, tried_reregister;
+    char state[OAUTH_STATE_LEN + 1];    int refresh_only, tried_reregister;
+
+    /* Single flight across processes, and the store's asynchronous calls. */
+    enum { PLAN_LOAD, PLAN_REAUTH, PLAN_STEPUP, PLAN_REFRESH } plan;
+    char *token_at_start; /* the access token when the run began */
+    int lock_fd;
+    uv_timer_t lock_timer;
+    uint64_t lock_wait_started;
+    int lock_waiting_said;
+    int store_ops; /* asynchronous store calls in flight */
+    int dead;      /* oauth_free was called; freed when the last of them returns */
+    int timer_closed;
 };
 
 static void full_flow(oauth_t *o);
+static void release_lock(oauth_t *o);
 static void discover_as(oauth_t *o);
 static void choose_client(oauth_t *o);
 static void authorize(oauth_t *o);
@@ -172,6 +183,7 @@ static void finish(oauth_t *o, int rc, const char *why)
     OPENSSL_cleanse(o->verifier, sizeof o->verifier);
     clear_candidates(o);
     oauth_challenge_free(&o->challenge);
+    release_lock(o);
     o->running = 0;
     if (rc) log_error("authorization failed: %s", why);
     waiter_t *w = o->waiters;
@@ -207,7 +219,55 @@ static int add_waiter(oauth_t *o, oauth_done_cb cb, void *ud)
     return 0;
 }
 
+/* An asynchronous store read that survives oauth_free: the callback is skipped
+ * (and the secret wiped) when the flow is gone by the time the store answers. */
+typedef struct store_call {
+    oauth_t *o;
+    keychain_cb cb;
+} store_call_t;
+
+static void really_free(oauth_t *o);
+
+static void on_store_answer(void *ud, int rc, char *secret)
+{
+    store_call_t *c = ud;
+    oauth_t *o = c->o;
+    keychain_cb cb = c->cb;
+    free(c);
+    o->store_ops--;
+    if (o->dead) {
+        if (secret) {
+            OPENSSL_cleanse(secret, strlen(secret));
+            free(secret);
+        }
+        if (o->store_ops == 0 && o->timer_closed) really_free(o);
+        return;
+    }
+    cb(o, rc, secret);
+}
+
+static int store_get(oauth_t *o, const char *name, keychain_cb cb)
+{
+    store_call_t *c = malloc(sizeof *c);
+    if (!c) return BRIDGE_ENOMEM;
+    c->o = o;
+    c->cb = cb;
+    if (keychain_get_async(o->cfg.store, o->cfg.loop, name, on_store_answer, c) != 0) {
+        free(c);
+        return BRIDGE_ENOMEM;
+    }
+    o->store_ops++;
+    return 0;
+}
+
 /* ---- storage ------------------------------------------------------------------------ */
+
+/* The store names: one record per server (tokens and how to refresh them), one
+ * client registration per authorization server. */
+static void server_record_name(const oauth_t *o, char *out, size_t n)
+{
+    store_name(out, n, "server", o->server_url, NULL);
+}
 
 static void save_tokens(oauth_t *o)
 {
@@ -219,6 +279,7 @@ static void save_tokens(oauth_t *o)
     PUT("issuer", o->issuer);
     PUT("resource", o->resource);
     PUT("token_endpoint", o->token_endpoint);
+    PUT("revocation_endpoint", jstr(o->as_meta, "revocation_endpoint"));
     PUT("client_id", o->client_id);
     PUT("client_secret", o->client_secret);
     PUT("token_endpoint_auth_method", o->auth_method);
@@ -226,49 +287,47 @@ static void save_tokens(oauth_t *o)
     PUT("refresh_token", o->refresh_token);
     PUT("scope", o->granted_scope);
 #undef PUT
-    if (o->expires_at) json_object_set_new(doc, "expires_at", json_integer((json_int_t)o->expires_at));
+    if (o->expires_at)
+        json_object_set_new(doc, "expires_at", json_integer((json_int_t)o->expires_at));
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     if (!text) return;
     char name[64], label[512];
-    store_name(name, sizeof name, "server", o->server_url, NULL);
-    snprintf(label, sizeof label, "mcp-bridge tokens for %s", o->server_url);
-    if (keychain_put(o->cfg.store, name, label, text) != 0)
-        log_error("could not store the tokens in %s; the next start will sign in again",
-                  keychain_where(o->cfg.store));
+    server_record_name(o, name, sizeof name);
+    snprintf(label, sizeof label, "mcp-bridge: sign-in to %s", o->server_url);
+    keychain_put_async(o->cfg.store, o->cfg.loop, name, label, "tokens", o->server_url, text, NULL,
+                       NULL);
     OPENSSL_cleanse(text, strlen(text));
     free(text);
 }
 
-static void load_tokens(oauth_t *o)
+/* Take what a stored record says. Returns 1 when it held tokens. */
+static int apply_record(oauth_t *o, const char *text)
 {
-    if (!o->cfg.store) return;
-    char name[64], *text = NULL;
-    store_name(name, sizeof name, "server", o->server_url, NULL);
-    if (keychain_get(o->cfg.store, name, &text) != 0) return;
     json_t *doc = json_loads(text, 0, NULL);
-    OPENSSL_cleanse(text, strlen(text));
-    free(text);
     if (!json_is_object(doc) || !jstr(doc, "server") || strcmp(jstr(doc, "server"), o->server_url)) {
         json_decref(doc);
-        return;
+        return 0;
     }
     set_str(&o->issuer, jstr(doc, "issuer"));
     set_str(&o->resource, jstr(doc, "resource"));
     set_str(&o->token_endpoint, jstr(doc, "token_endpoint"));
+    set_str(&o->revocation_endpoint, jstr(doc, "revocation_endpoint"));
     if (!o->client_static) {
         set_str(&o->client_id, jstr(doc, "client_id"));
         set_str(&o->client_secret, jstr(doc, "client_secret"));
         set_str(&o->auth_method, jstr(doc, "token_endpoint_auth_method"));
     }
-    set_str(&o->access_token, jstr(doc, "access_token"));
-    set_str(&o->refresh_token, jstr(doc, "refresh_token"));
+    wipe_str(&o->access_token);
+    wipe_str(&o->refresh_token);
+    o->access_token = jstr(doc, "access_token") ? strdup(jstr(doc, "access_token")) : NULL;
+    o->refresh_token = jstr(doc, "refresh_token") ? strdup(jstr(doc, "refresh_token")) : NULL;
     set_str(&o->granted_scope, jstr(doc, "scope"));
     json_t *exp = json_object_get(doc, "expires_at");
     o->expires_at = json_is_integer(exp) ? (time_t)json_integer_value(exp) : 0;
     json_decref(doc);
     set_tokens_header(o);
-    log_debug("using stored tokens for %s (issuer %s)", o->server_url, o->issuer ? o->issuer : "?");
+    return o->access_token || o->refresh_token;
 }
 
 static void drop_tokens(oauth_t *o)
@@ -291,32 +350,11 @@ static void save_registration(oauth_t *o)
     if (!text) return;
     char name[64], label[512];
     store_name(name, sizeof name, "client", o->issuer, NULL);
-    snprintf(label, sizeof label, "mcp-bridge client registration at %s", o->issuer);
-    keychain_put(o->cfg.store, name, label, text);
+    snprintf(label, sizeof label, "mcp-bridge: client registration at %s", o->issuer);
+    keychain_put_async(o->cfg.store, o->cfg.loop, name, label, "client", o->issuer, text, NULL,
+                       NULL);
     OPENSSL_cleanse(text, strlen(text));
     free(text);
-}
-
-/* A stored registration at this issuer for this redirect URI, if any. */
-static int load_registration(oauth_t *o)
-{
-    if (!o->cfg.store || !o->issuer) return 0;
-    char name[64], *text = NULL;
-    store_name(name, sizeof name, "client", o->issuer, NULL);
-    if (keychain_get(o->cfg.store, name, &text) != 0) return 0;
-    json_t *doc = json_loads(text, 0, NULL);
-    OPENSSL_cleanse(text, strlen(text));
-    free(text);
-    int ok = json_is_object(doc) && jstr(doc, "client_id") && jstr(doc, "issuer") &&
-             !strcmp(jstr(doc, "issuer"), o->issuer) && jstr(doc, "redirect_uri") &&
-             o->redirect_uri && !strcmp(jstr(doc, "redirect_uri"), o->redirect_uri);
-    if (ok) {
-        set_str(&o->client_id, jstr(doc, "client_id"));
-        set_str(&o->client_secret, jstr(doc, "client_secret"));
-        set_str(&o->auth_method, jstr(doc, "token_endpoint_auth_method"));
-    }
-    json_decref(doc);
-    return ok;
 }
 
 static void drop_registration(oauth_t *o)
@@ -324,7 +362,7 @@ static void drop_registration(oauth_t *o)
     if (o->cfg.store && o->issuer) {
         char name[64];
         store_name(name, sizeof name, "client", o->issuer, NULL);
-        keychain_delete(o->cfg.store, name);
+        keychain_delete_async(o->cfg.store, o->cfg.loop, name, NULL, NULL);
     }
     if (!o->client_static) {
         wipe_str(&o->client_id);
@@ -663,6 +701,36 @@ static int start_listener(oauth_t *o)
     return 0;
 }
 
+static void no_registration_possible(oauth_t *o);
+
+/* A stored registration at this issuer, for this redirect URI, is reused. */
+static void on_registration_loaded(void *ud, int rc, char *text)
+{
+    oauth_t *o = ud;
+    json_t *doc = !rc && text ? json_loads(text, 0, NULL) : NULL;
+    if (text) {
+        OPENSSL_cleanse(text, strlen(text));
+        free(text);
+    }
+    int ok = json_is_object(doc) && jstr(doc, "client_id") && jstr(doc, "issuer") &&
+             !strcmp(jstr(doc, "issuer"), o->issuer) && jstr(doc, "redirect_uri") &&
+             o->redirect_uri && !strcmp(jstr(doc, "redirect_uri"), o->redirect_uri);
+    if (ok) {
+        set_str(&o->client_id, jstr(doc, "client_id"));
+        set_str(&o->client_secret, jstr(doc, "client_secret"));
+        set_str(&o->auth_method, jstr(doc, "token_endpoint_auth_method"));
+    }
+    json_decref(doc);
+    if (ok) {
+        log_debug("using the stored client registration %s", o->client_id);
+        authorize(o);
+    } else if (o->registration_endpoint) {
+        register_client(o);
+    } else {
+        no_registration_possible(o);
+    }
+}
+
 static void choose_client(oauth_t *o)
 {
     if (start_listener(o) != 0) {
@@ -682,17 +750,17 @@ static void choose_client(oauth_t *o)
         set_str(&o->auth_method, "none");
         authorize(o);
         return;
+    }    o->client_cimd = 0;
+    if (o->cfg.store && o->issuer) {
+        char name[64];
+        store_name(name, sizeof name, "client", o->issuer, NULL);
+        if (store_get(o, name, on_registration_loaded) == 0) return;
     }
-    o->client_cimd = 0;
-    if (load_registration(o)) {
-        log_debug("using the stored client registration %s", o->client_id);
-        authorize(o);
-        return;
-    }
-    if (o->registration_endpoint) {
-        register_client(o);
-        return;
-    }
+    on_registration_loaded(o, BRIDGE_EINVAL, NULL);
+}
+
+static void no_registration_possible(oauth_t *o)
+{
     failf(o, BRIDGE_EINVAL,
           "%s offers no dynamic client registration: register a client there and pass it with "
           "--static-oauth-client-info '{\"client_id\":\"...\"}'%s",
@@ -915,6 +983,128 @@ static void full_flow(oauth_t *o)
     }
 }
 
+/* ---- single flight --------------------------------------------------------------------------- */
+
+static void release_lock(oauth_t *o)
+{
+    uv_timer_stop(&o->lock_timer);
+    if (o->lock_fd >= 0) oauth_lock_release(o->lock_fd);
+    o->lock_fd = -1;
+    o->lock_waiting_said = 0;
+}
+
+/* What the run came to do, once it holds the lock and has read the store. */
+static void run_plan(oauth_t *o)
+{
+    switch (o->plan) {
+    case PLAN_LOAD: finish(o, 0, NULL); break;
+    case PLAN_STEPUP: full_flow(o); break;
+    case PLAN_REFRESH: start_refresh(o); break;
+    case PLAN_REAUTH:
+        if (o->refresh_token && o->access_token) {
+            start_refresh(o);
+        } else {
+            drop_tokens(o);
+            full_flow(o);
+        }
+        break;
+    }
+}
+
+static int token_fresh(const oauth_t *o)
+{
+    return o->access_token && (!o->expires_at || time(NULL) + REFRESH_MARGIN_S < o->expires_at);
+}
+
+/* Another bridge may have signed in or refreshed while we waited for the lock:
+ * then its tokens are ours too, and a rotated refresh token is never used twice. */
+static void on_record_reloaded(void *ud, int rc, char *text)
+{
+    oauth_t *o = ud;
+    if (!rc && text) {
+        char *before = o->token_at_start ? strdup(o->token_at_start) : NULL;
+        char *refresh_before = o->refresh_token ? strdup(o->refresh_token) : NULL;
+        json_t *doc = json_loads(text, 0, NULL);
+        const char *stored_at = jstr(doc, "access_token"), *stored_rt = jstr(doc, "refresh_token");
+        int newer = (stored_at && (!before || strcmp(stored_at, before) != 0)) ||
+                    (stored_rt && (!refresh_before || strcmp(stored_rt, refresh_before) != 0));
+        json_decref(doc);
+        if (o->plan == PLAN_LOAD || (newer && o->plan != PLAN_STEPUP)) {
+            if (apply_record(o, text) && o->plan != PLAN_LOAD) {
+                log_info("using the tokens another mcp-bridge obtained for %s", o->server_url);
+                if (token_fresh(o)) {
+                    o->plan = PLAN_LOAD;
+                } else if (o->refresh_token) {
+                    o->plan = PLAN_REFRESH;
+                }
+            }
+        }
+        wipe_str(&before);
+        wipe_str(&refresh_before);
+    }
+    if (text) {
+        OPENSSL_cleanse(text, strlen(text));
+        free(text);
+    }
+    if (o->plan == PLAN_LOAD && o->access_token)
+        log_debug("using stored tokens for %s (issuer %s)", o->server_url, o->issuer ? o->issuer : "?");
+    run_plan(o);
+}
+
+static void reload_record(oauth_t *o)
+{
+    char name[64];
+    server_record_name(o, name, sizeof name);
+    if (!o->cfg.store || store_get(o, name, on_record_reloaded) != 0) run_plan(o);
+}
+
+static void try_lock(oauth_t *o);
+
+static void on_lock_timer(uv_timer_t *t)
+{
+    try_lock(t->data);
+}
+
+static void try_lock(oauth_t *o)
+{
+    char name[64];
+    server_record_name(o, name, sizeof name);
+    int fd = oauth_lock_try(name);
+    if (fd >= 0) {
+        o->lock_fd = fd;
+        reload_record(o);
+        return;
+    }
+    if (fd != BRIDGE_ETIMEOUT) { /* no lock file can be made: go on alone */
+        log_debug("no lock in %s; going on without one", oauth_lock_dir());
+        reload_record(o);
+        return;
+    }
+    uint64_t waited = uv_now(o->cfg.loop) - o->lock_wait_started;
+    long limit = (o->cfg.auth_timeout_s > 0 ? o->cfg.auth_timeout_s : DEFAULT_AUTH_TIMEOUT_S) + 30;
+    if (waited > (uint64_t)limit * 1000) {
+        failf(o, BRIDGE_ETIMEOUT, "another mcp-bridge has been signing in to %s for %lu s; giving up",
+              o->server_url, (unsigned long)(waited / 1000));
+        return;
+    }
+    if (!o->lock_waiting_said) {
+        o->lock_waiting_said = 1;
+        log_info("another mcp-bridge is signing in to %s; waiting for it", o->server_url);
+    }
+    uv_timer_start(&o->lock_timer, on_lock_timer, 100, 0);
+}
+
+static void begin_run(oauth_t *o)
+{
+    set_str(&o->token_at_start, o->access_token);
+    if (o->plan == PLAN_LOAD || !o->cfg.store || keychain_kind(o->cfg.store) == KEYCHAIN_MEMORY) {
+        reload_record(o);
+        return;
+    }
+    o->lock_wait_started = uv_now(o->cfg.loop);
+    try_lock(o);
+}
+
 /* ---- public ------------------------------------------------------------------------------------ */
 
 void oauth_handle_challenge(oauth_t *o, long status, const char *www_authenticate,
@@ -953,7 +1143,8 @@ void oauth_handle_challenge(oauth_t *o, long status, const char *www_authenticat
         o->requested_scope = u;
         log_info("%s needs more scope (%s); signing in again", o->server_url,
                  o->challenge.scope ? o->challenge.scope : "unspecified");
-        full_flow(o);
+        o->plan = PLAN_STEPUP;
+        begin_run(o);
         return;
     }
     if (o->challenge.scope) {
@@ -961,13 +1152,8 @@ void oauth_handle_challenge(oauth_t *o, long status, const char *www_authenticat
         free(o->requested_scope);
         o->requested_scope = NULL;
     }
-    if (o->refresh_token && o->access_token) {
-        o->refresh_only = 0;
-        start_refresh(o);
-        return;
-    }
-    drop_tokens(o);
-    full_flow(o);
+    o->plan = PLAN_REAUTH;
+    begin_run(o);
 }
 
 void oauth_refresh(oauth_t *o, oauth_done_cb cb, void *ud)
@@ -978,9 +1164,23 @@ void oauth_refresh(oauth_t *o, oauth_done_cb cb, void *ud)
     }
     if (o->running) return;
     o->running = 1;
+    oauth_challenge_free(&o->challenge);
     oauth_challenge_init(&o->challenge);
     o->refresh_only = 0; /* a refused refresh falls back to signing in */
-    start_refresh(o);
+    o->plan = PLAN_REFRESH;
+    begin_run(o);
+}
+
+void oauth_load(oauth_t *o, oauth_done_cb cb, void *ud)
+{
+    if (add_waiter(o, cb, ud) != 0) {
+        cb(ud, BRIDGE_ENOMEM, "out of memory");
+        return;
+    }
+    if (o->running) return;
+    o->running = 1;
+    o->plan = PLAN_LOAD;
+    begin_run(o);
 }
 
 const char *oauth_header(const oauth_t *o)
@@ -1011,12 +1211,24 @@ static json_t *load_json_arg(const char *text, const char *what, char *err, size
     return j;
 }
 
+static void really_free(oauth_t *o);
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    oauth_t *o = h->data;
+    o->timer_closed = 1;
+    if (o->store_ops == 0) really_free(o);
+}
+
 oauth_t *oauth_new(const oauth_config_t *cfg, char *err, size_t errlen)
 {
     oauth_t *o = calloc(1, sizeof *o);
     if (!o) return NULL;
     o->cfg = *cfg;
+    o->lock_fd = -1;
     o->server_url = strdup(cfg->server_url);
+    uv_timer_init(cfg->loop, &o->lock_timer);
+    o->lock_timer.data = o;
     oauth_challenge_init(&o->challenge);
     if (cfg->static_client_info) {
         json_t *j = load_json_arg(cfg->static_client_info, "--static-oauth-client-info", err, errlen);
@@ -1040,7 +1252,6 @@ oauth_t *oauth_new(const oauth_config_t *cfg, char *err, size_t errlen)
             return NULL;
         }
     }
-    load_tokens(o);
     return o;
 }
 
@@ -1049,13 +1260,11 @@ void oauth_cancel(oauth_t *o)
     if (o->running) finish(o, BRIDGE_ECLOSED, "the bridge is shutting down");
 }
 
-void oauth_free(oauth_t *o)
+static void really_free(oauth_t *o)
 {
-    if (!o) return;
-    oauth_cancel(o);
-    if (o->listener) oauth_callback_close(o->listener);
     wipe_str(&o->access_token);
     wipe_str(&o->refresh_token);
+    wipe_str(&o->token_at_start);
     wipe_str(&o->header);
     wipe_str(&o->client_secret);
     free(o->granted_scope);
@@ -1068,6 +1277,7 @@ void oauth_free(oauth_t *o)
     free(o->authorization_endpoint);
     free(o->token_endpoint);
     free(o->registration_endpoint);
+    free(o->revocation_endpoint);
     free(o->client_id);
     free(o->auth_method);
     free(o->redirect_uri);
@@ -1076,4 +1286,15 @@ void oauth_free(oauth_t *o)
     clear_candidates(o);
     oauth_challenge_free(&o->challenge);
     free(o);
+}
+
+void oauth_free(oauth_t *o)
+{
+    if (!o || o->dead) return;
+    oauth_cancel(o);
+    release_lock(o);
+    if (o->listener) oauth_callback_close(o->listener);
+    o->listener = NULL;
+    o->dead = 1;
+    uv_close((uv_handle_t *)&o->lock_timer, on_timer_closed);
 }

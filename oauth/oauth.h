@@ -30,9 +30,8 @@ typedef struct oauth_config {
     int allow_http; /* plain http to non-loopback OAuth endpoints */
 } oauth_config_t;
 
-/* Reads stored credentials for the server (no network). Returns NULL on
- * allocation failure or an invalid --static-oauth-client-* document (err says
- * which). */
+/* Returns NULL on allocation failure or an invalid --static-oauth-client-*
+ * document (err says which). Reads nothing yet: see oauth_load. */
 oauth_t *oauth_new(const oauth_config_t *cfg, char *err, size_t errlen);
 void oauth_free(oauth_t *o);
 
@@ -51,6 +50,9 @@ typedef void (*oauth_done_cb)(void *ud, int rc, const char *why);
  * cb runs exactly once, later. Calls made while a run is in progress join it. */
 void oauth_handle_challenge(oauth_t *o, long status, const char *www_authenticate,
                             oauth_done_cb cb, void *ud);
+/* Read the stored tokens (the store may block: this runs on the thread pool);
+ * call before the first request. cb runs exactly once, later. */
+void oauth_load(oauth_t *o, oauth_done_cb cb, void *ud);
 /* Refresh ahead of expiry; cb runs exactly once, later. */
 void oauth_refresh(oauth_t *o, oauth_done_cb cb, void *ud);
 

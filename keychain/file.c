@@ -1,0 +1,309 @@
+/* The file backend: one JSON document per secret in a 0700 directory, written
+ * 0600 to a temporary file and renamed over the old one, so a crash never
+ * leaves half a secret. Also the memory backend, which keeps nothing. */
+#include "bridge/err.h"
+#include "keychain/backend.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_SECRET_FILE (1024 * 1024)
+
+typedef struct file_store {
+    char *dir;      /* the credentials directory */
+    char *app_dir;  /* its parent, mcp-bridge/ */
+    char *base_dir; /* its parent when derived (~/.config), else NULL */
+    char *where;
+} file_store_t;
+
+int keychain_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 128 || name[0] == '.') return 0;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '_' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+int keychain_list_push(char ***names, size_t *n, const char *name)
+{
+    char **grown = realloc(*names, (*n + 1) * sizeof **names);
+    if (!grown) return BRIDGE_ENOMEM;
+    *names = grown;
+    if (!(grown[*n] = strdup(name))) return BRIDGE_ENOMEM;
+    (*n)++;
+    return 0;
+}
+
+static int mkdir_private(const char *path)
+{
+    if (mkdir(path, 0700) == 0) return 0;
+    if (errno != EEXIST) return BRIDGE_EIO;
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return BRIDGE_EIO;
+    return 0;
+}
+
+static char *file_path(const file_store_t *f, const char *name, const char *suffix)
+{
+    size_t n = strlen(f->dir) + strlen(name) + strlen(suffix) + 8;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s.json%s", f->dir, name, suffix);
+    return p;
+}
+
+static int file_get(void *st, const char *name, char **secret)
+{
+    file_store_t *f = st;
+    char *path = file_path(f, name, "");
+    if (!path) return BRIDGE_ENOMEM;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    free(path);
+    if (fd < 0) return BRIDGE_EINVAL;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > MAX_SECRET_FILE) {
+        close(fd);
+        return BRIDGE_EIO;
+    }
+    json_error_t je;
+    json_t *doc = json_loadfd(fd, 0, &je);
+    close(fd);
+    json_t *s = json_object_get(doc, "secret");
+    int rc = BRIDGE_EIO;
+    if (json_is_string(s)) {
+        *secret = strdup(json_string_value(s));
+        rc = *secret ? 0 : BRIDGE_ENOMEM;
+    }
+    json_decref(doc);
+    return rc;
+}
+
+static int make_dirs(file_store_t *f)
+{
+    if (f->base_dir) mkdir_private(f->base_dir); /* ~/.config may not exist yet */
+    int rc = mkdir_private(f->app_dir);
+    if (!rc) rc = mkdir_private(f->dir);
+    if (!rc) chmod(f->dir, 0700);
+    return rc;
+}
+
+static int file_put(void *st, const char *name, const char *label, const char *kind,
+                    const char *subject, const char *secret)
+{
+    file_store_t *f = st;
+    json_t *doc = json_pack("{s:s, s:s?, s:s?, s:s}", "label", label ? label : name, "kind", kind,
+                            "subject", subject, "secret", secret);
+    char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
+    json_decref(doc);
+    if (!text) return BRIDGE_ENOMEM;
+    char *path = file_path(f, name, ""), *tmp = file_path(f, name, ".tmp");
+    int rc = (path && tmp) ? make_dirs(f) : BRIDGE_ENOMEM;
+    if (!rc) {
+        unlink(tmp);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        size_t len = strlen(text);
+        if (fd < 0) {
+            rc = BRIDGE_EIO;
+        } else {
+            ssize_t w = write(fd, text, len);
+            if (w != (ssize_t)len || fsync(fd) != 0) rc = BRIDGE_EIO;
+            if (close(fd) != 0) rc = BRIDGE_EIO;
+            if (!rc && rename(tmp, path) != 0) rc = BRIDGE_EIO;
+            if (rc) unlink(tmp);
+        }
+    }
+    OPENSSL_cleanse(text, strlen(text));
+    free(text);
+    free(path);
+    free(tmp);
+    return rc;
+}
+
+static int file_del(void *st, const char *name)
+{
+    char *path = file_path(st, name, "");
+    if (!path) return BRIDGE_ENOMEM;
+    int rc = (unlink(path) == 0 || errno == ENOENT) ? 0 : BRIDGE_EIO;
+    free(path);
+    return rc;
+}
+
+static int file_list(void *st, char ***names, size_t *n)
+{
+    file_store_t *f = st;
+    DIR *d = opendir(f->dir);
+    if (!d) return errno == ENOENT ? 0 : BRIDGE_EIO;
+    struct dirent *e;
+    int rc = 0;
+    while (!rc && (e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len <= 5 || strcmp(e->d_name + len - 5, ".json") != 0) continue;
+        char name[160];
+        if (len - 5 >= sizeof name) continue;
+        memcpy(name, e->d_name, len - 5);
+        name[len - 5] = 0;
+        if (keychain_name_valid(name)) rc = keychain_list_push(names, n, name);
+    }
+    closedir(d);
+    return rc;
+}
+
+static void file_close(void *st)
+{
+    file_store_t *f = st;
+    free(f->dir);
+    free(f->app_dir);
+    free(f->base_dir);
+    free(f->where);
+    free(f);
+}
+
+static const char *file_where(void *st)
+{
+    return ((file_store_t *)st)->where;
+}
+
+static const keychain_backend_ops_t file_ops = {file_where, file_get, file_put, file_del, file_list,
+                                                 file_close};
+
+int keychain_file_open(const char *dir, const keychain_backend_ops_t **ops, void **st)
+{
+    file_store_t *f = calloc(1, sizeof *f);
+    if (!f) return BRIDGE_ENOMEM;
+    char *base = NULL;
+    if (dir) {
+        base = strdup(dir);
+    } else {
+        const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+        if (xdg && xdg[0] == '/') {
+            base = strdup(xdg);
+        } else if (home && *home) {
+            size_t n = strlen(home) + sizeof "/.config";
+            if ((base = malloc(n))) snprintf(base, n, "%s/.config", home);
+        }
+    }
+    if (!base) {
+        free(f);
+        return BRIDGE_EINVAL;
+    }
+    size_t n = strlen(base) + sizeof "/mcp-bridge/credentials";
+    f->app_dir = malloc(n);
+    f->dir = malloc(n);
+    f->where = malloc(n + 16);
+    if (!f->app_dir || !f->dir || !f->where) {
+        free(base);
+        file_close(f);
+        return BRIDGE_ENOMEM;
+    }
+    snprintf(f->app_dir, n, dir ? "%s" : "%s/mcp-bridge", base);
+    snprintf(f->dir, n, "%s/credentials", f->app_dir);
+    snprintf(f->where, n + 16, "files in %s", f->dir);
+    /* Directories are made on the first write: starting stores nothing. */
+    if (dir)
+        free(base);
+    else
+        f->base_dir = base;
+    *ops = &file_ops;
+    *st = f;
+    return 0;
+}
+
+/* ---- memory ---------------------------------------------------------------------- */
+
+typedef struct mem_item {
+    struct mem_item *next;
+    char *name, *secret;
+} mem_item_t;
+
+typedef struct mem_store {
+    mem_item_t *items;
+} mem_store_t;
+
+static void mem_item_free(mem_item_t *it)
+{
+    OPENSSL_cleanse(it->secret, strlen(it->secret));
+    free(it->secret);
+    free(it->name);
+    free(it);
+}
+
+static int mem_get(void *st, const char *name, char **secret)
+{
+    mem_store_t *m = st;
+    for (mem_item_t *it = m->items; it; it = it->next)
+        if (!strcmp(it->name, name)) return (*secret = strdup(it->secret)) ? 0 : BRIDGE_ENOMEM;
+    return BRIDGE_EINVAL;
+}
+
+static int mem_del(void *st, const char *name)
+{
+    mem_store_t *m = st;
+    for (mem_item_t **pp = &m->items; *pp; pp = &(*pp)->next) {
+        if (strcmp((*pp)->name, name) != 0) continue;
+        mem_item_t *it = *pp;
+        *pp = it->next;
+        mem_item_free(it);
+        break;
+    }
+    return 0;
+}
+
+static int mem_put(void *st, const char *name, const char *label, const char *kind,
+                   const char *subject, const char *secret)
+{
+    mem_store_t *m = st;
+    mem_del(st, name);
+    mem_item_t *it = calloc(1, sizeof *it);
+    if (!it || !(it->name = strdup(name)) || !(it->secret = strdup(secret))) {
+        if (it) free(it->name);
+        free(it);
+        return BRIDGE_ENOMEM;
+    }
+    it->next = m->items;
+    m->items = it;
+    return 0;
+}
+
+static int mem_list(void *st, char ***names, size_t *n)
+{
+    mem_store_t *m = st;
+    int rc = 0;
+    for (mem_item_t *it = m->items; it && !rc; it = it->next) rc = keychain_list_push(names, n, it->name);
+    return rc;
+}
+
+static void mem_close(void *st)
+{
+    mem_store_t *m = st;
+    while (m->items) {
+        mem_item_t *it = m->items;
+        m->items = it->next;
+        mem_item_free(it);
+    }
+    free(m);
+}
+
+static const char *mem_where(void *st)
+{
+    return "memory (nothing is kept)";
+}
+
+static const keychain_backend_ops_t mem_ops = {mem_where, mem_get, mem_put,
+                                                mem_del, mem_list, mem_close};
+
+int keychain_memory_open(const keychain_backend_ops_t **ops, void **st)
+{
+    *st = calloc(1, sizeof(mem_store_t));
+    *ops = &mem_ops;
+    return *st ? 0 : BRIDGE_ENOMEM;
+}

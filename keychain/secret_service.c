@@ -1,0 +1,124 @@
+/* The Linux OS keychain: the freedesktop Secret Service (GNOME Keyring,
+ * KWallet, KeePassXC…) through libsecret. Items carry a schema of our own, so
+ * `secret-tool search --all app mcp-bridge` finds them and a keyring manager
+ * shows them under their label. Every call here blocks: keychain.c runs them
+ * on the thread pool, or before the loop starts. */
+#include "bridge/err.h"
+#include "keychain/backend.h"
+
+#include <libsecret/secret.h>
+#include <stdio.h>
+#include <string.h>
+
+static const SecretSchema schema = {
+    "io.github.mcp-bridge.Credential",
+    SECRET_SCHEMA_NONE,
+    {
+        {"app", SECRET_SCHEMA_ATTRIBUTE_STRING},
+        {"name", SECRET_SCHEMA_ATTRIBUTE_STRING},
+        {"kind", SECRET_SCHEMA_ATTRIBUTE_STRING},
+        {"subject", SECRET_SCHEMA_ATTRIBUTE_STRING},
+        {NULL, 0},
+    },
+    0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+};
+
+static const char *ss_where(void *st)
+{
+    return "the Secret Service (the desktop keyring)";
+}
+
+static int ss_get(void *st, const char *name, char **secret)
+{
+    GError *err = NULL;
+    gchar *v = secret_password_lookup_sync(&schema, NULL, &err, "app", "mcp-bridge", "name", name,
+                                           NULL);
+    if (err) {
+        g_error_free(err);
+        return BRIDGE_EIO;
+    }
+    if (!v) return BRIDGE_EINVAL;
+    *secret = strdup(v);
+    secret_password_free(v);
+    return *secret ? 0 : BRIDGE_ENOMEM;
+}
+
+static int ss_put(void *st, const char *name, const char *label, const char *kind,
+                  const char *subject, const char *secret)
+{
+    GError *err = NULL;
+    gboolean ok = secret_password_store_sync(&schema, SECRET_COLLECTION_DEFAULT,
+                                             label ? label : name, secret, NULL, &err, "app",
+                                             "mcp-bridge", "name", name, "kind", kind ? kind : "",
+                                             "subject", subject ? subject : "", NULL);
+    if (err) g_error_free(err);
+    return ok ? 0 : BRIDGE_EIO;
+}
+
+static int ss_del(void *st, const char *name)
+{
+    GError *err = NULL;
+    secret_password_clear_sync(&schema, NULL, &err, "app", "mcp-bridge", "name", name, NULL);
+    if (err) {
+        g_error_free(err);
+        return BRIDGE_EIO;
+    }
+    return 0;
+}
+
+static int ss_list(void *st, char ***names, size_t *n)
+{
+    GError *err = NULL;
+    GHashTable *query = g_hash_table_new(g_str_hash, g_str_equal);
+    g_hash_table_insert(query, "app", "mcp-bridge");
+    GList *items = secret_service_search_sync(NULL, &schema, query, SECRET_SEARCH_ALL, NULL, &err);
+    g_hash_table_unref(query);
+    if (err) {
+        g_error_free(err);
+        return BRIDGE_EIO;
+    }
+    int rc = 0;
+    for (GList *l = items; l && !rc; l = l->next) {
+        GHashTable *attrs = secret_item_get_attributes(l->data);
+        const char *name = attrs ? g_hash_table_lookup(attrs, "name") : NULL;
+        if (name && keychain_name_valid(name)) rc = keychain_list_push(names, n, name);
+        if (attrs) g_hash_table_unref(attrs);
+    }
+    g_list_free_full(items, g_object_unref);
+    return rc;
+}
+
+static void ss_close(void *st)
+{
+}
+
+static const keychain_backend_ops_t ss_ops = {ss_where, ss_get, ss_put, ss_del, ss_list, ss_close};
+
+int keychain_os_open(const keychain_backend_ops_t **ops, void **st, char *why, size_t whylen)
+{
+    /* Is a Secret Service there? Without a session bus libsecret fails at once. */
+    if (!getenv("DBUS_SESSION_BUS_ADDRESS") && !getenv("XDG_RUNTIME_DIR")) {
+        snprintf(why, whylen, "no D-Bus session");
+        return BRIDGE_EIO;
+    }
+    GError *err = NULL;
+    SecretService *svc = secret_service_get_sync(SECRET_SERVICE_NONE, NULL, &err);
+    if (!svc) {
+        snprintf(why, whylen, "%s", err ? err->message : "no Secret Service");
+        if (err) g_error_free(err);
+        return BRIDGE_EIO;
+    }
+    /* A bus without the service answers only when asked for an item. */
+    gchar *probe = secret_password_lookup_sync(&schema, NULL, &err, "app", "mcp-bridge", "name",
+                                               "probe", NULL);
+    g_object_unref(svc);
+    if (err) {
+        snprintf(why, whylen, "%s", err->message);
+        g_error_free(err);
+        return BRIDGE_EIO;
+    }
+    secret_password_free(probe);
+    *ops = &ss_ops;
+    *st = NULL;
+    return 0;
+}

@@ -1,0 +1,460 @@
+// A real OAuth 2.1 / OpenID Connect stack for the bridge's OAuth integration
+// tests (tests/integration/oauth-*.test.mjs):
+//
+//  - an authorization server built on oidc-provider v9 (its own loopback port,
+//    optionally mounted under a path so its issuer has a path component):
+//    PKCE (S256) required, RFC 8707 resource indicators issuing JWT access
+//    tokens whose audience is the MCP server's URL, refresh tokens issued and
+//    rotated, RFC 7591 dynamic registration (optional), static clients
+//    (optional), and an interaction handler that signs in a fixed test user and
+//    grants consent without any form, so tests/conformance/browser.sh (a curl
+//    "browser" with a cookie jar) completes the sign-in headlessly;
+//  - an MCP server (MCP TypeScript SDK, Streamable HTTP, another loopback port)
+//    that verifies those JWTs with jose against the AS's JWKS (issuer,
+//    audience, typ, expiry), serves RFC 9728 protected resource metadata and
+//    answers 401 with a WWW-Authenticate challenge (with a resource_metadata
+//    hint unless told otherwise).
+//
+// Everything the AS sees is recorded (requests, token grants, the secrets it
+// issued or received) so tests can assert on the exchange and check logs for
+// leaks.
+import { randomUUID, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import { z } from 'zod';
+import Provider from 'oidc-provider';
+import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+
+export const TEST_USER = 'test-user-1';
+const OIDC_SCOPES = new Set(['openid', 'offline_access', 'profile', 'email']);
+
+function listen(app) {
+  return new Promise((resolve, reject) => {
+    const s = app.listen(0, '127.0.0.1', (err) => (err ? reject(err) : resolve(s)));
+  });
+}
+
+function closeServer(s) {
+  return new Promise((resolve) => {
+    s.closeAllConnections?.();
+    s.close(() => resolve());
+  });
+}
+
+/**
+ * Start the authorization server and the MCP resource server.
+ * opts:
+ *   issuerPath        '' (issuer = origin) or e.g. '/oidc' (provider mounted there)
+ *   registration      enable RFC 7591 dynamic registration (default true)
+ *   publicClients     allow token_endpoint_auth_method "none" (default true); with
+ *                     false, dynamically registered clients get a client_secret
+ *   staticClients     array of oidc-provider client metadata (pre-registered)
+ *   accessTokenTTL    seconds (default 3600)
+ *   refreshTokenTTL   seconds (default 3600)
+ *   scope             the MCP resource's scope (default 'mcp')
+ *   challenge         'hint' (default): Bearer error=..., resource_metadata="..."
+ *                     'bare': just "Bearer"
+ *                     'invalid_token': Bearer error="invalid_token" (no hint)
+ *   prmAt             'path' (default: /.well-known/oauth-protected-resource/mcp only)
+ *                     'both' (the path one and the root one)
+ *   mcpPath           default '/mcp'
+ *   maxTokenAgeS      when > 0, the MCP server refuses (401 invalid_token) access
+ *                     tokens issued more than this many seconds ago, although
+ *                     their exp is later: a server-side expiry/revocation the
+ *                     client cannot predict, so only a 401 tells it
+ */
+export async function startOidcStack(opts = {}) {
+  const {
+    issuerPath = '', registration = true, publicClients = true, staticClients = [],
+    accessTokenTTL = 3600, refreshTokenTTL = 3600, scope = 'mcp', challenge = 'hint', prmAt = 'path',
+    mcpPath = '/mcp',
+  } = opts;
+  let maxTokenAgeS = opts.maxTokenAgeS ?? 0;
+
+  // ---- two apps on two ports: the AS and the MCP server -------------------
+  const asApp = express();
+  const rsApp = express();
+  const asHttp = await listen(asApp);
+  const rsHttp = await listen(rsApp);
+  const asOrigin = `http://127.0.0.1:${asHttp.address().port}`;
+  const rsOrigin = `http://127.0.0.1:${rsHttp.address().port}`;
+  const issuer = `${asOrigin}${issuerPath}`;
+  const mcpUrl = `${rsOrigin}${mcpPath}`;
+
+  const stats = {
+    authorizations: 0, // authorization requests (GET/POST /auth, not the resume)
+    resumes: 0,
+    interactions: 0,
+    registrations: 0,
+    tokenRequests: 0, // every request to the token endpoint
+    codeGrants: 0,
+    refreshGrants: 0,
+    failedGrants: 0,
+  };
+  const asLog = []; // { method, path, status }
+  const grants = []; // { grant_type, status, resource, error, refresh_token_in, refresh_token_out, access_token, at }
+  const authRequests = []; // the query of each authorization request
+  const registrationsLog = []; // the registration requests' metadata (responses' client_id)
+  const errors = []; // provider error events
+  const secrets = { accessTokens: new Set(), refreshTokens: new Set(), codes: new Set(), codeVerifiers: new Set(),
+    clientSecrets: new Set(), registrationAccessTokens: new Set() };
+  const asHttpLog = []; // every HTTP request to the AS origin: { method, url (path + query), status }
+  asApp.use((req, res, next) => {
+    const e = { method: req.method, url: req.originalUrl, path: req.originalUrl.split('?')[0], at: Date.now() };
+    asHttpLog.push(e);
+    res.on('finish', () => { e.status = res.statusCode; });
+    next();
+  });
+  for (const c of staticClients) if (c.client_secret) secrets.clientSecrets.add(c.client_secret);
+
+  // ---- oidc-provider ------------------------------------------------------
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const jwk = { ...(await exportJWK(privateKey)), kid: 'test-key-1', alg: 'RS256', use: 'sig' };
+
+  const resourceInfo = (indicator) => ({
+    scope,
+    audience: indicator,
+    accessTokenFormat: 'jwt',
+    accessTokenTTL,
+    jwt: { sign: { alg: 'RS256' } },
+  });
+
+  const provider = new Provider(issuer, {
+    clients: staticClients,
+    jwks: { keys: [jwk] },
+    cookies: { keys: [randomBytes(16).toString('hex')] },
+    findAccount: async (_ctx, sub) => ({
+      accountId: sub,
+      claims: async () => ({ sub, name: 'Test User', email: 'test-user@example.test' }),
+    }),
+    clientAuthMethods: publicClients
+      ? ['client_secret_basic', 'client_secret_post', 'none']
+      : ['client_secret_basic', 'client_secret_post'],
+    pkce: { required: () => true },
+    scopes: ['openid', 'offline_access'],
+    features: {
+      devInteractions: { enabled: false },
+      registration: { enabled: registration, initialAccessToken: false },
+      revocation: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        // Tokens are always for the MCP server: JWT access tokens.
+        defaultResource: async () => mcpUrl,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx, indicator) => {
+          if (indicator !== mcpUrl) {
+            const { errors: e } = await import('oidc-provider');
+            throw new e.InvalidTarget(`unknown resource ${indicator}`);
+          }
+          return resourceInfo(indicator);
+        },
+      },
+    },
+    // Refresh tokens for every client allowed the refresh_token grant (not only
+    // with offline_access + prompt=consent), rotated on every use.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: () => true,
+    ttl: {
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? accessTokenTTL,
+      AuthorizationCode: 60,
+      Grant: 3600,
+      IdToken: 3600,
+      Interaction: 600,
+      Session: 3600,
+      RefreshToken: refreshTokenTTL,
+    },
+    interactions: { url: async (_ctx, interaction) => `${issuerPath}/interaction/${interaction.uid}` },
+    renderError: async (ctx, out) => {
+      ctx.type = 'json';
+      ctx.body = out;
+    },
+  });
+  provider.proxy = false;
+  for (const ev of ['server_error', 'grant.error', 'authorization.error', 'registration_create.error',
+    'introspection.error', 'revocation.error']) {
+    provider.on(ev, (_ctx, err) => { errors.push({ event: ev, error: err?.message, detail: err?.error_description }); });
+  }
+
+  // Observe every exchange the provider handles.
+  provider.use(async (ctx, next) => {
+    await next();
+    const route = ctx.oidc?.route;
+    asLog.push({ method: ctx.method, path: ctx.path, route, status: ctx.status });
+    if (route === 'authorization') {
+      stats.authorizations++;
+      authRequests.push({ ...ctx.oidc.params });
+    } else if (route === 'resume') {
+      stats.resumes++;
+    } else if (route === 'registration') {
+      stats.registrations++;
+      const body = ctx.body && typeof ctx.body === 'object' ? ctx.body : {};
+      registrationsLog.push({ status: ctx.status, client_id: body.client_id, token_endpoint_auth_method: body.token_endpoint_auth_method,
+        redirect_uris: body.redirect_uris, grant_types: body.grant_types });
+      if (body.client_secret) secrets.clientSecrets.add(body.client_secret);
+      if (body.registration_access_token) secrets.registrationAccessTokens.add(body.registration_access_token);
+    } else if (route === 'token') {
+      stats.tokenRequests++;
+      const p = ctx.oidc.params ?? {};
+      const body = ctx.body && typeof ctx.body === 'object' ? ctx.body : {};
+      if (p.code) secrets.codes.add(p.code);
+      if (p.code_verifier) secrets.codeVerifiers.add(p.code_verifier);
+      if (body.access_token) secrets.accessTokens.add(body.access_token);
+      if (body.refresh_token) secrets.refreshTokens.add(body.refresh_token);
+      if (body.id_token) secrets.accessTokens.add(body.id_token);
+      const ok = ctx.status === 200;
+      if (!ok) stats.failedGrants++;
+      else if (p.grant_type === 'authorization_code') stats.codeGrants++;
+      else if (p.grant_type === 'refresh_token') stats.refreshGrants++;
+      grants.push({
+        grant_type: p.grant_type, status: ctx.status, resource: p.resource, error: body.error,
+        error_description: body.error_description, refresh_token_in: p.refresh_token,
+        refresh_token_out: body.refresh_token, access_token: body.access_token, scope: body.scope,
+        expires_in: body.expires_in, client_id: ctx.oidc.client?.clientId, at: Date.now(),
+        basicAuth: /^Basic /i.test(ctx.get('authorization') ?? ''), code_verifier: p.code_verifier,
+      });
+    }
+  });
+
+  // The login + consent "UI": no form, the fixed test user approves everything
+  // that was asked for, in one interaction.
+  asApp.get(`${issuerPath}/interaction/:uid`, async (req, res, next) => {
+    try {
+      stats.interactions++;
+      const details = await provider.interactionDetails(req, res);
+      const { prompt, params } = details;
+      const accountId = details.session?.accountId ?? TEST_USER;
+      let grant = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
+      if (!grant) grant = new provider.Grant({ accountId, clientId: params.client_id });
+      const requested = String(params.scope ?? '').split(' ').filter(Boolean);
+      const oidc = requested.filter((s) => OIDC_SCOPES.has(s));
+      const rs = requested.filter((s) => !OIDC_SCOPES.has(s));
+      if (oidc.length) grant.addOIDCScope(oidc.join(' '));
+      const resources = [].concat(params.resource ?? mcpUrl);
+      for (const r of resources) grant.addResourceScope(r, rs.length ? rs.join(' ') : scope);
+      const d = prompt?.details ?? {};
+      if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
+      if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
+      if (d.missingResourceScopes) {
+        for (const [ind, scopes] of Object.entries(d.missingResourceScopes)) grant.addResourceScope(ind, scopes.join(' '));
+      }
+      const grantId = await grant.save();
+      await provider.interactionFinished(req, res, {
+        login: { accountId },
+        consent: { grantId },
+      }, { mergeWithLastSubmission: true });
+    } catch (e) {
+      errors.push({ event: 'interaction', error: e.message });
+      next(e);
+    }
+  });
+  if (issuerPath) asApp.use(issuerPath, provider.callback());
+  else asApp.use(provider.callback());
+
+  // ---- the MCP server -------------------------------------------------------
+  const jwks = createRemoteJWKSet(new URL(`${issuer}/jwks`));
+  const prmPath = `/.well-known/oauth-protected-resource${mcpPath}`;
+  const prmUrl = `${rsOrigin}${prmPath}`;
+  const prm = {
+    resource: mcpUrl,
+    authorization_servers: [issuer],
+    scopes_supported: [scope],
+    bearer_methods_supported: ['header'],
+    resource_name: 'oidc-stack test MCP server',
+  };
+  const rsLog = []; // { method, path, token (raw or null), status, rpc, why }
+  const tokensSeen = new Set();
+  let challengeMode = challenge;
+
+  rsApp.use((req, res, next) => {
+    const entry = { method: req.method, path: req.path, at: Date.now() };
+    rsLog.push(entry);
+    res.on('finish', () => { entry.status = res.statusCode; });
+    req.logEntry = entry;
+    next();
+  });
+  rsApp.get(prmPath, (_req, res) => res.json(prm));
+  if (prmAt === 'both') rsApp.get('/.well-known/oauth-protected-resource', (_req, res) => res.json(prm));
+
+  const challengeHeader = (error, description) => {
+    switch (challengeMode) {
+      case 'bare': return 'Bearer';
+      case 'invalid_token': return 'Bearer error="invalid_token"';
+      default: {
+        const parts = [];
+        if (error) parts.push(`error="${error}"`);
+        if (description) parts.push(`error_description="${description.replace(/["\\]/g, '')}"`);
+        parts.push(`resource_metadata="${prmUrl}"`);
+        return `Bearer ${parts.join(', ')}`;
+      }
+    }
+  };
+
+  const bearer = async (req, res, next) => {
+    const h = req.headers.authorization;
+    const m = /^Bearer ([^\s]+)$/i.exec(h ?? '');
+    const deny = (error, description) => {
+      req.logEntry.why = description ?? 'no token';
+      res.set('WWW-Authenticate', challengeHeader(error, description));
+      res.status(401).json({ error: error ?? 'unauthorized', error_description: description ?? 'authorization required' });
+    };
+    if (!m) return deny(undefined, undefined);
+    req.logEntry.token = m[1];
+    try {
+      const { payload, protectedHeader } = await jwtVerify(m[1], jwks, {
+        issuer, audience: mcpUrl, typ: 'at+jwt', algorithms: ['RS256'],
+      });
+      if (maxTokenAgeS > 0 && Date.now() / 1000 - payload.iat > maxTokenAgeS) {
+        return deny('invalid_token', 'the access token was revoked');
+      }
+      const scopes = String(payload.scope ?? '').split(' ');
+      if (!scopes.includes(scope)) return deny('invalid_token', `token lacks scope ${scope}`);
+      tokensSeen.add(m[1]);
+      req.auth = { payload, protectedHeader };
+      return next();
+    } catch (e) {
+      return deny('invalid_token', `${e.code ?? 'ERR'}: ${e.message}`);
+    }
+  };
+
+  const sessions = new Map();
+  const buildMcp = (getAuth) => {
+    const mcp = new McpServer({ name: 'oidc-stack-mcp', version: '1.0.0' });
+    mcp.registerTool('echo', { description: 'Echo a message', inputSchema: { message: z.string() } },
+      async ({ message }) => ({ content: [{ type: 'text', text: message }] }));
+    mcp.registerTool('whoami', { description: 'The authenticated subject and client', inputSchema: {} },
+      async () => {
+        const p = getAuth()?.payload ?? {};
+        return { content: [{ type: 'text', text: JSON.stringify({ sub: p.sub, client_id: p.client_id, aud: p.aud, scope: p.scope, iss: p.iss }) }] };
+      });
+    return mcp;
+  };
+  rsApp.all(mcpPath, express.json({ limit: '4mb' }), bearer, async (req, res) => {
+    if (req.body) req.logEntry.rpc = [].concat(req.body).map((x) => x?.method ?? 'response');
+    const sid = req.headers['mcp-session-id'];
+    let entry = sid ? sessions.get(sid) : undefined;
+    if (sid && !entry) {
+      res.status(404).json({ jsonrpc: '2.0', id: null, error: { code: -32001, message: 'Session not found' } });
+      return;
+    }
+    if (!entry) {
+      entry = { auth: req.auth };
+      const transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (id) => sessions.set(id, entry),
+      });
+      entry.transport = transport;
+      transport.onclose = () => transport.sessionId && sessions.delete(transport.sessionId);
+      await buildMcp(() => entry.auth).connect(transport);
+    }
+    entry.auth = req.auth; // the latest token's claims
+    await entry.transport.handleRequest(req, res, req.body);
+  });
+
+  return {
+    issuer,
+    asOrigin,
+    rsOrigin,
+    mcpUrl,
+    prmUrl,
+    provider,
+    stats,
+    asLog,
+    asHttpLog,
+    rsLog,
+    grants,
+    authRequests,
+    registrations: registrationsLog,
+    errors,
+    secrets,
+    tokensSeen,
+    /** Change the 401 challenge style at run time. */
+    setChallenge(mode) { challengeMode = mode; },
+    setMaxTokenAge(s) { maxTokenAgeS = s; },
+    /** Requests to the MCP endpoint that carried a token and were refused. */
+    rejectedTokens: () => rsLog.filter((e) => e.path === mcpPath && e.status === 401 && e.token),
+    /** Every secret the AS issued or received, as a flat list of { kind, value }. */
+    allSecrets() {
+      const out = [];
+      for (const [kind, set] of Object.entries(secrets)) for (const value of set) out.push({ kind, value });
+      return out;
+    },
+    async close() {
+      for (const e of sessions.values()) e.transport.close().catch(() => {});
+      await Promise.all([closeServer(asHttp), closeServer(rsHttp)]);
+    },
+  };
+}
+
+// ---- test-side helpers ------------------------------------------------------
+
+const BROWSER_SH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'conformance', 'browser.sh');
+
+/** A fresh temporary directory to use as the bridge's XDG_CONFIG_HOME (and logs). */
+export function tempHome(label = 'oauth') {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `mcp-bridge-${label}-`));
+}
+
+/** Env for a bridge that signs in headlessly through browser.sh. */
+export function oauthEnv(home, extra = {}) {
+  return {
+    XDG_CONFIG_HOME: home,
+    BROWSER: BROWSER_SH,
+    BROWSER_SH_LOG: path.join(home, 'browser.log'),
+    ...extra,
+  };
+}
+
+/** The files under $XDG_CONFIG_HOME/mcp-bridge/credentials: [{ name, mode, text, json, doc }]
+ * (each file is {"label": ..., "secret": "<JSON text>"}; doc is the parsed secret). */
+export function readCredentials(home) {
+  const dir = path.join(home, 'mcp-bridge', 'credentials');
+  if (!fs.existsSync(dir)) return { dir, dirMode: null, files: [] };
+  const files = fs.readdirSync(dir).map((name) => {
+    const file = path.join(dir, name);
+    const text = fs.readFileSync(file, 'utf8');
+    let json;
+    let doc;
+    try { json = JSON.parse(text); } catch { json = undefined; }
+    try { doc = typeof json?.secret === 'string' ? JSON.parse(json.secret) : undefined; } catch { doc = undefined; }
+    return { name, file, mode: fs.statSync(file).mode & 0o777, text, json, doc };
+  });
+  return { dir, dirMode: fs.statSync(dir).mode & 0o777, files };
+}
+
+/** The stored token document (the parsed secret with an access_token or refresh_token), or undefined. */
+export function storedTokens(home) {
+  return readCredentials(home).files.map((f) => f.doc).find((d) => d && (d.access_token || d.refresh_token));
+}
+
+/** browser.sh's log for this home ('' when it never ran). */
+export function browserLog(home) {
+  try { return fs.readFileSync(path.join(home, 'browser.log'), 'utf8'); } catch { return ''; }
+}
+
+/** Long lists: runs of one repeated entry collapse to "entry (xN)"; at most 40 lines. */
+function summarize(list) {
+  const out = [];
+  for (const x of list) {
+    const last = out[out.length - 1];
+    if (last && last.x === x) last.n++;
+    else out.push({ x, n: 1 });
+  }
+  const lines = out.map(({ x, n }) => (n > 1 ? `${x} (x${n})` : x));
+  return lines.length > 40 ? [...lines.slice(0, 20), `... ${lines.length - 40} more ...`, ...lines.slice(-20)] : lines;
+}
+
+/** A compact dump of what the stack saw, for assertion messages. */
+export function describeStack(s) {
+  return JSON.stringify({
+    stats: s.stats,
+    as: summarize(s.asHttpLog.map((e) => `${e.method} ${e.path} ${e.status}`)),
+    rs: summarize(s.rsLog.map((e) => `${e.method} ${e.path} ${e.status}${e.rpc ? ` ${e.rpc}` : ''}${e.why ? ` (${e.why})` : ''}`)),
+    grants: summarize(s.grants.map((g) => `${g.grant_type} ${g.status}${g.error ? ` ${g.error}: ${g.error_description}` : ''}`)),
+    errors: s.errors,
+  }, null, 1);
+}
