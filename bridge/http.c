@@ -159,8 +159,10 @@ http_client_t *http_client_new(uv_loop_t *loop, const http_client_config_t *cfg)
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
-    curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);    curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    /* Keep connections for reuse even when few transfers are in flight (the
+     * default cache shrinks with the number of handles, closing live ones). */
+    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, 256L);
     return c;
 }
 

@@ -1,5 +1,6 @@
 /* mcp-bridge: an MCP host spawns this as a stdio server; it relays to a remote
  * MCP server over Streamable HTTP or HTTP+SSE. */
+#include "bridge/commands.h"
 #include "bridge/err.h"
 #include "bridge/log.h"
 #include "bridge/options.h"
@@ -56,6 +57,12 @@ int main(int argc, char **argv)
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_error("libcurl failed to initialize");
         return 1;
+    }    if (opts.command != COMMAND_RELAY) {
+        int code = commands_run(&opts);
+        curl_global_cleanup();
+        options_free(&opts);
+        log_close();
+        return code;
     }
     uv_loop_t *loop = uv_default_loop();
     relay_t *relay = relay_start(loop, &opts);

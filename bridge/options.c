@@ -7,6 +7,7 @@
 #include "bridge/url.h"
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -49,8 +50,13 @@ const opt_def_t options_table[] = {
     {"auth-timeout", "SECONDS", OPT_GROUP_AUTH, 0,
      "How long to wait for the browser sign-in (default 300)", "same"},
     {"no-browser", NULL, OPT_GROUP_AUTH, 0,
-     "Never open a browser; print the sign-in URL on stderr instead", NULL},    {"token-store", "WHERE", OPT_GROUP_STORAGE, 0,
+     "Never open a browser: fail with instructions when a sign-in is needed", NULL},
+    {"refresh-token-file", "FILE", OPT_GROUP_AUTH, 0,
+     "Start from the refresh token in FILE (or $MCP_BRIDGE_REFRESH_TOKEN) when none is stored",
+     NULL},
+    {"token-store", "WHERE", OPT_GROUP_STORAGE, 0,
      "keychain, file or memory (default: the OS keychain when it answers, else file)", NULL},
+    {"all", NULL, OPT_GROUP_STORAGE, 0, "logout: forget every stored credential", NULL},
     {"max-message-size", "BYTES", OPT_GROUP_LIMITS, 0,
      "Largest JSON-RPC message accepted from either side (default 64 MiB; k/M suffixes)", NULL},
     {"debug", NULL, OPT_GROUP_LOGGING, 0,
@@ -62,6 +68,10 @@ const opt_def_t options_table[] = {
     {"help", NULL, OPT_GROUP_GENERAL, 0, "Print this help and exit", NULL},
 };
 const size_t options_table_len = sizeof options_table / sizeof options_table[0];
+
+/* Index = enum bridge_command; "" is relaying (no subcommand). */
+const char *const command_names[] = {"", "login", "logout", "status", "token", "doctor", "export",
+                                     "import"};
 
 static const char *const group_titles[] = {
     [OPT_GROUP_CONNECTION] = "Connection",    [OPT_GROUP_AUTH] = "Authentication (OAuth)",
@@ -211,6 +221,33 @@ static int load_json_option(const char *name, const char *val, char **slot, char
     return 0;
 }
 
+/* A secret kept in a file: the first line, without surrounding white space. */
+static int read_secret_file(const char *path, char **out, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        snprintf(err, errlen, "cannot read %s", path);
+        return BRIDGE_EIO;
+    }
+    char line[16384];
+    int ok = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    char *p = line, *e;
+    if (ok) {
+        while (*p == ' ' || *p == '\t') p++;
+        e = p + strlen(p);
+        while (e > p && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t')) *--e = 0;
+    }
+    if (!ok || !*p) {
+        snprintf(err, errlen, "%s holds no refresh token", path);
+        return BRIDGE_EINVAL;
+    }
+    free(*out);
+    *out = strdup(p);
+    OPENSSL_cleanse(line, sizeof line);
+    return *out ? 0 : BRIDGE_ENOMEM;
+}
+
 /* Apply one option with its argument (NULL for flags). */
 static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char *err, size_t errlen)
 {
@@ -281,6 +318,8 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
     }
     if (!strcmp(n, "disable-resource-parameter")) return o->disable_resource = 1, 0;
     if (!strcmp(n, "no-browser")) return o->no_browser = 1, 0;
+    if (!strcmp(n, "all")) return o->all = 1, 0;
+    if (!strcmp(n, "refresh-token-file")) return read_secret_file(val, &o->refresh_token, err, errlen);
     if (!strcmp(n, "host")) {
         if (!*val || strpbrk(val, "/?#@ ")) {
             snprintf(err, errlen, "--host \"%s\": expected a host name or IP address", val);
@@ -315,8 +354,17 @@ int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t 
     o->log_level = LOG_LEVEL_INFO;
     int seen_version = 0, seen_help = 0, only_positional = 0, seen_port_arg = 0;
     unsigned char seen[64] = {0};
+    int first = 1;
+    if (argc > 1) {
+        for (size_t c = 0; c < sizeof command_names / sizeof command_names[0]; c++) {
+            if (!strcmp(argv[1], command_names[c])) {
+                o->command = (int)c;
+                first = 2;
+            }
+        }
+    }
 
-    for (int i = 1; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         const char *a = argv[i];
         if (only_positional || a[0] != '-' || a[1] == 0) {
             if (o->url && !seen_port_arg && a[0] >= '0' && a[0] <= '9') {
@@ -381,8 +429,24 @@ int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t 
     }
     if (seen_help) return OPTIONS_EXIT_HELP;
     if (seen_version) return OPTIONS_EXIT_VERSION;
+    if (!o->refresh_token) {
+        const char *rt = getenv("MCP_BRIDGE_REFRESH_TOKEN");
+        if (rt && *rt && !(o->refresh_token = strdup(rt))) return BRIDGE_ENOMEM;
+    }
+    if (o->all && o->command != COMMAND_LOGOUT) {
+        snprintf(err, errlen, "--all goes with mcp-bridge logout");
+        return BRIDGE_EINVAL;
+    }
+    int url_optional = o->command == COMMAND_STATUS || o->command == COMMAND_IMPORT ||
+                       (o->command == COMMAND_LOGOUT && o->all);
+    if (!o->url && url_optional) return OPTIONS_RUN;
+    if (o->command == COMMAND_IMPORT) {
+        /* import takes a file, not a URL. */
+        return OPTIONS_RUN;
+    }
     if (!o->url) {
-        snprintf(err, errlen, "missing the server URL; usage: mcp-bridge <server-url> [options]");
+        snprintf(err, errlen, "missing the server URL; usage: mcp-bridge %s%s<server-url> [options]",
+                 command_names[o->command], o->command ? " " : "");
         return BRIDGE_EINVAL;
     }
     url_t u;
@@ -412,5 +476,7 @@ void options_free(bridge_options_t *o)
     free(o->scope);
     free(o->resource);
     free(o->callback_host);
+    if (o->refresh_token) OPENSSL_cleanse(o->refresh_token, strlen(o->refresh_token));
+    free(o->refresh_token);
     memset(o, 0, sizeof *o);
 }

@@ -35,7 +35,20 @@ typedef struct opt_def {
 extern const opt_def_t options_table[];
 extern const size_t options_table_len;
 
+enum bridge_command {
+    COMMAND_RELAY = 0,
+    COMMAND_LOGIN,
+    COMMAND_LOGOUT,
+    COMMAND_STATUS,
+    COMMAND_TOKEN,
+    COMMAND_DOCTOR,
+    COMMAND_EXPORT,
+    COMMAND_IMPORT,
+};
+extern const char *const command_names[];
+
 typedef struct bridge_options {
+    int command; /* enum bridge_command */
     char *url;
     header_list_t headers;
     int allow_http;
@@ -55,6 +68,8 @@ typedef struct bridge_options {
     char *callback_host;
     long auth_timeout_s;    int no_browser;
     int token_store; /* keychain_backend_t: auto, keychain, file, memory */
+    char *refresh_token; /* from --refresh-token-file or $MCP_BRIDGE_REFRESH_TOKEN */
+    int all;             /* logout --all */
     int log_level; /* enum log_level */
     char *log_file;
 } bridge_options_t;

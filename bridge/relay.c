@@ -222,12 +222,17 @@ static void log_failure(relay_t *r, const char *what, const char *why)
 static void fail_msg(relay_t *r, out_msg_t *m, const char *why)
 {
     if (m->is_initialize && !m->internal) r->init_in_flight = 0;
+    int failed = 0;
     for (pending_t *p = r->pending, *next; p; p = next) {
         next = p->next;
-        if (p->msg == m) pending_fail(r, p, JR_SERVER_ERROR, why);
-    }    log_failure(r, m->kind == JR_REQUEST || m->kind == JR_BATCH ? "request failed"
-                                                                  : "message not delivered",
-                why);
+        if (p->msg == m) {
+            pending_fail(r, p, JR_SERVER_ERROR, why);
+            failed++;
+        }
+    }
+    /* A request already answered has nothing to report. */
+    if (failed || m->kind == JR_NOTIFICATION || m->kind == JR_RESPONSE)
+        log_failure(r, failed ? "request failed" : "message not delivered", why);
     out_msg_free(m);
 }
 
@@ -910,6 +915,8 @@ static void on_signal(uv_signal_t *s, int signum)
 
 static void on_stored_tokens_read(void *ud, int rc, const char *why)
 {
+    relay_t *r = ud;
+    oauth_seed_refresh_token(r->oauth, r->opts->refresh_token);
 }
 
 static const char *relay_auth_header(void *ud)

@@ -30,8 +30,11 @@ static void on_done(http_req_t *r, void *ud, int rc, const char *why)
     fetch_t *f = ud;
     oauth_fetch_result_t res = {.rc = rc, .why = why, .url = http_req_url(r)};
     if (!rc) {
-        res.status = http_req_status(r);
-        res.www_authenticate = http_req_header(r, "WWW-Authenticate");
+        res.status = http_req_status(r);        res.www_authenticate = http_req_header(r, "WWW-Authenticate");
+        res.content_type = http_req_header(r, "Content-Type");
+        res.session_id = http_req_header(r, "Mcp-Session-Id");
+        res.body = f->body.data ? f->body.data : "";
+        res.body_len = f->body.len;
         if (f->body.len) {
             json_t *j = json_loadb(f->body.data, f->body.len, 0, NULL);
             if (json_is_object(j))

@@ -11,8 +11,11 @@ typedef struct oauth_fetch_result {
     int rc;             /* 0 when a response arrived (any status), else BRIDGE_E* */
     const char *why;    /* rc != 0: the transport error */
     long status;
-    json_t *json;       /* the body decoded, if it was a JSON object; borrowed */
-    const char *www_authenticate;
+    json_t *json;       /* the body decoded, if it was a JSON object; borrowed */    const char *www_authenticate;
+    const char *content_type;
+    const char *session_id; /* Mcp-Session-Id, for diagnostics */
+    const char *body;       /* the raw body (NUL-terminated), bounded */
+    size_t body_len;
     const char *url;
 } oauth_fetch_result_t;
 

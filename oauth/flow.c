@@ -74,7 +74,7 @@ struct oauth {
     size_t ncand, icand;
     oauth_callback_t *listener;
     char verifier[OAUTH_PKCE_VERIFIER_LEN + 1];
-    char state[OAUTH_STATE_LEN + 1];    int refresh_only, tried_reregister;
+    char state[OAUTH_STATE_LEN + 1];    int refresh_only, tried_reregister, refresh_after_discovery;
 
     /* Single flight across processes, and the store's asynchronous calls. */
     enum { PLAN_LOAD, PLAN_REAUTH, PLAN_STEPUP, PLAN_REFRESH } plan;
@@ -444,8 +444,17 @@ static void on_refreshed(void *ud, const oauth_fetch_result_t *res)
     full_flow(o);
 }
 
+static void discover(oauth_t *o);
+
 static void start_refresh(oauth_t *o)
 {
+    if (o->refresh_token && o->client_id && !o->token_endpoint && !o->discovered) {
+        /* A refresh token given from outside (--refresh-token-file, import):
+         * find the token endpoint first. */
+        o->refresh_after_discovery = 1;
+        discover(o);
+        return;
+    }
     if (!o->token_endpoint || !o->client_id || !o->refresh_token) {
         full_flow(o);
         return;
@@ -565,6 +574,14 @@ static int build_authorization_url(oauth_t *o, const char *challenge, const char
 
 static void authorize(oauth_t *o)
 {
+    if (o->cfg.no_browser) {
+        failf(o, BRIDGE_EINVAL,
+              "%s needs a sign-in in a browser, and --no-browser is set. Sign in where a browser "
+              "is: `mcp-bridge login %s`, then `mcp-bridge export %s > creds.json` there and "
+              "`mcp-bridge import creds.json` here (or start with --refresh-token-file)",
+              o->server_url, o->server_url, o->server_url);
+        return;
+    }
     char challenge[OAUTH_PKCE_CHALLENGE_LEN + 1];
     if (oauth_pkce_verifier(o->verifier) || oauth_pkce_challenge_s256(o->verifier, challenge) ||
         oauth_random_state(o->state)) {
@@ -803,8 +820,12 @@ static void discovery_done(oauth_t *o)
               "(code_challenge_methods_supported), which MCP requires; refusing to sign in there",
               o->issuer);
         return;
+    }    o->discovered = 1;
+    if (o->refresh_after_discovery) {
+        o->refresh_after_discovery = 0;
+        start_refresh(o);
+        return;
     }
-    o->discovered = 1;
     choose_client(o);
 }
 
@@ -972,6 +993,10 @@ static void discover(oauth_t *o)
 static void full_flow(oauth_t *o)
 {
     o->refresh_only = 0;
+    if (o->cfg.no_browser) {
+        authorize(o); /* fails at once, saying what to do instead */
+        return;
+    }
     /* Discover again when the server points at metadata we did not use. */
     int stale = !o->discovered || (o->challenge.resource_metadata && o->prm_url &&
                                    strcmp(o->challenge.resource_metadata, o->prm_url) != 0);
@@ -999,9 +1024,8 @@ static void run_plan(oauth_t *o)
     switch (o->plan) {
     case PLAN_LOAD: finish(o, 0, NULL); break;
     case PLAN_STEPUP: full_flow(o); break;
-    case PLAN_REFRESH: start_refresh(o); break;
-    case PLAN_REAUTH:
-        if (o->refresh_token && o->access_token) {
+    case PLAN_REFRESH: start_refresh(o); break;    case PLAN_REAUTH:
+        if (o->refresh_token) {
             start_refresh(o);
         } else {
             drop_tokens(o);
@@ -1181,6 +1205,28 @@ void oauth_load(oauth_t *o, oauth_done_cb cb, void *ud)
     o->running = 1;
     o->plan = PLAN_LOAD;
     begin_run(o);
+}
+
+const char *oauth_access_token(const oauth_t *o)
+{
+    return o->access_token;
+}
+
+void oauth_seed_refresh_token(oauth_t *o, const char *refresh_token)
+{
+    if (o->refresh_token || !refresh_token || !*refresh_token) return;
+    o->refresh_token = strdup(refresh_token);
+    log_debug("seeded with a refresh token from outside");
+}
+
+void oauth_server_record_name(const char *server_url, char *out, size_t n)
+{
+    store_name(out, n, "server", server_url, NULL);
+}
+
+void oauth_client_record_name(const char *issuer, char *out, size_t n)
+{
+    store_name(out, n, "client", issuer, NULL);
 }
 
 const char *oauth_header(const oauth_t *o)

@@ -35,6 +35,21 @@ typedef struct oauth_config {
 oauth_t *oauth_new(const oauth_config_t *cfg, char *err, size_t errlen);
 void oauth_free(oauth_t *o);
 
+/* The access token itself (for `mcp-bridge token`), or NULL. */
+const char *oauth_access_token(const oauth_t *o);
+/* Use this refresh token when nothing stored has one (--refresh-token-file,
+ * MCP_BRIDGE_REFRESH_TOKEN). Call after oauth_load has finished. */
+void oauth_seed_refresh_token(oauth_t *o, const char *refresh_token);
+
+/* Store names. A server record ("server-<hash of URL>") is a JSON object with
+ * version, server, issuer, resource, token_endpoint, revocation_endpoint,
+ * client_id, client_secret, token_endpoint_auth_method, access_token,
+ * refresh_token, scope, expires_at (Unix time); a client record
+ * ("client-<hash of issuer>") has issuer, client_id, client_secret,
+ * token_endpoint_auth_method, redirect_uri. */
+void oauth_server_record_name(const char *server_url, char *out, size_t n);
+void oauth_client_record_name(const char *issuer, char *out, size_t n);
+
 /* "Authorization: Bearer <token>" to send, or NULL when there is no token. */
 const char *oauth_header(const oauth_t *o);
 /* Changes whenever the token does: a 401 to a request sent with an older token

@@ -31,8 +31,10 @@ async function session(title, work) {
   console.log(`== ${title}`);
   const client = new Client({ name: 'mcp-bridge-demo-host', version: '1.0.0' });
   const started = process.hrtime.bigint();
-  try {
-    await client.connect(new StdioClientTransport({ command: bridge, args: [server.url], env, stderr: 'inherit' }));
+  try {    // --token-store file keeps this demo's credentials in the scratch directory,
+    // out of your desktop keyring; without it the OS keychain is used when present.
+    const args = [server.url, '--token-store', 'file'];
+    await client.connect(new StdioClientTransport({ command: bridge, args, env, stderr: 'inherit' }));
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const info = client.getServerVersion();
     console.log(`Connected through mcp-bridge to ${info.name} ${info.version} in ${ms.toFixed(1)} ms`);

@@ -190,4 +190,34 @@ describe('oauth refresh: the server revokes a token the client believes valid (4
     assertRotationChain(s);
     assertStoredIsLatest(s, home);
   });
+
+  test('five concurrent calls on a refused token: one refresh, the rotated token is never reused', async () => {
+    await sleep(4000);
+    const before = { ...s.stats };
+    const msgs = ['p1', 'p2', 'p3', 'p4', 'p5'];
+    const results = await Promise.all(msgs.map((m) => callTool(h.client, 'echo', { message: m }, { timeout: 20000 })));
+    assert.deepEqual(results.map(resultText), msgs, describeStack(s));
+    assert.equal(s.stats.refreshGrants - before.refreshGrants, 1, `exactly one refresh\n${describeStack(s)}`);
+    assert.equal(s.stats.failedGrants, 0, `no refresh with an already used refresh token\n${describeStack(s)}`);
+    assert.equal(s.stats.authorizations, 1, describeStack(s));
+    assertRotationChain(s);
+    assertStoredIsLatest(s, home);
+  });
+
+  test('the AS revoked the refresh token: invalid_grant -> a new (headless) sign-in, the call succeeds', async () => {
+    const stored = storedTokens(home);
+    const rt = await s.provider.RefreshToken.find(stored.refresh_token);
+    assert.ok(rt, 'the stored refresh token is live at the AS');
+    await rt.destroy();
+    await sleep(4000); // and the access token is refused by the MCP server
+    const before = { ...s.stats };
+    assert.equal(resultText(await callTool(h.client, 'echo', { message: 'after revoke' }, { timeout: 30000 })),
+      'after revoke', describeStack(s));
+    assert.equal(s.stats.failedGrants - before.failedGrants, 1, `the refresh was refused\n${describeStack(s)}`);
+    assert.equal(s.grants[s.grants.length - 2].error, 'invalid_grant');
+    assert.equal(s.stats.authorizations - before.authorizations, 1, `signed in again\n${describeStack(s)}`);
+    assert.equal(s.stats.codeGrants, 2, describeStack(s));
+    const last = s.grants[s.grants.length - 1];
+    assert.equal(storedTokens(home).refresh_token, last.refresh_token_out, 'the new refresh token is stored');
+  });
 });

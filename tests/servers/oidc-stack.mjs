@@ -61,7 +61,10 @@ function closeServer(s) {
  *                     'bare': just "Bearer"
  *                     'invalid_token': Bearer error="invalid_token" (no hint)
  *   prmAt             'path' (default: /.well-known/oauth-protected-resource/mcp only)
+ *                     'root' (/.well-known/oauth-protected-resource only)
  *                     'both' (the path one and the root one)
+ *   extraMetadataAt   more AS-origin paths that serve the provider's discovery
+ *                     document (e.g. '/.well-known/openid-configuration/oidc')
  *   mcpPath           default '/mcp'
  *   maxTokenAgeS      when > 0, the MCP server refuses (401 invalid_token) access
  *                     tokens issued more than this many seconds ago, although
@@ -72,7 +75,7 @@ export async function startOidcStack(opts = {}) {
   const {
     issuerPath = '', registration = true, publicClients = true, staticClients = [],
     accessTokenTTL = 3600, refreshTokenTTL = 3600, scope = 'mcp', challenge = 'hint', prmAt = 'path',
-    mcpPath = '/mcp',
+    mcpPath = '/mcp', extraMetadataAt = [],
   } = opts;
   let maxTokenAgeS = opts.maxTokenAgeS ?? 0;
 
@@ -105,6 +108,7 @@ export async function startOidcStack(opts = {}) {
     clientSecrets: new Set(), registrationAccessTokens: new Set() };
   const asHttpLog = []; // every HTTP request to the AS origin: { method, url (path + query), status }
   asApp.use((req, res, next) => {
+    if (req.headers['x-oidc-stack-internal']) return next();
     const e = { method: req.method, url: req.originalUrl, path: req.originalUrl.split('?')[0], at: Date.now() };
     asHttpLog.push(e);
     res.on('finish', () => { e.status = res.statusCode; });
@@ -252,6 +256,12 @@ export async function startOidcStack(opts = {}) {
       next(e);
     }
   });
+  for (const p of extraMetadataAt) {
+    asApp.get(p, async (_req, res) => {
+      const r = await fetch(`${issuer}/.well-known/openid-configuration`, { headers: { 'x-oidc-stack-internal': '1' } });
+      res.status(r.status).json(await r.json());
+    });
+  }
   if (issuerPath) asApp.use(issuerPath, provider.callback());
   else asApp.use(provider.callback());
 
@@ -277,8 +287,8 @@ export async function startOidcStack(opts = {}) {
     req.logEntry = entry;
     next();
   });
-  rsApp.get(prmPath, (_req, res) => res.json(prm));
-  if (prmAt === 'both') rsApp.get('/.well-known/oauth-protected-resource', (_req, res) => res.json(prm));
+  if (prmAt !== 'root') rsApp.get(prmPath, (_req, res) => res.json(prm));
+  if (prmAt !== 'path') rsApp.get('/.well-known/oauth-protected-resource', (_req, res) => res.json(prm));
 
   const challengeHeader = (error, description) => {
     switch (challengeMode) {
