@@ -92,7 +92,8 @@ static int fetch_sync(cmd_t *c, const char *method, const char *url, const char 
         snprintf(out->why, sizeof out->why, "out of memory");
         return rc;
     }
-    while (!out->done) uv_run(c->loop, UV_RUN_ONCE);
+    while (!out->done)
+        uv_run(c->loop, UV_RUN_ONCE);
     return out->rc;
 }
 
@@ -111,7 +112,8 @@ static void on_oauth_done(void *ud, int rc, const char *why)
 
 static int wait_oauth(cmd_t *c, wait_t *w)
 {
-    while (!w->done) uv_run(c->loop, UV_RUN_ONCE);
+    while (!w->done)
+        uv_run(c->loop, UV_RUN_ONCE);
     return w->rc;
 }
 
@@ -122,7 +124,11 @@ static int setup(cmd_t *c, const bridge_options_t *o, int need_oauth)
     c->loop = uv_default_loop();
     http_client_config_t hc = {.connect_timeout_s = o->connect_timeout_s,
                                .allow_http_redirects = o->allow_http,
-                               .verbose = log_enabled(LOG_LEVEL_DEBUG)};
+                               .verbose = log_enabled(LOG_LEVEL_DEBUG),
+                               .use_env_proxy = o->enable_proxy,
+                               .ipv4_only = o->ipv4,
+                               .headers_timeout_s = o->headers_timeout_s,
+                               .body_timeout_s = o->body_timeout_s};
     c->http = http_client_new(c->loop, &hc);
     char note[512] = "";
     if (keychain_open((keychain_backend_t)o->token_store, NULL, &c->store, note, sizeof note)) {
@@ -147,6 +153,13 @@ static int setup(cmd_t *c, const bridge_options_t *o, int need_oauth)
         .auth_timeout_s = o->auth_timeout_s,
         .no_browser = o->no_browser,
         .allow_http = o->allow_http,
+        .callback_path = o->callback_path,
+        .authorize_params = o->authorize_params,
+        .authorize_params_len = o->authorize_params_len,
+        .auth_success_url = o->auth_success_url,
+        .use_id_token = o->use_id_token,
+        .client_credentials = o->client_credentials,
+        .token_endpoint = o->token_endpoint,
     };
     char err[512] = "";
     c->oauth = oauth_new(&oc, err, sizeof err);
@@ -180,15 +193,16 @@ static const char **mcp_headers(cmd_t *c)
     size_t i = 0;
     h[i++] = "Content-Type: application/json";
     h[i++] = "Accept: application/json, text/event-stream";
-    for (size_t k = 0; k < c->o->headers.count; k++) h[i++] = c->o->headers.lines[k];
+    for (size_t k = 0; k < c->o->headers.count; k++)
+        h[i++] = c->o->headers.lines[k];
     if (c->oauth && oauth_header(c->oauth)) h[i++] = oauth_header(c->oauth);
     return h;
 }
 
 static const char initialize_body[] =
     "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
-    "\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"mcp-bridge\",\"version\":\"" MCP_BRIDGE_VERSION
-    "\"}}}";
+    "\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"mcp-bridge\",\"version\":"
+    "\"" MCP_BRIDGE_VERSION "\"}}}";
 
 static void end_session(cmd_t *c, const char *session_id)
 {
@@ -197,9 +211,11 @@ static void end_session(cmd_t *c, const char *session_id)
     snprintf(line, sizeof line, "Mcp-Session-Id: %.300s", session_id);
     const char **h = mcp_headers(c);
     size_t n = 0;
-    while (h && h[n]) n++;
+    while (h && h[n])
+        n++;
     const char *hh[16] = {0};
-    for (size_t i = 0; i < n && i < 14; i++) hh[i] = h[i];
+    for (size_t i = 0; i < n && i < 14; i++)
+        hh[i] = h[i];
     hh[n < 14 ? n : 14] = line;
     sync_result_t r;
     fetch_sync(c, "DELETE", c->o->url, hh, NULL, &r);
@@ -269,8 +285,7 @@ static int cmd_token(const bridge_options_t *o)
     cmd_t c;
     if (setup(&c, o, 1)) return 1;
     int code = 1;
-    if (!oauth_access_token(c.oauth) && !oauth_should_refresh(c.oauth) &&
-        !o->refresh_token) {
+    if (!oauth_access_token(c.oauth) && !oauth_should_refresh(c.oauth) && !o->refresh_token) {
         fprintf(stderr, "mcp-bridge: not signed in to %s; run: mcp-bridge login %s\n", o->url,
                 o->url);
     } else {
@@ -285,8 +300,9 @@ static int cmd_token(const bridge_options_t *o)
         else if (!oauth_access_token(c.oauth))
             fprintf(stderr, "mcp-bridge: no access token for %s\n", o->url);
         else {
-            fprintf(stderr, "mcp-bridge: the next line is an access token for %s: a secret; do "
-                            "not share or log it.\n",
+            fprintf(stderr,
+                    "mcp-bridge: the next line is an access token for %s: a secret; do "
+                    "not share or log it.\n",
                     o->url);
             printf("%s\n", oauth_access_token(c.oauth));
             code = 0;
@@ -296,7 +312,8 @@ static int cmd_token(const bridge_options_t *o)
     return code;
 }
 
-/* ---- stored records ---------------------------------------------------------------------------- */
+/* ---- stored records ----------------------------------------------------------------------------
+ */
 
 static json_t *load_record(keychain_t *k, const char *name)
 {
@@ -437,7 +454,8 @@ static int cmd_logout(const bridge_options_t *o)
                 found = 1;
                 code |= logout_one(&c, names[i], rec);
             } else if (!strncmp(names[i], "client-", 7)) {
-                found = 1;                const char *issuer = rec ? jstr(rec, "issuer") : NULL;
+                found = 1;
+                const char *issuer = rec ? jstr(rec, "issuer") : NULL;
                 if (keychain_delete(c.store, names[i]) == 0)
                     printf("Forgot the client registration at %s.\n", issuer ? issuer : names[i]);
                 else
@@ -454,12 +472,19 @@ static int cmd_logout(const bridge_options_t *o)
     return code;
 }
 
-/* ---- export / import ------------------------------------------------------------------------------- */
+/* ---- export / import
+ * ------------------------------------------------------------------------------- */
 
 static const char *const export_fields[] = {
-    "server",    "issuer",        "resource",
-    "token_endpoint", "revocation_endpoint", "client_id",
-    "client_secret", "token_endpoint_auth_method", "refresh_token",
+    "server",
+    "issuer",
+    "resource",
+    "token_endpoint",
+    "revocation_endpoint",
+    "client_id",
+    "client_secret",
+    "token_endpoint_auth_method",
+    "refresh_token",
     "scope",
 };
 
@@ -475,18 +500,21 @@ static int cmd_export(const bridge_options_t *o)
         fprintf(stderr, "mcp-bridge: nothing stored for %s; sign in first: mcp-bridge login %s\n",
                 o->url, o->url);
     } else if (!jstr(rec, "refresh_token")) {
-        fprintf(stderr, "mcp-bridge: %s issued no refresh token, so there is nothing that lasts "
-                        "to export\n",
+        fprintf(stderr,
+                "mcp-bridge: %s issued no refresh token, so there is nothing that lasts "
+                "to export\n",
                 o->url);
     } else {
         json_t *out = json_pack("{s:s, s:i}", "format", "mcp-bridge-credentials", "version", 1);
         for (size_t i = 0; i < sizeof export_fields / sizeof export_fields[0]; i++)
             if (jstr(rec, export_fields[i]))
-                json_object_set_new(out, export_fields[i], json_string(jstr(rec, export_fields[i])));
+                json_object_set_new(out, export_fields[i],
+                                    json_string(jstr(rec, export_fields[i])));
         char *text = json_dumps(out, JSON_INDENT(2));
         json_decref(out);
-        fprintf(stderr, "mcp-bridge: what follows holds a refresh token for %s: a secret that "
-                        "signs in as you. Keep it like a password; delete it once imported.\n",
+        fprintf(stderr,
+                "mcp-bridge: what follows holds a refresh token for %s: a secret that "
+                "signs in as you. Keep it like a password; delete it once imported.\n",
                 o->url);
         printf("%s\n", text);
         OPENSSL_cleanse(text, strlen(text));
@@ -514,9 +542,11 @@ static int cmd_import(const bridge_options_t *o)
     char err[256];
     if (!json_is_object(in) || !jstr(in, "format") ||
         strcmp(jstr(in, "format"), "mcp-bridge-credentials") != 0 || !server ||
-        !jstr(in, "refresh_token") || !jstr(in, "client_id") || url_parse(server, &u, err, sizeof err)) {
-        fprintf(stderr, "mcp-bridge: %s is not a document made by mcp-bridge export (it needs "
-                        "format, server, client_id and refresh_token)\n",
+        !jstr(in, "refresh_token") || !jstr(in, "client_id") ||
+        url_parse(server, &u, err, sizeof err)) {
+        fprintf(stderr,
+                "mcp-bridge: %s is not a document made by mcp-bridge export (it needs "
+                "format, server, client_id and refresh_token)\n",
                 path ? path : "the input");
         json_decref(in);
         return 1;
@@ -538,7 +568,8 @@ static int cmd_import(const bridge_options_t *o)
     snprintf(label, sizeof label, "mcp-bridge: sign-in to %s", server);
     int rc = keychain_put(c.store, name, label, "tokens", server, text);
     if (rc)
-        fprintf(stderr, "mcp-bridge: could not store the credentials in %s\n", keychain_where(c.store));
+        fprintf(stderr, "mcp-bridge: could not store the credentials in %s\n",
+                keychain_where(c.store));
     else
         printf("Imported the credentials for %s into %s; the next start refreshes the token.\n",
                server, keychain_where(c.store));
@@ -550,7 +581,8 @@ static int cmd_import(const bridge_options_t *o)
     return rc ? 1 : 0;
 }
 
-/* ---- doctor ------------------------------------------------------------------------------------------ */
+/* ---- doctor
+ * ------------------------------------------------------------------------------------------ */
 
 static int say_step;
 
@@ -622,7 +654,8 @@ static int json_array_has(const json_t *arr, const char *s)
 {
     size_t i;
     const json_t *v;
-    json_array_foreach(arr, i, v) if (json_is_string(v) && !strcmp(json_string_value(v), s)) return 1;
+    json_array_foreach(arr, i,
+                       v) if (json_is_string(v) && !strcmp(json_string_value(v), s)) return 1;
     return 0;
 }
 
@@ -639,8 +672,7 @@ static int cmd_doctor(const bridge_options_t *o)
         !strcmp(u.scheme, "https") ? ": TLS is verified against the system's certificates"
                                    : ", plain HTTP");
     url_free(&u);
-    if (oauth_header(c.oauth))
-        say("A stored access token is sent with the first request.");
+    if (oauth_header(c.oauth)) say("A stored access token is sent with the first request.");
 
     sync_result_t r;
     if (probe(&c, &r) != 0) {
@@ -678,7 +710,8 @@ static int cmd_doctor(const bridge_options_t *o)
         goto done;
     }
     if (r.status != 401 && r.status != 403) {
-        say("initialize answered HTTP %ld; the server is failing or refuses the request.", r.status);
+        say("initialize answered HTTP %ld; the server is failing or refuses the request.",
+            r.status);
         sync_result_free(&r);
         goto done;
     }
@@ -689,8 +722,9 @@ static int cmd_doctor(const bridge_options_t *o)
     if (r.www) oauth_www_auth_parse(&ch, r.www, strlen(r.www));
     say("HTTP %ld: the server wants authorization. WWW-Authenticate: %s", r.status,
         r.www ? r.www : "(none)");
-    if (ch.error) note("error: %s%s%s", ch.error, ch.error_description ? " - " : "",
-                       ch.error_description ? ch.error_description : "");
+    if (ch.error)
+        note("error: %s%s%s", ch.error, ch.error_description ? " - " : "",
+             ch.error_description ? ch.error_description : "");
     if (ch.scope) note("scope asked for: %s", ch.scope);
     if (!ch.resource_metadata)
         note("No resource_metadata hint (servers of the 2025-03-26 revision, or ones that do not "
@@ -712,8 +746,10 @@ static int cmd_doctor(const bridge_options_t *o)
     }
     json_t *prm = NULL;
     say("Protected resource metadata (RFC 9728):");
-    for (size_t i = 0; i < ncand && !prm; i++) prm = doctor_get(&c, cand[i], "tried", NULL);
-    for (size_t i = 0; i < ncand; i++) free(cand[i]);
+    for (size_t i = 0; i < ncand && !prm; i++)
+        prm = doctor_get(&c, cand[i], "tried", NULL);
+    for (size_t i = 0; i < ncand; i++)
+        free(cand[i]);
     char *issuer = NULL;
     int legacy = 0;
     if (prm) {
@@ -759,11 +795,11 @@ static int cmd_doctor(const bridge_options_t *o)
     say("Authorization server metadata for %s:", issuer ? issuer : "?");
     if (legacy) {
         char url[600];
-        snprintf(url, sizeof url, "%s/.well-known/oauth-authorization-server", issuer ? issuer : "");
+        snprintf(url, sizeof url, "%s/.well-known/oauth-authorization-server",
+                 issuer ? issuer : "");
         const char *h[] = {"MCP-Protocol-Version: 2025-03-26", NULL};
         as = doctor_get(&c, url, "tried", h);
-        if (!as)
-            note("None: mcp-bridge falls back to %s/authorize, /token and /register.", issuer);
+        if (!as) note("None: mcp-bridge falls back to %s/authorize, /token and /register.", issuer);
     } else {
         char *ac[4] = {0};
         size_t na = 0;
@@ -781,7 +817,8 @@ static int cmd_doctor(const bridge_options_t *o)
                 as = NULL;
             }
         }
-        for (size_t i = 0; i < na; i++) free(ac[i]);
+        for (size_t i = 0; i < na; i++)
+            free(ac[i]);
         if (!as) {
             say("No usable authorization server metadata: sign-in is impossible until the "
                 "authorization server publishes it.");
@@ -832,13 +869,21 @@ done:
 int commands_run(const bridge_options_t *o)
 {
     switch (o->command) {
-    case COMMAND_LOGIN: return cmd_login(o);
-    case COMMAND_LOGOUT: return cmd_logout(o);
-    case COMMAND_STATUS: return cmd_status(o);
-    case COMMAND_TOKEN: return cmd_token(o);
-    case COMMAND_DOCTOR: return cmd_doctor(o);
-    case COMMAND_EXPORT: return cmd_export(o);
-    case COMMAND_IMPORT: return cmd_import(o);
-    default: return 2;
+    case COMMAND_LOGIN:
+        return cmd_login(o);
+    case COMMAND_LOGOUT:
+        return cmd_logout(o);
+    case COMMAND_STATUS:
+        return cmd_status(o);
+    case COMMAND_TOKEN:
+        return cmd_token(o);
+    case COMMAND_DOCTOR:
+        return cmd_doctor(o);
+    case COMMAND_EXPORT:
+        return cmd_export(o);
+    case COMMAND_IMPORT:
+        return cmd_import(o);
+    default:
+        return 2;
     }
 }

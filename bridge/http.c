@@ -15,10 +15,13 @@ struct http_client {
     CURLM *multi;
     uv_timer_t timer;
     http_client_config_t cfg;
-    int depth;        /* > 0 while inside curl_multi_socket_action */
+    int depth;              /* > 0 while inside curl_multi_socket_action */
     http_req_t *reqs;       /* every live request (doubly linked) */
     struct sock_ctx *socks; /* every polled socket */
     int paused;             /* receiving is paused (backpressure) */
+    uv_timer_t sweep;       /* once a second: requests that went quiet for too long */
+    int sweeping;
+    int open_timers; /* while closing */
     int timer_closed;
 };
 
@@ -33,6 +36,8 @@ struct http_req {
     size_t header_bytes;
     long status;
     int started, added, cancelled, responded, paused, in_done;
+    uint64_t last_activity; /* loop time of the start or the last bytes received */
+    long timeout_ms;        /* an explicit whole-exchange limit, which replaces the idle ones */
     char errbuf[CURL_ERROR_SIZE];
     char abort_why[256];
     int abort_rc;
@@ -47,6 +52,7 @@ typedef struct sock_ctx {
 
 static void check_done(http_client_t *c);
 static int respond(http_req_t *r);
+static void req_free(http_req_t *r);
 
 static void run_action(http_client_t *c, curl_socket_t s, int flags)
 {
@@ -156,10 +162,14 @@ http_client_t *http_client_new(uv_loop_t *loop, const http_client_config_t *cfg)
     }
     uv_timer_init(loop, &c->timer);
     c->timer.data = c;
+    uv_timer_init(loop, &c->sweep);
+    c->sweep.data = c;
+    uv_unref((uv_handle_t *)&c->sweep); /* the sweep alone keeps nothing alive */
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);    curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
     /* Keep connections for reuse even when few transfers are in flight (the
      * default cache shrinks with the number of handles, closing live ones). */
     curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, 256L);
@@ -168,18 +178,22 @@ http_client_t *http_client_new(uv_loop_t *loop, const http_client_config_t *cfg)
 
 static void free_client_after_timer(uv_handle_t *h)
 {
-    free(h->data);
+    http_client_t *c = h->data;
+    if (--c->open_timers == 0) free(c);
 }
 
 void http_client_free(http_client_t *c)
 {
     if (!c) return;
+    c->open_timers = 2;
+    uv_close((uv_handle_t *)&c->sweep, free_client_after_timer);
     while (c->reqs) {
         c->reqs->cancelled = 0;
         http_req_cancel(c->reqs);
     }
     curl_multi_cleanup(c->multi);
-    while (c->socks) sock_close(c, c->socks);
+    while (c->socks)
+        sock_close(c, c->socks);
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, free_client_after_timer);
 }
@@ -227,6 +241,7 @@ static size_t on_body_chunk(char *p, size_t size, size_t n, void *ud)
     http_req_t *r = ud;
     size_t len = size * n;
     if (r->cancelled || respond(r)) return 0;
+    r->last_activity = uv_now(r->c->loop);
     if (r->cbs.on_body && r->cbs.on_body(r, r->ud, p, len)) {
         if (!r->abort_rc) r->abort_rc = BRIDGE_ECLOSED;
         return 0;
@@ -262,6 +277,11 @@ http_req_t *http_req_new(http_client_t *c, const char *method, const char *url)
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body_chunk);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "mcp-bridge/" MCP_BRIDGE_VERSION);
+    /* Proxies from the environment only when asked (--enable-proxy): a proxy
+     * sees every request, and a variable set for other tools should not route
+     * credentials through it silently. */
+    if (!c->cfg.use_env_proxy) curl_easy_setopt(e, CURLOPT_PROXY, "");
+    if (c->cfg.ipv4_only) curl_easy_setopt(e, CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V4);
     if (!strcmp(method, "POST"))
         curl_easy_setopt(e, CURLOPT_POST, 1L);
     else if (strcmp(method, "GET") != 0)
@@ -297,7 +317,32 @@ void http_req_set_body(http_req_t *r, const char *body, size_t len)
 
 void http_req_set_timeout_ms(http_req_t *r, long ms)
 {
+    r->timeout_ms = ms;
     curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, ms);
+}
+
+/* --headers-timeout and --body-timeout: one timer for every request. */
+static void on_sweep(uv_timer_t *t)
+{
+    http_client_t *c = t->data;
+    uint64_t now = uv_now(c->loop);
+    for (http_req_t *r = c->reqs, *next; r; r = next) {
+        next = r->next;
+        if (!r->added || r->cancelled || r->paused || r->timeout_ms) continue;
+        long limit_s = r->responded ? c->cfg.body_timeout_s : c->cfg.headers_timeout_s;
+        if (limit_s <= 0 || now - r->last_activity < (uint64_t)limit_s * 1000) continue;
+        snprintf(r->abort_why, sizeof r->abort_why,
+                 r->responded ? "no data for %ld s (--body-timeout)"
+                              : "no response headers within %ld s (--headers-timeout)",
+                 limit_s);
+        if (c->cfg.verbose) log_debug("%s %s: %s", r->method, r->url, r->abort_why);
+        curl_multi_remove_handle(c->multi, r->easy);
+        r->added = 0;
+        r->in_done = 1;
+        if (r->cbs.on_done) r->cbs.on_done(r, r->ud, BRIDGE_ETIMEOUT, r->abort_why);
+        req_free(r);
+        next = c->reqs; /* on_done may have cancelled others: start over */
+    }
 }
 
 int http_req_start(http_req_t *r, const http_callbacks_t *cbs, void *ud)
@@ -306,6 +351,12 @@ int http_req_start(http_req_t *r, const http_callbacks_t *cbs, void *ud)
     r->ud = ud;
     curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
     r->started = 1;
+    r->last_activity = uv_now(r->c->loop);
+    http_client_t *c = r->c;
+    if (!c->sweeping && (c->cfg.headers_timeout_s > 0 || c->cfg.body_timeout_s > 0)) {
+        c->sweeping = 1;
+        uv_timer_start(&c->sweep, on_sweep, 1000, 1000);
+    }
     if (r->c->depth) return 0; /* added when curl returns */
     r->added = 1;
     return curl_multi_add_handle(r->c->multi, r->easy) == CURLM_OK ? 0 : BRIDGE_ENOMEM;

@@ -15,6 +15,10 @@ typedef struct http_client_config {
     int allow_http_redirects; /* follow redirects to http:// (else only https://) */
     size_t max_header_bytes;  /* total response header bytes before the exchange is aborted */
     int verbose;              /* log each exchange at debug level */
+    int use_env_proxy;        /* honour http_proxy/HTTPS_PROXY/NO_PROXY (--enable-proxy) */
+    int ipv4_only;            /* --ipv4 */
+    long headers_timeout_s;   /* waiting for the response headers; 0: no limit */
+    long body_timeout_s;      /* the longest gap between body chunks; 0: no limit */
 } http_client_config_t;
 
 typedef struct http_callbacks {

@@ -407,8 +407,8 @@ static void t_free(transport_t *base)
 }
 
 static const transport_ops_t legacy_ops = {
-    "sse",       t_send,     t_set_protocol_version, t_start_listening, t_reset_session,
-    t_resume,    t_shutdown, t_free,
+    "sse",      t_send, t_set_protocol_version, t_start_listening, t_reset_session, t_resume,
+    t_shutdown, t_free,
 };
 
 transport_t *legacy_sse_new(const transport_config_t *cfg)

@@ -34,8 +34,8 @@ int log_enabled(int level)
     return level <= log_level;
 }
 
-__attribute__((format(printf, 3, 0))) static void log_write(int level, const char *tag, const char *fmt,
-                                                         va_list ap)
+__attribute__((format(printf, 3, 0))) static void log_write(int level, const char *tag,
+                                                            const char *fmt, va_list ap)
 {
     if (level > log_level) return;
     char msg[2048];

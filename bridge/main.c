@@ -57,7 +57,8 @@ int main(int argc, char **argv)
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_error("libcurl failed to initialize");
         return 1;
-    }    if (opts.command != COMMAND_RELAY) {
+    }
+    if (opts.command != COMMAND_RELAY) {
         int code = commands_run(&opts);
         curl_global_cleanup();
         options_free(&opts);

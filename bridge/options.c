@@ -27,7 +27,18 @@ const opt_def_t options_table[] = {
     {"ignore-tool", "GLOB", OPT_GROUP_CONNECTION, 1,
      "Hide tools whose name matches GLOB from tools/list and refuse to call them", "same"},
     {"connect-timeout", "SECONDS", OPT_GROUP_CONNECTION, 0,
-     "Give up connecting to the server after SECONDS (default 10)", NULL},
+     "Give up connecting to the server after SECONDS (default 10)", "same"},
+    {"headers-timeout", "SECONDS", OPT_GROUP_CONNECTION, 0,
+     "Give up waiting for response headers after SECONDS (default 300; 0: never)", "same"},
+    {"body-timeout", "SECONDS", OPT_GROUP_CONNECTION, 0,
+     "Give up on a response that sends nothing for SECONDS (default 300; 0: never)", "same"},
+    {"keep-alive", NULL, OPT_GROUP_CONNECTION, 0,
+     "Send the server a ping every 30 s so idle sessions are not dropped", "same"},
+    {"ping-interval", "SECONDS", OPT_GROUP_CONNECTION, 0,
+     "Ping the server every SECONDS (turns --keep-alive on)", "same"},
+    {"enable-proxy", NULL, OPT_GROUP_CONNECTION, 0,
+     "Use the proxy named by HTTPS_PROXY/HTTP_PROXY (and NO_PROXY)", "same"},
+    {"ipv4", NULL, OPT_GROUP_CONNECTION, 0, "Connect over IPv4 only", "same"},
     {"static-oauth-client-info", "JSON|@FILE", OPT_GROUP_AUTH, 0,
      "A client registered in advance: {\"client_id\":...,\"client_secret\":...}; ${VAR} allowed",
      "same"},
@@ -45,8 +56,20 @@ const opt_def_t options_table[] = {
     {"callback-port", "PORT", OPT_GROUP_AUTH, 0,
      "Port of the sign-in redirect listener (default: derived from the URL); also the 2nd argument",
      NULL},
-    {"host", "HOST", OPT_GROUP_AUTH, 0,
-     "Host name in the sign-in redirect URI (default 127.0.0.1)", "same"},
+    {"callback-path", "PATH", OPT_GROUP_AUTH, 0,
+     "Path of the sign-in redirect URI (default /oauth/callback)", "same"},
+    {"authorize-param", "KEY=VALUE", OPT_GROUP_AUTH, 1,
+     "Add this parameter to the authorization URL (e.g. prompt=consent)", "same"},
+    {"auth-success-url", "URL", OPT_GROUP_AUTH, 0,
+     "Send the browser to this page once the sign-in redirect arrived", "same"},
+    {"use-id-token", NULL, OPT_GROUP_AUTH, 0,
+     "Send the OpenID Connect ID token to the server instead of the access token", "same"},
+    {"client-credentials", NULL, OPT_GROUP_AUTH, 0,
+     "No person: get tokens with the client credentials grant (needs a client secret)", "same"},
+    {"token-endpoint", "URL", OPT_GROUP_AUTH, 0,
+     "With --client-credentials: use this token endpoint and skip discovery", "same"},
+    {"host", "HOST", OPT_GROUP_AUTH, 0, "Host name in the sign-in redirect URI (default 127.0.0.1)",
+     "same"},
     {"auth-timeout", "SECONDS", OPT_GROUP_AUTH, 0,
      "How long to wait for the browser sign-in (default 300)", "same"},
     {"no-browser", NULL, OPT_GROUP_AUTH, 0,
@@ -70,15 +93,13 @@ const opt_def_t options_table[] = {
 const size_t options_table_len = sizeof options_table / sizeof options_table[0];
 
 /* Index = enum bridge_command; "" is relaying (no subcommand). */
-const char *const command_names[] = {"", "login", "logout", "status", "token", "doctor", "export",
-                                     "import"};
+const char *const command_names[] = {"",      "login",  "logout", "status",
+                                     "token", "doctor", "export", "import"};
 
 static const char *const group_titles[] = {
-    [OPT_GROUP_CONNECTION] = "Connection",    [OPT_GROUP_AUTH] = "Authentication (OAuth)",
-    [OPT_GROUP_STORAGE] = "Storage",
-    [OPT_GROUP_LIMITS] = "Limits",
-    [OPT_GROUP_LOGGING] = "Logging",
-    [OPT_GROUP_GENERAL] = "General",
+    [OPT_GROUP_CONNECTION] = "Connection", [OPT_GROUP_AUTH] = "Authentication (OAuth)",
+    [OPT_GROUP_STORAGE] = "Storage",       [OPT_GROUP_LIMITS] = "Limits",
+    [OPT_GROUP_LOGGING] = "Logging",       [OPT_GROUP_GENERAL] = "General",
 };
 
 const char *transport_mode_name(transport_mode_t m)
@@ -184,7 +205,8 @@ static int load_json_option(const char *name, const char *val, char **slot, char
         char chunk[4096];
         size_t n;
         int rc = 0;
-        while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0) rc = buf_append(&b, chunk, n);
+        while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+            rc = buf_append(&b, chunk, n);
         fclose(f);
         if (rc) {
             buf_free(&b);
@@ -210,7 +232,8 @@ static int load_json_option(const char *name, const char *val, char **slot, char
     json_error_t je;
     json_t *j = json_loads(out, 0, &je);
     if (!json_is_object(j)) {
-        snprintf(err, errlen, "--%s: not a JSON object (%s)", name, j ? "another JSON value" : je.text);
+        snprintf(err, errlen, "--%s: not a JSON object (%s)", name,
+                 j ? "another JSON value" : je.text);
         json_decref(j);
         free(out);
         return BRIDGE_EINVAL;
@@ -234,9 +257,11 @@ static int read_secret_file(const char *path, char **out, char *err, size_t errl
     fclose(f);
     char *p = line, *e;
     if (ok) {
-        while (*p == ' ' || *p == '\t') p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
         e = p + strlen(p);
-        while (e > p && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t')) *--e = 0;
+        while (e > p && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+            *--e = 0;
     }
     if (!ok || !*p) {
         snprintf(err, errlen, "%s holds no refresh token", path);
@@ -289,7 +314,7 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
     }
     if (!strcmp(n, "static-oauth-client-info") || !strcmp(n, "static-oauth-client-metadata")) {
         char **slot = !strcmp(n, "static-oauth-client-info") ? &o->static_client_info
-                                                              : &o->static_client_metadata;
+                                                             : &o->static_client_metadata;
         return load_json_option(n, val, slot, err, errlen);
     }
     if (!strcmp(n, "client-metadata-url")) {
@@ -301,7 +326,52 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
             return BRIDGE_EINVAL;
         }
         return set_string(&o->client_metadata_url, val);
-    }    if (!strcmp(n, "scope")) return set_string(&o->scope, val);
+    }
+    if (!strcmp(n, "scope")) return set_string(&o->scope, val);
+    if (!strcmp(n, "keep-alive")) {
+        if (!o->ping_interval_s) o->ping_interval_s = 30;
+        return 0;
+    }
+    if (!strcmp(n, "enable-proxy")) return o->enable_proxy = 1, 0;
+    if (!strcmp(n, "ipv4")) return o->ipv4 = 1, 0;
+    if (!strcmp(n, "use-id-token")) return o->use_id_token = 1, 0;
+    if (!strcmp(n, "client-credentials")) return o->client_credentials = 1, 0;
+    if (!strcmp(n, "headers-timeout") || !strcmp(n, "body-timeout") ||
+        !strcmp(n, "ping-interval")) {
+        long *slot = !strcmp(n, "headers-timeout") ? &o->headers_timeout_s
+                     : !strcmp(n, "body-timeout")  ? &o->body_timeout_s
+                                                   : &o->ping_interval_s;
+        long min = !strcmp(n, "ping-interval") ? 1 : 0;
+        if (parse_long(val, min, 86400, slot) == 0) return 0;
+        snprintf(err, errlen, "--%s \"%s\": expected whole seconds from %ld to 86400", n, val, min);
+        return BRIDGE_EINVAL;
+    }
+    if (!strcmp(n, "callback-path")) {
+        if (val[0] != '/' || strpbrk(val, "?# \t") || strlen(val) > 200) {
+            snprintf(err, errlen, "--callback-path \"%s\": expected a path starting with /", val);
+            return BRIDGE_EINVAL;
+        }
+        return set_string(&o->callback_path, val);
+    }
+    if (!strcmp(n, "authorize-param")) {
+        const char *eq = strchr(val, '=');
+        if (!eq || eq == val) {
+            snprintf(err, errlen, "--authorize-param \"%s\": expected KEY=VALUE", val);
+            return BRIDGE_EINVAL;
+        }
+        return push_string(&o->authorize_params, &o->authorize_params_len, val);
+    }
+    if (!strcmp(n, "auth-success-url") || !strcmp(n, "token-endpoint")) {
+        url_t u;
+        if (url_parse(val, &u, err, errlen) != 0) return BRIDGE_EINVAL;
+        int plain = !strcmp(u.scheme, "http") && !url_host_is_loopback(u.host);
+        url_free(&u);
+        if (plain && !strcmp(n, "token-endpoint")) {
+            snprintf(err, errlen, "--token-endpoint \"%s\": must be https:// (http:// only on loopback)", val);
+            return BRIDGE_EINVAL;
+        }
+        return set_string(!strcmp(n, "token-endpoint") ? &o->token_endpoint : &o->auth_success_url, val);
+    }
     if (!strcmp(n, "token-store")) {
         /* Values map onto keychain_backend_t: 1 OS keychain, 2 file, 3 memory. */
         static const char *const names[] = {"auto", "keychain", "file", "memory"};
@@ -319,7 +389,8 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
     if (!strcmp(n, "disable-resource-parameter")) return o->disable_resource = 1, 0;
     if (!strcmp(n, "no-browser")) return o->no_browser = 1, 0;
     if (!strcmp(n, "all")) return o->all = 1, 0;
-    if (!strcmp(n, "refresh-token-file")) return read_secret_file(val, &o->refresh_token, err, errlen);
+    if (!strcmp(n, "refresh-token-file"))
+        return read_secret_file(val, &o->refresh_token, err, errlen);
     if (!strcmp(n, "host")) {
         if (!*val || strpbrk(val, "/?#@ ")) {
             snprintf(err, errlen, "--host \"%s\": expected a host name or IP address", val);
@@ -350,10 +421,12 @@ int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t 
     memset(o, 0, sizeof *o);
     o->transport = TRANSPORT_HTTP_FIRST;
     o->connect_timeout_s = 10;
+    o->headers_timeout_s = 300;
+    o->body_timeout_s = 300;
     o->max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
     o->log_level = LOG_LEVEL_INFO;
     int seen_version = 0, seen_help = 0, only_positional = 0, seen_port_arg = 0;
-    unsigned char seen[64] = {0};
+    unsigned char seen[sizeof options_table / sizeof options_table[0]] = {0};
     int first = 1;
     if (argc > 1) {
         for (size_t c = 0; c < sizeof command_names / sizeof command_names[0]; c++) {
@@ -433,6 +506,15 @@ int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t 
         const char *rt = getenv("MCP_BRIDGE_REFRESH_TOKEN");
         if (rt && *rt && !(o->refresh_token = strdup(rt))) return BRIDGE_ENOMEM;
     }
+    if (o->token_endpoint && !o->client_credentials) {
+        snprintf(err, errlen, "--token-endpoint goes with --client-credentials");
+        return BRIDGE_EINVAL;
+    }
+    if (o->client_credentials && !o->static_client_info) {
+        snprintf(err, errlen, "--client-credentials needs the client's id and secret: "
+                              "--static-oauth-client-info '{\"client_id\":...,\"client_secret\":...}'");
+        return BRIDGE_EINVAL;
+    }
     if (o->all && o->command != COMMAND_LOGOUT) {
         snprintf(err, errlen, "--all goes with mcp-bridge logout");
         return BRIDGE_EINVAL;
@@ -445,7 +527,8 @@ int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t 
         return OPTIONS_RUN;
     }
     if (!o->url) {
-        snprintf(err, errlen, "missing the server URL; usage: mcp-bridge %s%s<server-url> [options]",
+        snprintf(err, errlen,
+                 "missing the server URL; usage: mcp-bridge %s%s<server-url> [options]",
                  command_names[o->command], o->command ? " " : "");
         return BRIDGE_EINVAL;
     }
@@ -476,6 +559,11 @@ void options_free(bridge_options_t *o)
     free(o->scope);
     free(o->resource);
     free(o->callback_host);
+    free(o->callback_path);
+    free(o->auth_success_url);
+    free(o->token_endpoint);
+    for (size_t i = 0; i < o->authorize_params_len; i++) free(o->authorize_params[i]);
+    free(o->authorize_params);
     if (o->refresh_token) OPENSSL_cleanse(o->refresh_token, strlen(o->refresh_token));
     free(o->refresh_token);
     memset(o, 0, sizeof *o);

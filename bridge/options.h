@@ -16,7 +16,8 @@ typedef enum transport_mode {
 } transport_mode_t;
 
 enum opt_group {
-    OPT_GROUP_CONNECTION,    OPT_GROUP_AUTH,
+    OPT_GROUP_CONNECTION,
+    OPT_GROUP_AUTH,
     OPT_GROUP_STORAGE,
     OPT_GROUP_LIMITS,
     OPT_GROUP_LOGGING,
@@ -66,11 +67,17 @@ typedef struct bridge_options {
     int disable_resource;
     int callback_port;
     char *callback_host;
-    long auth_timeout_s;    int no_browser;
+    long auth_timeout_s;
+    int no_browser;
     int token_store; /* keychain_backend_t: auto, keychain, file, memory */
+    long headers_timeout_s, body_timeout_s, ping_interval_s;
+    int enable_proxy, ipv4, use_id_token, client_credentials;
+    char *callback_path, *auth_success_url, *token_endpoint;
+    char **authorize_params;
+    size_t authorize_params_len;
     char *refresh_token; /* from --refresh-token-file or $MCP_BRIDGE_REFRESH_TOKEN */
     int all;             /* logout --all */
-    int log_level; /* enum log_level */
+    int log_level;       /* enum log_level */
     char *log_file;
 } bridge_options_t;
 

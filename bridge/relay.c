@@ -44,7 +44,7 @@ struct relay {
     transport_t *transport;
     transport_t *retired; /* replaced by a fallback; freed at the end */
     transport_config_t tcfg;
-    oauth_t *oauth;     /* NULL when the user passed an Authorization header */
+    oauth_t *oauth; /* NULL when the user passed an Authorization header */
     keychain_t *store;
     pending_t *pending;
     /* The host's initialize, to start a new session the same way. */
@@ -66,7 +66,10 @@ struct relay {
     /* Shutdown. */
     int stopping, transport_closed, closed;
     uv_timer_t grace;
-    uv_signal_t sigterm, sigint;    int exit_code;
+    uv_signal_t sigterm, sigint;
+    uv_timer_t keepalive; /* --keep-alive / --ping-interval */
+    unsigned ping_seq;
+    int exit_code;
     char *last_failure; /* the last failure logged, and when */
     uint64_t last_failure_at;
 };
@@ -211,7 +214,8 @@ static void waitq_push(relay_t *r, out_msg_t *m)
 static void log_failure(relay_t *r, const char *what, const char *why)
 {
     uint64_t now = uv_now(r->loop);
-    if (r->last_failure && !strcmp(r->last_failure, why) && now - r->last_failure_at < 10000) return;
+    if (r->last_failure && !strcmp(r->last_failure, why) && now - r->last_failure_at < 10000)
+        return;
     free(r->last_failure);
     r->last_failure = strdup(why);
     r->last_failure_at = now;
@@ -809,7 +813,8 @@ static void on_stdin_eof(void *ud)
 static void on_stdout_backpressure(void *ud, int congested)
 {
     relay_t *r = ud;
-    log_debug("the host reads slowly: %s receiving from the server", congested ? "pausing" : "resuming");
+    log_debug("the host reads slowly: %s receiving from the server",
+              congested ? "pausing" : "resuming");
     http_client_pause(r->http, congested);
 }
 
@@ -824,6 +829,23 @@ static void on_stdout_error(void *ud, const char *why)
 
 static void on_closed_handle(uv_handle_t *h) {}
 
+/* --keep-alive: a ping of our own now and then, so that the server (or a load
+ * balancer before it) does not drop an idle session. Its answer is not pending
+ * for the host, so it is dropped when it arrives. */
+static void on_keepalive(uv_timer_t *t)
+{
+    relay_t *r = t->data;
+    if (r->stopping || !r->host_initialized || r->reinit || r->authing) return;
+    char key[48], body[96];
+    snprintf(key, sizeof key, "mcp-bridge-ping-%u", ++r->ping_seq);
+    int n = snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":\"%s\",\"method\":\"ping\"}",
+                     key);
+    json_t *jid = json_string(key);
+    out_msg_t *m = out_msg_new(body, (size_t)n, JR_REQUEST, jid);
+    json_decref(jid);
+    if (m) dispatch(r, m);
+}
+
 static void close_everything(void *ud)
 {
     relay_t *r = ud;
@@ -833,6 +855,7 @@ static void close_everything(void *ud)
     uv_close((uv_handle_t *)&r->grace, on_closed_handle);
     uv_close((uv_handle_t *)&r->sigterm, on_closed_handle);
     uv_close((uv_handle_t *)&r->sigint, on_closed_handle);
+    uv_close((uv_handle_t *)&r->keepalive, on_closed_handle);
     r->transport->ops->free(r->transport);
     r->transport = NULL;
     oauth_free(r->oauth);
@@ -873,8 +896,7 @@ static void close_transport(relay_t *r)
 
 static void maybe_finish_shutdown(relay_t *r)
 {
-    if (r->stopping && !r->pending && !r->waitq && !r->reinit && !r->init_in_flight &&
-        !r->authing)
+    if (r->stopping && !r->pending && !r->waitq && !r->reinit && !r->init_in_flight && !r->authing)
         close_transport(r);
 }
 
@@ -937,6 +959,10 @@ relay_t *relay_start(uv_loop_t *loop, const bridge_options_t *opts)
         .connect_timeout_s = opts->connect_timeout_s,
         .allow_http_redirects = opts->allow_http,
         .verbose = log_enabled(LOG_LEVEL_DEBUG),
+        .use_env_proxy = opts->enable_proxy,
+        .ipv4_only = opts->ipv4,
+        .headers_timeout_s = opts->headers_timeout_s,
+        .body_timeout_s = opts->body_timeout_s,
     };
     r->http = http_client_new(loop, &hc);
     if (!r->http) goto fail;
@@ -955,14 +981,15 @@ relay_t *relay_start(uv_loop_t *loop, const bridge_options_t *opts)
         .auth_header = relay_auth_header,
     };
     if (!header_list_get(&opts->headers, "Authorization")) {
-        /* No credentials given: sign in with OAuth when the server asks. */        char note[512];
+        /* No credentials given: sign in with OAuth when the server asks. */ char note[512];
         int krc = keychain_open((keychain_backend_t)opts->token_store, NULL, &r->store, note,
                                 sizeof note);
         if (krc && opts->token_store == KEYCHAIN_OS) {
             log_error("--token-store keychain: %s", note);
             r->exit_code = 1;
             goto fail;
-        }        if (krc) {
+        }
+        if (krc) {
             log_error("cannot use the credential store (%s); tokens will be kept in memory only",
                       note[0] ? note : "no home directory");
             keychain_open(KEYCHAIN_MEMORY, NULL, &r->store, NULL, 0);
@@ -983,15 +1010,23 @@ relay_t *relay_start(uv_loop_t *loop, const bridge_options_t *opts)
             .auth_timeout_s = opts->auth_timeout_s,
             .no_browser = opts->no_browser,
             .allow_http = opts->allow_http,
+            .callback_path = opts->callback_path,
+            .authorize_params = opts->authorize_params,
+            .authorize_params_len = opts->authorize_params_len,
+            .auth_success_url = opts->auth_success_url,
+            .use_id_token = opts->use_id_token,
+            .client_credentials = opts->client_credentials,
+            .token_endpoint = opts->token_endpoint,
         };
         char err[512] = "";
         r->oauth = oauth_new(&oc, err, sizeof err);
         if (!r->oauth) {
             log_error("%s", err[0] ? err : "out of memory");
             goto fail;
-        }        r->tcfg.oauth = 1;        /* Stored tokens are read on the thread pool. Messages do not wait for
-         * them: a 401 meanwhile waits for the read and is then answered with the
-         * stored token, if there is one. */
+        }
+        r->tcfg.oauth = 1; /* Stored tokens are read on the thread pool. Messages do not wait for
+                            * them: a 401 meanwhile waits for the read and is then answered with the
+                            * stored token, if there is one. */
         oauth_load(r->oauth, on_stored_tokens_read, r);
     }
     int legacy = opts->transport == TRANSPORT_SSE_FIRST || opts->transport == TRANSPORT_SSE_ONLY;
@@ -1005,6 +1040,13 @@ relay_t *relay_start(uv_loop_t *loop, const bridge_options_t *opts)
     r->sigterm.data = r->sigint.data = r;
     uv_signal_start(&r->sigterm, on_signal, SIGTERM);
     uv_signal_start(&r->sigint, on_signal, SIGINT);
+    uv_timer_init(loop, &r->keepalive);
+    r->keepalive.data = r;
+    if (opts->ping_interval_s > 0) {
+        uint64_t ms = (uint64_t)opts->ping_interval_s * 1000;
+        uv_timer_start(&r->keepalive, on_keepalive, ms, ms);
+        uv_unref((uv_handle_t *)&r->keepalive);
+    }
 
     stdio_callbacks_t sc = {on_stdin_line, on_stdin_oversize, on_stdin_eof, on_stdout_error,
                             on_stdout_backpressure};
@@ -1040,7 +1082,8 @@ void relay_free(relay_t *r)
     }
     free(r->init_body);
     free(r->init_key);
-    free(r->reinit_key);    free(r->protocol_version);
+    free(r->reinit_key);
+    free(r->protocol_version);
     free(r->last_failure);
     free(r);
 }

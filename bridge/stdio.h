@@ -37,11 +37,11 @@ typedef struct stdio_chan {
     uv_fs_t in_fs;
     char *in_chunk;
     int in_reading, in_eof, in_closed, out_closed, out_failed;
-    buf_t line;         /* the unfinished line */
+    buf_t line; /* the unfinished line */
     size_t max_line;
-    size_t discarding;  /* bytes dropped from an oversize line so far, or 0 */
-    size_t queued;      /* bytes queued toward stdout and not yet written */
-    int congested;      /* queued passed STDIO_HIGH_WATER and has not yet dropped below LOW */
+    size_t discarding; /* bytes dropped from an oversize line so far, or 0 */
+    size_t queued;     /* bytes queued toward stdout and not yet written */
+    int congested;     /* queued passed STDIO_HIGH_WATER and has not yet dropped below LOW */
     void (*drained_cb)(void *ud);
     stdio_callbacks_t cbs;
     void *ud;

@@ -40,10 +40,11 @@ typedef struct stream {
     int timer_active;
     int is_sse;
     sse_parser_t *sse;
-    buf_t body;   /* a JSON body, or the start of an error body */
-    int answered; /* the response to msg came */
-    int progress; /* events seen on the current connection */
-    int resumes;  /* resumptions without progress */    int failures; /* consecutive failed connections (LISTEN) */
+    buf_t body;           /* a JSON body, or the start of an error body */
+    int answered;         /* the response to msg came */
+    int progress;         /* events seen on the current connection */
+    int resumes;          /* resumptions without progress */
+    int failures;         /* consecutive failed connections (LISTEN) */
     unsigned session_gen; /* of the session the request was sent on */
     char *last_event_id;
     long retry_ms;
@@ -52,7 +53,8 @@ typedef struct stream {
 
 struct streamable {
     transport_t base;
-    transport_config_t cfg;    char *session_id;
+    transport_config_t cfg;
+    char *session_id;
     unsigned session_gen; /* changes whenever session_id does */
     char *protocol_version;
     stream_t *streams;
@@ -232,7 +234,8 @@ static int on_response(http_req_t *r, void *ud)
     buf_free(&s->body);
     if (status >= 200 && status < 300) {
         if (s->kind == STREAM_POST && s->msg && s->msg->is_initialize) {
-            const char *sid = http_req_header(r, "Mcp-Session-Id");            if (sid && session_id_valid(sid)) {
+            const char *sid = http_req_header(r, "Mcp-Session-Id");
+            if (sid && session_id_valid(sid)) {
                 free(t->session_id);
                 t->session_id = strdup(sid);
                 t->session_gen++;
@@ -378,7 +381,8 @@ static void on_done(http_req_t *r, void *ud, int rc, const char *why_in)
     }
 
     /* 404 to a POST carrying our session id: the session is gone. (A GET may be
-     * 404 merely because the server has no GET route; the next POST tells.) */    if (status == 404 && s->kind == STREAM_POST && !s->msg->is_initialize &&
+     * 404 merely because the server has no GET route; the next POST tells.) */
+    if (status == 404 && s->kind == STREAM_POST && !s->msg->is_initialize &&
         (t->session_id || s->session_gen != t->session_gen)) {
         int stale = s->session_gen != t->session_gen;
         if (!stale) {
@@ -481,7 +485,8 @@ static void stream_begin(stream_t *s)
     streamable_t *t = s->t;
     const char *method = s->kind == STREAM_POST     ? "POST"
                          : s->kind == STREAM_DELETE ? "DELETE"
-                                                    : "GET";    s->progress = 0;
+                                                    : "GET";
+    s->progress = 0;
     s->is_sse = 0;
     s->session_gen = t->session_gen;
     http_req_t *r = http_req_new(t->cfg.http, method, t->cfg.url);
@@ -550,7 +555,8 @@ static int t_send(transport_t *base, out_msg_t *m)
             t->held = m;
         t->held_tail = m;
         return 0;
-    }    if (m->is_initialize) {
+    }
+    if (m->is_initialize) {
         release_held(t);
         /* A new initialize starts a new session. */
         free(t->session_id);
@@ -585,7 +591,8 @@ static void t_start_listening(transport_t *base)
 }
 
 static void t_reset_session(transport_t *base)
-{    streamable_t *t = (streamable_t *)base;
+{
+    streamable_t *t = (streamable_t *)base;
     /* Messages held for the old session's GET stream go back to the relay. */
     t->listen_opening = 0;
     uv_timer_stop(&t->hold_timer);
@@ -601,9 +608,7 @@ static void t_reset_session(transport_t *base)
     if (t->listen) stream_free(t->listen);
 }
 
-static void t_resume(transport_t *base)
-{
-}
+static void t_resume(transport_t *base) {}
 
 static void check_shutdown_done(streamable_t *t)
 {
@@ -675,8 +680,8 @@ static void t_free(transport_t *base)
 }
 
 static const transport_ops_t streamable_ops = {
-    "streamable-http", t_send, t_set_protocol_version, t_start_listening, t_reset_session,
-    t_resume,          t_shutdown, t_free,
+    "streamable-http", t_send, t_set_protocol_version, t_start_listening, t_reset_session, t_resume,
+    t_shutdown,        t_free,
 };
 
 transport_t *streamable_new(const transport_config_t *cfg)

@@ -18,13 +18,13 @@ typedef struct out_msg {
     char *body; /* the JSON bytes as the host sent them */
     size_t len;
     jr_kind_t kind;
-    char *id_key;    /* requests: jr_id_key(id) */
-    int internal;    /* sent by the bridge itself; its response never reaches stdout */
+    char *id_key; /* requests: jr_id_key(id) */
+    int internal; /* sent by the bridge itself; its response never reaches stdout */
     int is_initialize;
-    int resends;     /* times re-sent after a lost session */
+    int resends; /* times re-sent after a lost session */
     int connect_retries;
-    int auth_attempts; /* authorizations this message has caused */
-    unsigned auth_gen; /* the token generation it was sent with */
+    int auth_attempts;    /* authorizations this message has caused */
+    unsigned auth_gen;    /* the token generation it was sent with */
     struct out_msg *next; /* for the relay's queues */
 } out_msg_t;
 

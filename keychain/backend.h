@@ -4,10 +4,11 @@
 
 #include <stddef.h>
 
-typedef struct keychain_backend_ops {    const char *(*where)(void *st);
+typedef struct keychain_backend_ops {
+    const char *(*where)(void *st);
     int (*get)(void *st, const char *name, char **secret);
-    int (*put)(void *st, const char *name, const char *label, const char *kind,
-               const char *subject, const char *secret);
+    int (*put)(void *st, const char *name, const char *label, const char *kind, const char *subject,
+               const char *secret);
     int (*del)(void *st, const char *name);
     int (*list)(void *st, char ***names, size_t *n);
     void (*close)(void *st);

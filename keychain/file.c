@@ -173,8 +173,8 @@ static const char *file_where(void *st)
     return ((file_store_t *)st)->where;
 }
 
-static const keychain_backend_ops_t file_ops = {file_where, file_get, file_put, file_del, file_list,
-                                                 file_close};
+static const keychain_backend_ops_t file_ops = {file_where, file_get,  file_put,
+                                                file_del,   file_list, file_close};
 
 int keychain_file_open(const char *dir, const keychain_backend_ops_t **ops, void **st)
 {
@@ -278,7 +278,8 @@ static int mem_list(void *st, char ***names, size_t *n)
 {
     mem_store_t *m = st;
     int rc = 0;
-    for (mem_item_t *it = m->items; it && !rc; it = it->next) rc = keychain_list_push(names, n, it->name);
+    for (mem_item_t *it = m->items; it && !rc; it = it->next)
+        rc = keychain_list_push(names, n, it->name);
     return rc;
 }
 
@@ -298,8 +299,8 @@ static const char *mem_where(void *st)
     return "memory (nothing is kept)";
 }
 
-static const keychain_backend_ops_t mem_ops = {mem_where, mem_get, mem_put,
-                                                mem_del, mem_list, mem_close};
+static const keychain_backend_ops_t mem_ops = {mem_where, mem_get,  mem_put,
+                                               mem_del,   mem_list, mem_close};
 
 int keychain_memory_open(const keychain_backend_ops_t **ops, void **st)
 {

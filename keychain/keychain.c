@@ -25,9 +25,9 @@ typedef struct job {
 
 struct keychain {
     keychain_backend_t kind;
-    int opened;    /* AUTO decides on first use, on the thread pool */
-    char *dir;     /* for the file fallback */
-    char *note;    /* AUTO fell back to files: say so once, from the loop */
+    int opened; /* AUTO decides on first use, on the thread pool */
+    char *dir;  /* for the file fallback */
+    char *note; /* AUTO fell back to files: say so once, from the loop */
     const keychain_backend_ops_t *ops;
     void *st;
     job_t *queue, *queue_tail; /* the head is running when `busy` */
@@ -49,7 +49,8 @@ int keychain_open(keychain_backend_t backend, const char *dir, keychain_t **out,
     keychain_t *k = calloc(1, sizeof *k);
     if (!k) return BRIDGE_ENOMEM;
     int rc = BRIDGE_EINVAL;
-    char why[256] = "";    if (backend == KEYCHAIN_AUTO) {
+    char why[256] = "";
+    if (backend == KEYCHAIN_AUTO) {
         /* Asking the OS keychain may take a D-Bus round trip or more: decide on
          * the first use, which runs on the thread pool. */
         k->kind = KEYCHAIN_AUTO;
@@ -147,7 +148,8 @@ keychain_backend_t keychain_kind(const keychain_t *k)
 }
 
 int keychain_get(keychain_t *k, const char *name, char **secret)
-{    *secret = NULL;
+{
+    *secret = NULL;
     if (!keychain_name_valid(name)) return BRIDGE_EINVAL;
     int rc = ensure_open(k);
     return rc ? rc : k->ops->get(k->st, name, secret);
@@ -155,19 +157,22 @@ int keychain_get(keychain_t *k, const char *name, char **secret)
 
 int keychain_put(keychain_t *k, const char *name, const char *label, const char *kind,
                  const char *subject, const char *secret)
-{    if (!keychain_name_valid(name) || !secret) return BRIDGE_EINVAL;
+{
+    if (!keychain_name_valid(name) || !secret) return BRIDGE_EINVAL;
     int rc = ensure_open(k);
     return rc ? rc : k->ops->put(k->st, name, label, kind, subject, secret);
 }
 
 int keychain_delete(keychain_t *k, const char *name)
-{    if (!keychain_name_valid(name)) return BRIDGE_EINVAL;
+{
+    if (!keychain_name_valid(name)) return BRIDGE_EINVAL;
     int rc = ensure_open(k);
     return rc ? rc : k->ops->del(k->st, name);
 }
 
 int keychain_list(keychain_t *k, char ***names, size_t *n)
-{    *names = NULL;
+{
+    *names = NULL;
     *n = 0;
     int rc = ensure_open(k);
     return rc ? rc : k->ops->list(k->st, names, n);
@@ -175,7 +180,8 @@ int keychain_list(keychain_t *k, char ***names, size_t *n)
 
 void keychain_free_list(char **names, size_t n)
 {
-    for (size_t i = 0; i < n; i++) free(names[i]);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
     free(names);
 }
 
@@ -186,9 +192,15 @@ static void run_job(uv_work_t *w)
     job_t *j = w->data;
     keychain_t *k = j->k;
     switch (j->kind) {
-    case JOB_GET: j->rc = keychain_get(k, j->name, &j->secret); break;
-    case JOB_PUT: j->rc = keychain_put(k, j->name, j->label, j->what, j->subject, j->secret); break;
-    case JOB_DELETE: j->rc = keychain_delete(k, j->name); break;
+    case JOB_GET:
+        j->rc = keychain_get(k, j->name, &j->secret);
+        break;
+    case JOB_PUT:
+        j->rc = keychain_put(k, j->name, j->label, j->what, j->subject, j->secret);
+        break;
+    case JOB_DELETE:
+        j->rc = keychain_delete(k, j->name);
+        break;
     }
 }
 
@@ -201,7 +213,8 @@ static void job_done(uv_work_t *w, int status)
     uv_loop_t *loop = w->loop;
     k->queue = j->next;
     if (!k->queue) k->queue_tail = NULL;
-    k->busy = 0;    if (status < 0 && !j->rc) j->rc = BRIDGE_EIO;
+    k->busy = 0;
+    if (status < 0 && !j->rc) j->rc = BRIDGE_EIO;
     if (k->note) {
         log_info("%s", k->note);
         free(k->note);

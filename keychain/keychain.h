@@ -12,8 +12,8 @@
 typedef struct keychain keychain_t;
 
 typedef enum keychain_backend {
-    KEYCHAIN_AUTO,   /* the OS keychain when it answers, else the file backend */
-    KEYCHAIN_OS,     /* the OS keychain or an error */
+    KEYCHAIN_AUTO, /* the OS keychain when it answers, else the file backend */
+    KEYCHAIN_OS,   /* the OS keychain or an error */
     KEYCHAIN_FILE,
     KEYCHAIN_MEMORY,
 } keychain_backend_t;
@@ -31,7 +31,8 @@ void keychain_close(keychain_t *k);
 /* "Secret Service (GNOME Keyring, KWallet…)", "macOS Keychain", "files in DIR",
  * "memory (nothing is kept)": where a person finds what is stored. */
 const char *keychain_where(const keychain_t *k);
-keychain_backend_t keychain_kind(const keychain_t *k); /* AUTO until the first use, then OS, FILE or MEMORY */
+keychain_backend_t
+keychain_kind(const keychain_t *k); /* AUTO until the first use, then OS, FILE or MEMORY */
 
 /* Names are [A-Za-z0-9._-]{1,128}. get: *secret is malloc'd and NUL-terminated;
  * BRIDGE_EINVAL when there is none. The caller wipes and frees it. put: label

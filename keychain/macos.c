@@ -101,12 +101,10 @@ static int mac_list(void *st, char ***names, size_t *n)
     return rc;
 }
 
-static void mac_close(void *st)
-{
-}
+static void mac_close(void *st) {}
 
-static const keychain_backend_ops_t mac_ops = {mac_where, mac_get, mac_put, mac_del, mac_list,
-                                                mac_close};
+static const keychain_backend_ops_t mac_ops = {mac_where, mac_get,  mac_put,
+                                               mac_del,   mac_list, mac_close};
 
 int keychain_os_open(const keychain_backend_ops_t **ops, void **st, char *why, size_t whylen)
 {

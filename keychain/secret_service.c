@@ -20,7 +20,14 @@ static const SecretSchema schema = {
         {"subject", SECRET_SCHEMA_ATTRIBUTE_STRING},
         {NULL, 0},
     },
-    0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    0,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };
 
 static const char *ss_where(void *st)
@@ -31,8 +38,8 @@ static const char *ss_where(void *st)
 static int ss_get(void *st, const char *name, char **secret)
 {
     GError *err = NULL;
-    gchar *v = secret_password_lookup_sync(&schema, NULL, &err, "app", "mcp-bridge", "name", name,
-                                           NULL);
+    gchar *v =
+        secret_password_lookup_sync(&schema, NULL, &err, "app", "mcp-bridge", "name", name, NULL);
     if (err) {
         g_error_free(err);
         return BRIDGE_EIO;
@@ -47,10 +54,10 @@ static int ss_put(void *st, const char *name, const char *label, const char *kin
                   const char *subject, const char *secret)
 {
     GError *err = NULL;
-    gboolean ok = secret_password_store_sync(&schema, SECRET_COLLECTION_DEFAULT,
-                                             label ? label : name, secret, NULL, &err, "app",
-                                             "mcp-bridge", "name", name, "kind", kind ? kind : "",
-                                             "subject", subject ? subject : "", NULL);
+    gboolean ok =
+        secret_password_store_sync(&schema, SECRET_COLLECTION_DEFAULT, label ? label : name, secret,
+                                   NULL, &err, "app", "mcp-bridge", "name", name, "kind",
+                                   kind ? kind : "", "subject", subject ? subject : "", NULL);
     if (err) g_error_free(err);
     return ok ? 0 : BRIDGE_EIO;
 }
@@ -88,9 +95,7 @@ static int ss_list(void *st, char ***names, size_t *n)
     return rc;
 }
 
-static void ss_close(void *st)
-{
-}
+static void ss_close(void *st) {}
 
 static const keychain_backend_ops_t ss_ops = {ss_where, ss_get, ss_put, ss_del, ss_list, ss_close};
 

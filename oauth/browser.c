@@ -32,8 +32,8 @@ static int spawn(uv_loop_t *loop, const char *program, const char *url)
     if (!p) return BRIDGE_ENOMEM;
     char *args[] = {(char *)program, (char *)url, NULL};
     /* stdin and stdout: /dev/null (our stdout carries JSON-RPC); stderr: ours. */
-    uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE}, {.flags = UV_IGNORE},
-                                     {.flags = UV_INHERIT_FD, .data.fd = 2}};
+    uv_stdio_container_t stdio[3] = {
+        {.flags = UV_IGNORE}, {.flags = UV_IGNORE}, {.flags = UV_INHERIT_FD, .data.fd = 2}};
     uv_process_options_t o = {
         .exit_cb = on_browser_exit,
         .file = program,

@@ -28,7 +28,7 @@ struct oauth_callback {
     uv_tcp_t listen4, listen6;
     int has6, port;
     uv_timer_t deadline;
-    char *state;
+    char *state, *path, *success_url;
     oauth_callback_cb cb;
     void *ud;
     conn_t *conns;
@@ -51,6 +51,8 @@ static void owner_maybe_free(oauth_callback_t *c)
 {
     if (c->closing && c->handles == 0) {
         free(c->state);
+        free(c->path);
+        free(c->success_url);
         free(c);
     }
 }
@@ -91,7 +93,8 @@ static void close_all(oauth_callback_t *c)
 {
     if (c->closing) return;
     c->closing = 1;
-    while (c->conns) conn_close(c->conns);
+    while (c->conns)
+        conn_close(c->conns);
     uv_close((uv_handle_t *)&c->listen4, on_handle_closed);
     if (c->has6) uv_close((uv_handle_t *)&c->listen6, on_handle_closed);
     uv_close((uv_handle_t *)&c->deadline, on_handle_closed);
@@ -136,6 +139,32 @@ static void respond(conn_t *k, int code, const char *reason, const char *page)
     }
 }
 
+static void redirect(conn_t *k, const char *url)
+{
+    write_req_t *w = malloc(sizeof *w);
+    size_t n = strlen(url) + 200;
+    char *data = malloc(n);
+    if (!w || !data) {
+        free(w);
+        free(data);
+        conn_close(k);
+        return;
+    }
+    int len = snprintf(data, n,
+                       "HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n"
+                       "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+                       url);
+    w->k = k;
+    w->data = data;
+    uv_buf_t b = uv_buf_init(data, (unsigned)len);
+    uv_read_stop((uv_stream_t *)&k->tcp);
+    if (uv_write(&w->req, (uv_stream_t *)&k->tcp, &b, 1, on_written) != 0) {
+        free(data);
+        free(w);
+        conn_close(k);
+    }
+}
+
 static void finish(oauth_callback_t *c, int rc, const char *code, const char *iss, const char *why)
 {
     if (c->done) return;
@@ -155,7 +184,7 @@ static void handle_request(conn_t *k)
 {
     oauth_callback_t *c = k->owner;
     oauth_callback_params_t p;
-    int rc = oauth_callback_parse(k->in.data, k->in.len, OAUTH_CALLBACK_PATH, &p);
+    int rc = oauth_callback_parse(k->in.data, k->in.len, c->path, &p);
     if (rc == OAUTH_CALLBACK_NEED_MORE) return;
     if (rc < 0) {
         respond(k, 400, "Bad Request", page_error);
@@ -163,8 +192,7 @@ static void handle_request(conn_t *k)
     }
     if (!p.path_ok) {
         respond(k, 404, "Not Found", page_unknown);
-    } else if (c->done || !c->state || !p.state ||
-               strlen(p.state) != strlen(c->state) ||
+    } else if (c->done || !c->state || !p.state || strlen(p.state) != strlen(c->state) ||
                CRYPTO_memcmp(p.state, c->state, strlen(c->state)) != 0) {
         log_error("the sign-in redirect carried a wrong or missing state; ignored");
         respond(k, 400, "Bad Request", page_error);
@@ -178,7 +206,10 @@ static void handle_request(conn_t *k)
         respond(k, 400, "Bad Request", page_error);
         finish(c, BRIDGE_EPROTO, NULL, NULL, "the sign-in redirect carried no code");
     } else {
-        respond(k, 200, "OK", page_ok);
+        if (c->success_url)
+            redirect(k, c->success_url);
+        else
+            respond(k, 200, "OK", page_ok);
         finish(c, 0, p.code, p.iss, NULL);
     }
     oauth_callback_params_free(&p);
@@ -255,11 +286,13 @@ static int bind_listen(uv_loop_t *loop, uv_tcp_t *h, const char *ip, int port, i
     return rc;
 }
 
-int oauth_callback_listen(uv_loop_t *loop, int port, int also_ipv6, oauth_callback_t **out)
+int oauth_callback_listen(uv_loop_t *loop, int port, int also_ipv6, const char *path,
+                          oauth_callback_t **out)
 {
     *out = NULL;
     oauth_callback_t *c = calloc(1, sizeof *c);
     if (!c) return BRIDGE_ENOMEM;
+    c->path = strdup(path ? path : OAUTH_CALLBACK_PATH);
     c->loop = loop;
     uv_timer_init(loop, &c->deadline);
     c->deadline.data = c;
@@ -292,10 +325,12 @@ int oauth_callback_port(const oauth_callback_t *c)
 }
 
 void oauth_callback_wait(oauth_callback_t *c, const char *state, long timeout_ms,
-                         oauth_callback_cb cb, void *ud)
+                         const char *success_url, oauth_callback_cb cb, void *ud)
 {
     free(c->state);
     c->state = strdup(state);
+    free(c->success_url);
+    c->success_url = success_url ? strdup(success_url) : NULL;
     c->cb = cb;
     c->ud = ud;
     uv_timer_start(&c->deadline, on_deadline, (uint64_t)timeout_ms, 0);
@@ -308,7 +343,8 @@ void oauth_callback_close(oauth_callback_t *c)
     if (c->done) {
         /* listeners are closed already */
         c->closing = 1;
-        while (c->conns) conn_close(c->conns);
+        while (c->conns)
+            conn_close(c->conns);
         uv_close((uv_handle_t *)&c->deadline, on_handle_closed);
         return;
     }

@@ -57,8 +57,10 @@ int oauth_callback_parse(const char *buf, size_t len, const char *path,
     memset(out, 0, sizeof *out);
     const char *end = NULL;
     for (size_t i = 0; i + 1 < len && !end; i++) {
-        if (buf[i] == '\n' && buf[i + 1] == '\n') end = buf + i;
-        else if (i + 3 < len && !memcmp(buf + i, "\r\n\r\n", 4)) end = buf + i;
+        if (buf[i] == '\n' && buf[i + 1] == '\n')
+            end = buf + i;
+        else if (i + 3 < len && !memcmp(buf + i, "\r\n\r\n", 4))
+            end = buf + i;
     }
     if (!end) return len > OAUTH_CALLBACK_MAX_REQUEST ? BRIDGE_ETOOBIG : OAUTH_CALLBACK_NEED_MORE;
     if ((size_t)(end - buf) > OAUTH_CALLBACK_MAX_REQUEST) return BRIDGE_ETOOBIG;
@@ -91,7 +93,8 @@ int oauth_callback_parse(const char *buf, size_t len, const char *path,
         if (eq) {
             size_t klen = (size_t)(eq - p), vlen = (size_t)(pe - eq - 1);
 #define PARAM(name, slot)                                                                          \
-    else if (klen == sizeof name - 1 && !memcmp(p, name, klen)) set_param(&out->slot, eq + 1, vlen, &bad)
+    else if (klen == sizeof name - 1 && !memcmp(p, name, klen))                                    \
+        set_param(&out->slot, eq + 1, vlen, &bad)
             if (0) {
             }
             PARAM("code", code);

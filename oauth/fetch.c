@@ -30,7 +30,8 @@ static void on_done(http_req_t *r, void *ud, int rc, const char *why)
     fetch_t *f = ud;
     oauth_fetch_result_t res = {.rc = rc, .why = why, .url = http_req_url(r)};
     if (!rc) {
-        res.status = http_req_status(r);        res.www_authenticate = http_req_header(r, "WWW-Authenticate");
+        res.status = http_req_status(r);
+        res.www_authenticate = http_req_header(r, "WWW-Authenticate");
         res.content_type = http_req_header(r, "Content-Type");
         res.session_id = http_req_header(r, "Mcp-Session-Id");
         res.body = f->body.data ? f->body.data : "";
@@ -57,8 +58,9 @@ static void on_done(http_req_t *r, void *ud, int rc, const char *why)
 
 static const http_callbacks_t callbacks = {NULL, on_body, on_done};
 
-int oauth_fetch(http_client_t *http, const char *method, const char *url, const char *const *headers,
-                const char *body, size_t max_bytes, oauth_fetch_cb cb, void *ud)
+int oauth_fetch(http_client_t *http, const char *method, const char *url,
+                const char *const *headers, const char *body, size_t max_bytes, oauth_fetch_cb cb,
+                void *ud)
 {
     fetch_t *f = calloc(1, sizeof *f);
     if (!f) return BRIDGE_ENOMEM;
@@ -67,12 +69,15 @@ int oauth_fetch(http_client_t *http, const char *method, const char *url, const 
     f->ud = ud;
     http_req_t *r = http_req_new(http, method, url);
     int rc = r ? 0 : BRIDGE_ENOMEM;
-    for (size_t i = 0; headers && headers[i] && !rc; i++) rc = http_req_add_header(r, headers[i]);
+    for (size_t i = 0; headers && headers[i] && !rc; i++)
+        rc = http_req_add_header(r, headers[i]);
     if (!rc) rc = http_req_add_header(r, "Accept: application/json");
     if (!rc && body) {
         f->req_body = strdup(body);
-        if (!f->req_body) rc = BRIDGE_ENOMEM;
-        else http_req_set_body(r, f->req_body, strlen(f->req_body));
+        if (!f->req_body)
+            rc = BRIDGE_ENOMEM;
+        else
+            http_req_set_body(r, f->req_body, strlen(f->req_body));
     }
     if (!rc) http_req_set_timeout_ms(r, 30000);
     if (!rc) rc = http_req_start(r, &callbacks, f);

@@ -8,10 +8,11 @@
 #include <jansson.h>
 
 typedef struct oauth_fetch_result {
-    int rc;             /* 0 when a response arrived (any status), else BRIDGE_E* */
-    const char *why;    /* rc != 0: the transport error */
+    int rc;          /* 0 when a response arrived (any status), else BRIDGE_E* */
+    const char *why; /* rc != 0: the transport error */
     long status;
-    json_t *json;       /* the body decoded, if it was a JSON object; borrowed */    const char *www_authenticate;
+    json_t *json; /* the body decoded, if it was a JSON object; borrowed */
+    const char *www_authenticate;
     const char *content_type;
     const char *session_id; /* Mcp-Session-Id, for diagnostics */
     const char *body;       /* the raw body (NUL-terminated), bounded */
@@ -24,7 +25,8 @@ typedef void (*oauth_fetch_cb)(void *ud, const oauth_fetch_result_t *res);
 /* Start an exchange. body may be NULL (GET); it is copied. headers are extra
  * "Name: value" lines (NULL-terminated array, may be NULL). The body of the
  * response is bounded by max_bytes. Returns 0 or BRIDGE_ENOMEM (no callback). */
-int oauth_fetch(http_client_t *http, const char *method, const char *url, const char *const *headers,
-                const char *body, size_t max_bytes, oauth_fetch_cb cb, void *ud);
+int oauth_fetch(http_client_t *http, const char *method, const char *url,
+                const char *const *headers, const char *body, size_t max_bytes, oauth_fetch_cb cb,
+                void *ud);
 
 #endif

@@ -46,7 +46,7 @@ struct oauth {
     char *server_url;
 
     /* Tokens. */
-    char *access_token, *refresh_token, *granted_scope;
+    char *access_token, *refresh_token, *granted_scope, *id_token;
     time_t expires_at; /* 0: unknown */
     char *header;
     unsigned generation;
@@ -57,7 +57,8 @@ struct oauth {
     char *resource; /* RFC 8707 value to send, or NULL */
     json_t *prm_scopes;
     char *issuer;
-    json_t *as_meta;    char *authorization_endpoint, *token_endpoint, *registration_endpoint, *revocation_endpoint;
+    json_t *as_meta;
+    char *authorization_endpoint, *token_endpoint, *registration_endpoint, *revocation_endpoint;
 
     /* Client. */
     char *client_id, *client_secret, *auth_method, *redirect_uri;
@@ -74,7 +75,8 @@ struct oauth {
     size_t ncand, icand;
     oauth_callback_t *listener;
     char verifier[OAUTH_PKCE_VERIFIER_LEN + 1];
-    char state[OAUTH_STATE_LEN + 1];    int refresh_only, tried_reregister, refresh_after_discovery;
+    char state[OAUTH_STATE_LEN + 1];
+    int refresh_only, tried_reregister, refresh_after_discovery;
 
     /* Single flight across processes, and the store's asynchronous calls. */
     enum { PLAN_LOAD, PLAN_REAUTH, PLAN_STEPUP, PLAN_REFRESH } plan;
@@ -89,6 +91,7 @@ struct oauth {
 };
 
 static void full_flow(oauth_t *o);
+static const char *pick_auth_method(oauth_t *o, int have_secret);
 static void release_lock(oauth_t *o);
 static void discover_as(oauth_t *o);
 static void choose_client(oauth_t *o);
@@ -122,13 +125,15 @@ static int json_array_has(const json_t *arr, const char *s)
 {
     size_t i;
     const json_t *v;
-    json_array_foreach(arr, i, v) if (json_is_string(v) && !strcmp(json_string_value(v), s)) return 1;
+    json_array_foreach(arr, i,
+                       v) if (json_is_string(v) && !strcmp(json_string_value(v), s)) return 1;
     return 0;
 }
 
 static void clear_candidates(oauth_t *o)
 {
-    for (size_t i = 0; i < o->ncand; i++) free(o->cand[i]);
+    for (size_t i = 0; i < o->ncand; i++)
+        free(o->cand[i]);
     o->ncand = o->icand = 0;
 }
 
@@ -147,7 +152,8 @@ static void store_name(char *out, size_t n, const char *prefix, const char *a, c
     EVP_DigestFinal_ex(ctx, md, &mdlen);
     EVP_MD_CTX_free(ctx);
     int w = snprintf(out, n, "%s-", prefix);
-    for (int i = 0; i < 16 && (size_t)w + 2 < n; i++) w += snprintf(out + w, n - (size_t)w, "%02x", md[i]);
+    for (int i = 0; i < 16 && (size_t)w + 2 < n; i++)
+        w += snprintf(out + w, n - (size_t)w, "%02x", md[i]);
 }
 
 /* An OAuth endpoint we are about to use: https, or http to loopback (or with
@@ -166,10 +172,12 @@ static int endpoint_ok(oauth_t *o, const char *url, const char *what)
 static void set_tokens_header(oauth_t *o)
 {
     wipe_str(&o->header);
-    if (o->access_token) {
-        size_t n = strlen(o->access_token) + sizeof "Authorization: Bearer ";
+    /* --use-id-token: the server wants the OpenID Connect ID token instead. */
+    const char *cred = o->cfg.use_id_token && o->id_token ? o->id_token : o->access_token;
+    if (cred) {
+        size_t n = strlen(cred) + sizeof "Authorization: Bearer ";
         o->header = malloc(n);
-        if (o->header) snprintf(o->header, n, "Authorization: Bearer %s", o->access_token);
+        if (o->header) snprintf(o->header, n, "Authorization: Bearer %s", cred);
     }
     o->generation++;
 }
@@ -214,7 +222,8 @@ static int add_waiter(oauth_t *o, oauth_done_cb cb, void *ud)
     w->cb = cb;
     w->ud = ud;
     waiter_t **pp = &o->waiters;
-    while (*pp) pp = &(*pp)->next;
+    while (*pp)
+        pp = &(*pp)->next;
     *pp = w;
     return 0;
 }
@@ -285,6 +294,7 @@ static void save_tokens(oauth_t *o)
     PUT("token_endpoint_auth_method", o->auth_method);
     PUT("access_token", o->access_token);
     PUT("refresh_token", o->refresh_token);
+    PUT("id_token", o->id_token);
     PUT("scope", o->granted_scope);
 #undef PUT
     if (o->expires_at)
@@ -305,7 +315,8 @@ static void save_tokens(oauth_t *o)
 static int apply_record(oauth_t *o, const char *text)
 {
     json_t *doc = json_loads(text, 0, NULL);
-    if (!json_is_object(doc) || !jstr(doc, "server") || strcmp(jstr(doc, "server"), o->server_url)) {
+    if (!json_is_object(doc) || !jstr(doc, "server") ||
+        strcmp(jstr(doc, "server"), o->server_url)) {
         json_decref(doc);
         return 0;
     }
@@ -322,6 +333,8 @@ static int apply_record(oauth_t *o, const char *text)
     wipe_str(&o->refresh_token);
     o->access_token = jstr(doc, "access_token") ? strdup(jstr(doc, "access_token")) : NULL;
     o->refresh_token = jstr(doc, "refresh_token") ? strdup(jstr(doc, "refresh_token")) : NULL;
+    wipe_str(&o->id_token);
+    o->id_token = jstr(doc, "id_token") ? strdup(jstr(doc, "id_token")) : NULL;
     set_str(&o->granted_scope, jstr(doc, "scope"));
     json_t *exp = json_object_get(doc, "expires_at");
     o->expires_at = json_is_integer(exp) ? (time_t)json_integer_value(exp) : 0;
@@ -341,10 +354,10 @@ static void drop_tokens(oauth_t *o)
 static void save_registration(oauth_t *o)
 {
     if (!o->cfg.store || o->client_static || o->client_cimd || !o->issuer) return;
-    json_t *doc = json_pack("{s:s, s:s, s:s?, s:s?, s:s?}", "issuer", o->issuer, "client_id",
-                            o->client_id, "client_secret", o->client_secret,
-                            "token_endpoint_auth_method", o->auth_method, "redirect_uri",
-                            o->redirect_uri);
+    json_t *doc =
+        json_pack("{s:s, s:s, s:s?, s:s?, s:s?}", "issuer", o->issuer, "client_id", o->client_id,
+                  "client_secret", o->client_secret, "token_endpoint_auth_method", o->auth_method,
+                  "redirect_uri", o->redirect_uri);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (!text) return;
@@ -396,6 +409,11 @@ static int apply_token_response(oauth_t *o, const oauth_fetch_result_t *res, cha
     if (rc) return rc;
     wipe_str(&o->access_token);
     o->access_token = t.access_token;
+    if (t.id_token) { /* a refresh may or may not bring a new one */
+        wipe_str(&o->id_token);
+        o->id_token = t.id_token;
+        t.id_token = NULL;
+    }
     if (t.refresh_token) { /* a rotated refresh token replaces the old one */
         wipe_str(&o->refresh_token);
         o->refresh_token = t.refresh_token;
@@ -420,7 +438,8 @@ static void on_refreshed(void *ud, const oauth_fetch_result_t *res)
         failf(o, res->rc, "refreshing the token at %s failed: %s", o->token_endpoint, res->why);
         return;
     }
-    if (res->status >= 200 && res->status < 300 && apply_token_response(o, res, why, sizeof why) == 0) {
+    if (res->status >= 200 && res->status < 300 &&
+        apply_token_response(o, res, why, sizeof why) == 0) {
         log_info("access token refreshed");
         finish(o, 0, NULL);
         return;
@@ -446,8 +465,56 @@ static void on_refreshed(void *ud, const oauth_fetch_result_t *res)
 
 static void discover(oauth_t *o);
 
+/* RFC 6749 §4.4: a client acting for itself, no browser. */
+static void on_client_credentials(void *ud, const oauth_fetch_result_t *res)
+{
+    oauth_t *o = ud;
+    char why[512];
+    if (res->rc) {
+        failf(o, res->rc, "the token request to %s failed: %s", o->token_endpoint, res->why);
+        return;
+    }
+    if (res->status >= 200 && res->status < 300 &&
+        apply_token_response(o, res, why, sizeof why) == 0) {
+        log_info("obtained a token for %s with the client credentials grant", o->server_url);
+        finish(o, 0, NULL);
+        return;
+    }
+    const char *err = jstr(res->json, "error"), *desc = jstr(res->json, "error_description");
+    failf(o, BRIDGE_EHTTP, "the token endpoint %s refused the client credentials (HTTP %ld%s%.100s%s%.300s)",
+          o->token_endpoint, res->status, err ? ": " : "", err ? err : "", desc ? " - " : "",
+          desc ? desc : "");
+}
+
+static void client_credentials_grant(oauth_t *o)
+{
+    if (!endpoint_ok(o, o->token_endpoint, "token endpoint")) {
+        failf(o, BRIDGE_EPROTO, "no usable token endpoint for the client credentials grant");
+        return;
+    }
+    if (!o->auth_method) set_str(&o->auth_method, pick_auth_method(o, o->client_secret != NULL));
+    const char *scope = o->cfg.scope ? o->cfg.scope : jstr(o->static_metadata, "scope");
+    char *selected = NULL;
+    if (!scope) {
+        oauth_select_scope(o->challenge.scope, o->prm_scopes, NULL, &selected);
+        scope = selected;
+    }
+    buf_t form;
+    buf_init(&form, 0);
+    int rc = oauth_form_add(&form, "grant_type", "client_credentials");
+    if (!rc && scope && *scope) rc = oauth_form_add(&form, "scope", scope);
+    free(selected);
+    log_debug("requesting a token with the client credentials grant at %s", o->token_endpoint);
+    if (!rc) rc = token_request(o, &form, on_client_credentials);
+    if (rc) failf(o, rc, "out of memory requesting a token");
+}
+
 static void start_refresh(oauth_t *o)
 {
+    if (o->cfg.client_credentials && !o->refresh_token) {
+        full_flow(o); /* nothing to refresh with: ask again */
+        return;
+    }
     if (o->refresh_token && o->client_id && !o->token_endpoint && !o->discovered) {
         /* A refresh token given from outside (--refresh-token-file, import):
          * find the token endpoint first. */
@@ -497,7 +564,8 @@ static void on_code_exchanged(void *ud, const oauth_fetch_result_t *res)
         choose_client(o);
         return;
     }
-    failf(o, BRIDGE_EHTTP, "the token endpoint %s refused the authorization code (HTTP %ld%s%.100s%s%.300s)",
+    failf(o, BRIDGE_EHTTP,
+          "the token endpoint %s refused the authorization code (HTTP %ld%s%.100s%s%.300s)",
           o->token_endpoint, res->status, err ? ": " : "", err ? err : "", desc ? " - " : "",
           desc ? desc : "");
 }
@@ -514,7 +582,8 @@ static void on_redirect(void *ud, int rc, const char *code, const char *iss, con
         return;
     }
     /* RFC 9207: when the AS says it sends iss, it must be ours. */
-    json_t *iss_supported = json_object_get(o->as_meta, "authorization_response_iss_parameter_supported");
+    json_t *iss_supported =
+        json_object_get(o->as_meta, "authorization_response_iss_parameter_supported");
     if ((iss && o->issuer && !o->legacy && strcmp(iss, o->issuer) != 0) ||
         (!iss && json_is_true(iss_supported))) {
         failf(o, BRIDGE_EPROTO, "the sign-in redirect names issuer \"%s\", not %s; refused",
@@ -536,7 +605,9 @@ static int build_authorization_url(oauth_t *o, const char *challenge, const char
 {
     CURLU *h = curl_url();
     if (!h) return BRIDGE_ENOMEM;
-    int rc = curl_url_set(h, CURLUPART_URL, o->authorization_endpoint, 0) == CURLUE_OK ? 0 : BRIDGE_EINVAL;
+    int rc = curl_url_set(h, CURLUPART_URL, o->authorization_endpoint, 0) == CURLUE_OK
+                 ? 0
+                 : BRIDGE_EINVAL;
     const char *kv[][2] = {
         {"response_type", "code"},
         {"client_id", o->client_id},
@@ -556,10 +627,15 @@ static int build_authorization_url(oauth_t *o, const char *challenge, const char
             break;
         }
         snprintf(pair, n, "%s=%s", kv[i][0], kv[i][1]);
-        if (curl_url_set(h, CURLUPART_QUERY, pair, CURLU_APPENDQUERY | CURLU_URLENCODE) != CURLUE_OK)
+        if (curl_url_set(h, CURLUPART_QUERY, pair, CURLU_APPENDQUERY | CURLU_URLENCODE) !=
+            CURLUE_OK)
             rc = BRIDGE_EINVAL;
         free(pair);
     }
+    for (size_t i = 0; i < o->cfg.authorize_params_len && !rc; i++)
+        if (curl_url_set(h, CURLUPART_QUERY, o->cfg.authorize_params[i],
+                         CURLU_APPENDQUERY | CURLU_URLENCODE) != CURLUE_OK)
+            rc = BRIDGE_EINVAL;
     char *u = NULL;
     if (!rc && curl_url_get(h, CURLUPART_URL, &u, 0) == CURLUE_OK) {
         *out = strdup(u);
@@ -611,12 +687,14 @@ static void authorize(oauth_t *o)
     free(scope);
     if (rc || !oauth_browser_url_ok(url, o->cfg.allow_http)) {
         free(url);
-        failf(o, BRIDGE_EPROTO, "the authorization endpoint \"%s\" is not an http(s) URL that can be opened",
+        failf(o, BRIDGE_EPROTO,
+              "the authorization endpoint \"%s\" is not an http(s) URL that can be opened",
               o->authorization_endpoint);
         return;
     }
-    long timeout = (o->cfg.auth_timeout_s > 0 ? o->cfg.auth_timeout_s : DEFAULT_AUTH_TIMEOUT_S) * 1000;
-    oauth_callback_wait(o->listener, o->state, timeout, on_redirect, o);
+    long timeout =
+        (o->cfg.auth_timeout_s > 0 ? o->cfg.auth_timeout_s : DEFAULT_AUTH_TIMEOUT_S) * 1000;
+    oauth_callback_wait(o->listener, o->state, timeout, o->cfg.auth_success_url, on_redirect, o);
     int opened = !o->cfg.no_browser && oauth_browser_open(o->cfg.loop, url) == 0;
     /* The URL holds no secret (state and the PKCE challenge are public). */
     fprintf(stderr, "mcp-bridge: %s to sign in to %s:\n%s\n",
@@ -626,7 +704,8 @@ static void authorize(oauth_t *o)
     free(url);
 }
 
-/* ---- client registration ---------------------------------------------------------------------- */
+/* ---- client registration ----------------------------------------------------------------------
+ */
 
 static const char *pick_auth_method(oauth_t *o, int have_secret)
 {
@@ -641,7 +720,8 @@ static void on_registered(void *ud, const oauth_fetch_result_t *res)
 {
     oauth_t *o = ud;
     if (res->rc) {
-        failf(o, res->rc, "client registration at %s failed: %s", o->registration_endpoint, res->why);
+        failf(o, res->rc, "client registration at %s failed: %s", o->registration_endpoint,
+              res->why);
         return;
     }
     const char *id = jstr(res->json, "client_id");
@@ -675,7 +755,8 @@ static void register_client(oauth_t *o)
     const json_t *methods = json_object_get(o->as_meta, "token_endpoint_auth_methods_supported");
     const char *method = "none";
     if (json_is_array(methods) && !json_array_has(methods, "none"))
-        method = json_array_has(methods, "client_secret_post") && !json_array_has(methods, "client_secret_basic")
+        method = json_array_has(methods, "client_secret_post") &&
+                         !json_array_has(methods, "client_secret_basic")
                      ? "client_secret_post"
                      : "client_secret_basic";
     json_t *req = json_pack("{s:s, s:[s], s:[s,s], s:[s], s:s, s:s}", "client_name", "mcp-bridge",
@@ -701,19 +782,22 @@ static int start_listener(oauth_t *o)
     if (!port) {
         /* Stable per server, so the registered redirect URI stays valid. */
         unsigned h = 2166136261u;
-        for (const char *p = o->server_url; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+        for (const char *p = o->server_url; *p; p++)
+            h = (h ^ (unsigned char)*p) * 16777619u;
         port = 20000 + (int)(h % 30000);
     }
     const char *host = o->cfg.callback_host ? o->cfg.callback_host : "127.0.0.1";
     int also6 = strcmp(host, "127.0.0.1") != 0;
-    if (oauth_callback_listen(o->cfg.loop, port, also6, &o->listener) != 0) {
+    const char *path = o->cfg.callback_path ? o->cfg.callback_path : OAUTH_CALLBACK_PATH;
+    if (oauth_callback_listen(o->cfg.loop, port, also6, path, &o->listener) != 0) {
         log_info("port %d is taken; using another one for the sign-in redirect", port);
-        if (oauth_callback_listen(o->cfg.loop, 0, also6, &o->listener) != 0) return BRIDGE_EIO;
+        if (oauth_callback_listen(o->cfg.loop, 0, also6, path, &o->listener) != 0)
+            return BRIDGE_EIO;
     }
     char uri[300];
     int v6 = strchr(host, ':') != NULL;
     snprintf(uri, sizeof uri, "http://%s%s%s:%d%s", v6 ? "[" : "", host, v6 ? "]" : "",
-             oauth_callback_port(o->listener), OAUTH_CALLBACK_PATH);
+             oauth_callback_port(o->listener), path);
     set_str(&o->redirect_uri, uri);
     return 0;
 }
@@ -755,7 +839,8 @@ static void choose_client(oauth_t *o)
         return;
     }
     if (o->client_static) {
-        if (!o->auth_method) set_str(&o->auth_method, pick_auth_method(o, o->client_secret != NULL));
+        if (!o->auth_method)
+            set_str(&o->auth_method, pick_auth_method(o, o->client_secret != NULL));
         authorize(o);
         return;
     }
@@ -767,7 +852,8 @@ static void choose_client(oauth_t *o)
         set_str(&o->auth_method, "none");
         authorize(o);
         return;
-    }    o->client_cimd = 0;
+    }
+    o->client_cimd = 0;
     if (o->cfg.store && o->issuer) {
         char name[64];
         store_name(name, sizeof name, "client", o->issuer, NULL);
@@ -793,7 +879,8 @@ static int use_as_metadata(oauth_t *o, const json_t *meta, int check_issuer, con
 {
     const char *issuer = jstr(meta, "issuer");
     if (check_issuer && (!issuer || strcmp(issuer, o->issuer) != 0)) {
-        log_error("%s names issuer \"%s\", not %s; ignored", from, issuer ? issuer : "(none)", o->issuer);
+        log_error("%s names issuer \"%s\", not %s; ignored", from, issuer ? issuer : "(none)",
+                  o->issuer);
         return 0;
     }
     json_decref(o->as_meta);
@@ -807,6 +894,11 @@ static int use_as_metadata(oauth_t *o, const json_t *meta, int check_issuer, con
 
 static void discovery_done(oauth_t *o)
 {
+    if (o->cfg.client_credentials) {
+        o->discovered = 1;
+        client_credentials_grant(o);
+        return;
+    }
     if (!endpoint_ok(o, o->authorization_endpoint, "authorization endpoint") ||
         !endpoint_ok(o, o->token_endpoint, "token endpoint")) {
         failf(o, BRIDGE_EPROTO, "the authorization server metadata of %s is not usable",
@@ -820,7 +912,8 @@ static void discovery_done(oauth_t *o)
               "(code_challenge_methods_supported), which MCP requires; refusing to sign in there",
               o->issuer);
         return;
-    }    o->discovered = 1;
+    }
+    o->discovered = 1;
     if (o->refresh_after_discovery) {
         o->refresh_after_discovery = 0;
         start_refresh(o);
@@ -841,7 +934,9 @@ static void on_as_metadata(void *ud, const oauth_fetch_result_t *res)
         }
     } else {
         log_debug("no authorization server metadata at %s (%s)", url,
-                  res->rc ? res->why : res->status == 200 ? "not a JSON object" : "HTTP error");
+                  res->rc              ? res->why
+                  : res->status == 200 ? "not a JSON object"
+                                       : "HTTP error");
     }
     if (++o->icand < o->ncand) {
         if (oauth_fetch(o->cfg.http, "GET", o->cand[o->icand], NULL, NULL, METADATA_MAX,
@@ -858,7 +953,8 @@ static void discover_as(oauth_t *o)
 {
     clear_candidates(o);
     if (oauth_as_metadata_urls(o->issuer, o->cand, &o->ncand) != 0 || o->ncand == 0) {
-        failf(o, BRIDGE_EINVAL, "the authorization server \"%s\" is not a valid issuer URL", o->issuer);
+        failf(o, BRIDGE_EINVAL, "the authorization server \"%s\" is not a valid issuer URL",
+              o->issuer);
         return;
     }
     if (oauth_fetch(o->cfg.http, "GET", o->cand[0], NULL, NULL, METADATA_MAX, on_as_metadata, o))
@@ -914,8 +1010,10 @@ static void discover_legacy(oauth_t *o)
     if (url) snprintf(url, n, "%s/.well-known/oauth-authorization-server", base);
     free(base);
     const char *headers[] = {"MCP-Protocol-Version: 2025-03-26", NULL};
-    log_debug("no protected resource metadata; trying the 2025-03-26 discovery at %s", url ? url : "?");
-    if (!url || oauth_fetch(o->cfg.http, "GET", url, headers, NULL, METADATA_MAX, on_legacy_metadata, o))
+    log_debug("no protected resource metadata; trying the 2025-03-26 discovery at %s",
+              url ? url : "?");
+    if (!url ||
+        oauth_fetch(o->cfg.http, "GET", url, headers, NULL, METADATA_MAX, on_legacy_metadata, o))
         failf(o, BRIDGE_ENOMEM, "out of memory");
     free(url);
 }
@@ -959,7 +1057,9 @@ static void on_prm(void *ud, const oauth_fetch_result_t *res)
         return;
     }
     log_debug("no protected resource metadata at %s (%s)", url,
-              res->rc ? res->why : res->status == 200 ? "no authorization_servers" : "HTTP error");
+              res->rc              ? res->why
+              : res->status == 200 ? "no authorization_servers"
+                                   : "HTTP error");
     if (++o->icand < o->ncand) {
         if (oauth_fetch(o->cfg.http, "GET", o->cand[o->icand], NULL, NULL, METADATA_MAX, on_prm, o))
             failf(o, BRIDGE_ENOMEM, "out of memory");
@@ -976,7 +1076,8 @@ static void discover(oauth_t *o)
         if (url_resolve(o->server_url, o->challenge.resource_metadata, &abs) != 0 ||
             !endpoint_ok(o, abs, "resource metadata URL")) {
             free(abs);
-            failf(o, BRIDGE_EPROTO, "the resource_metadata URL \"%s\" in the server's challenge is refused",
+            failf(o, BRIDGE_EPROTO,
+                  "the resource_metadata URL \"%s\" in the server's challenge is refused",
                   o->challenge.resource_metadata);
             return;
         }
@@ -993,6 +1094,18 @@ static void discover(oauth_t *o)
 static void full_flow(oauth_t *o)
 {
     o->refresh_only = 0;
+    if (o->cfg.client_credentials) {
+        if (o->cfg.token_endpoint) { /* given: no discovery */
+            set_str(&o->token_endpoint, o->cfg.token_endpoint);
+            if (!o->resource && o->cfg.resource) set_str(&o->resource, o->cfg.resource);
+            client_credentials_grant(o);
+        } else if (o->discovered) {
+            client_credentials_grant(o);
+        } else {
+            discover(o);
+        }
+        return;
+    }
     if (o->cfg.no_browser) {
         authorize(o); /* fails at once, saying what to do instead */
         return;
@@ -1022,9 +1135,16 @@ static void release_lock(oauth_t *o)
 static void run_plan(oauth_t *o)
 {
     switch (o->plan) {
-    case PLAN_LOAD: finish(o, 0, NULL); break;
-    case PLAN_STEPUP: full_flow(o); break;
-    case PLAN_REFRESH: start_refresh(o); break;    case PLAN_REAUTH:
+    case PLAN_LOAD:
+        finish(o, 0, NULL);
+        break;
+    case PLAN_STEPUP:
+        full_flow(o);
+        break;
+    case PLAN_REFRESH:
+        start_refresh(o);
+        break;
+    case PLAN_REAUTH:
         if (o->refresh_token) {
             start_refresh(o);
         } else {
@@ -1071,7 +1191,8 @@ static void on_record_reloaded(void *ud, int rc, char *text)
         free(text);
     }
     if (o->plan == PLAN_LOAD && o->access_token)
-        log_debug("using stored tokens for %s (issuer %s)", o->server_url, o->issuer ? o->issuer : "?");
+        log_debug("using stored tokens for %s (issuer %s)", o->server_url,
+                  o->issuer ? o->issuer : "?");
     run_plan(o);
 }
 
@@ -1107,8 +1228,9 @@ static void try_lock(oauth_t *o)
     uint64_t waited = uv_now(o->cfg.loop) - o->lock_wait_started;
     long limit = (o->cfg.auth_timeout_s > 0 ? o->cfg.auth_timeout_s : DEFAULT_AUTH_TIMEOUT_S) + 30;
     if (waited > (uint64_t)limit * 1000) {
-        failf(o, BRIDGE_ETIMEOUT, "another mcp-bridge has been signing in to %s for %lu s; giving up",
-              o->server_url, (unsigned long)(waited / 1000));
+        failf(o, BRIDGE_ETIMEOUT,
+              "another mcp-bridge has been signing in to %s for %lu s; giving up", o->server_url,
+              (unsigned long)(waited / 1000));
         return;
     }
     if (!o->lock_waiting_said) {
@@ -1129,10 +1251,11 @@ static void begin_run(oauth_t *o)
     try_lock(o);
 }
 
-/* ---- public ------------------------------------------------------------------------------------ */
+/* ---- public ------------------------------------------------------------------------------------
+ */
 
-void oauth_handle_challenge(oauth_t *o, long status, const char *www_authenticate,
-                            oauth_done_cb cb, void *ud)
+void oauth_handle_challenge(oauth_t *o, long status, const char *www_authenticate, oauth_done_cb cb,
+                            void *ud)
 {
     if (add_waiter(o, cb, ud) != 0) {
         cb(ud, BRIDGE_ENOMEM, "out of memory");
@@ -1144,8 +1267,8 @@ void oauth_handle_challenge(oauth_t *o, long status, const char *www_authenticat
     o->tried_reregister = 0;
     oauth_challenge_free(&o->challenge);
     oauth_challenge_init(&o->challenge);
-    if (www_authenticate && oauth_www_auth_parse(&o->challenge, www_authenticate,
-                                                  strlen(www_authenticate)) != 0)
+    if (www_authenticate &&
+        oauth_www_auth_parse(&o->challenge, www_authenticate, strlen(www_authenticate)) != 0)
         log_debug("could not read the WWW-Authenticate header; discovering without it");
     log_debug("HTTP %ld from %s: %s%s%s", status, o->server_url,
               o->challenge.error ? o->challenge.error : "authorization needed",
@@ -1241,8 +1364,8 @@ unsigned oauth_generation(const oauth_t *o)
 
 int oauth_should_refresh(const oauth_t *o)
 {
-    return o->refresh_token && o->expires_at && time(NULL) + REFRESH_MARGIN_S >= o->expires_at &&
-           !o->running;
+    return (o->refresh_token || o->cfg.client_credentials) && o->expires_at &&
+           time(NULL) + REFRESH_MARGIN_S >= o->expires_at && !o->running;
 }
 
 static json_t *load_json_arg(const char *text, const char *what, char *err, size_t errlen)
@@ -1250,7 +1373,8 @@ static json_t *load_json_arg(const char *text, const char *what, char *err, size
     json_error_t je;
     json_t *j = json_loads(text, 0, &je);
     if (!json_is_object(j)) {
-        snprintf(err, errlen, "%s is not a JSON object (%s)", what, j ? "another JSON value" : je.text);
+        snprintf(err, errlen, "%s is not a JSON object (%s)", what,
+                 j ? "another JSON value" : je.text);
         json_decref(j);
         return NULL;
     }
@@ -1277,7 +1401,8 @@ oauth_t *oauth_new(const oauth_config_t *cfg, char *err, size_t errlen)
     o->lock_timer.data = o;
     oauth_challenge_init(&o->challenge);
     if (cfg->static_client_info) {
-        json_t *j = load_json_arg(cfg->static_client_info, "--static-oauth-client-info", err, errlen);
+        json_t *j =
+            load_json_arg(cfg->static_client_info, "--static-oauth-client-info", err, errlen);
         if (!j || !jstr(j, "client_id")) {
             if (j) snprintf(err, errlen, "--static-oauth-client-info has no \"client_id\"");
             json_decref(j);
@@ -1310,6 +1435,7 @@ static void really_free(oauth_t *o)
 {
     wipe_str(&o->access_token);
     wipe_str(&o->refresh_token);
+    wipe_str(&o->id_token);
     wipe_str(&o->token_at_start);
     wipe_str(&o->header);
     wipe_str(&o->client_secret);

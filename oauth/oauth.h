@@ -28,6 +28,13 @@ typedef struct oauth_config {
     long auth_timeout_s;
     int no_browser;
     int allow_http; /* plain http to non-loopback OAuth endpoints */
+    const char *callback_path;           /* default /oauth/callback */
+    char *const *authorize_params;       /* "key=value" added to the authorization URL */
+    size_t authorize_params_len;
+    const char *auth_success_url;        /* where the browser goes after the redirect */
+    int use_id_token;                    /* present the ID token instead of the access token */
+    int client_credentials;              /* the client credentials grant: no person involved */
+    const char *token_endpoint;          /* with client_credentials: skip discovery */
 } oauth_config_t;
 
 /* Returns NULL on allocation failure or an invalid --static-oauth-client-*
@@ -63,8 +70,8 @@ typedef void (*oauth_done_cb)(void *ud, int rc, const char *why);
 /* The server answered 401 or 403 with this WWW-Authenticate value (may be NULL).
  * Refreshes, re-authorizes (with a browser sign-in when needed) or fails;
  * cb runs exactly once, later. Calls made while a run is in progress join it. */
-void oauth_handle_challenge(oauth_t *o, long status, const char *www_authenticate,
-                            oauth_done_cb cb, void *ud);
+void oauth_handle_challenge(oauth_t *o, long status, const char *www_authenticate, oauth_done_cb cb,
+                            void *ud);
 /* Read the stored tokens (the store may block: this runs on the thread pool);
  * call before the first request. cb runs exactly once, later. */
 void oauth_load(oauth_t *o, oauth_done_cb cb, void *ud);

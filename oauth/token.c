@@ -35,7 +35,8 @@ int oauth_token_client_auth(buf_t *form, const char *client_id, const char *clie
         return rc ? rc : oauth_form_add(form, "client_secret", client_secret);
     }
     if (!strcmp(method, "client_secret_basic") && client_secret) {
-        char *id = curl_easy_escape(NULL, client_id, 0), *sec = curl_easy_escape(NULL, client_secret, 0);
+        char *id = curl_easy_escape(NULL, client_id, 0),
+             *sec = curl_easy_escape(NULL, client_secret, 0);
         int rc = BRIDGE_ENOMEM;
         if (id && sec) {
             size_t plain_len = strlen(id) + strlen(sec) + 1;
@@ -80,8 +81,9 @@ int oauth_token_parse(const json_t *resp, oauth_token_t *out, char *why, size_t 
     }
     const json_t *at = json_object_get(resp, "access_token");
     if (!json_is_string(at) || !printable_token(json_string_value(at), json_string_length(at))) {
-        snprintf(why, whylen, at ? "an access_token that is not a printable string of at most %d bytes"
-                                 : "no access_token",
+        snprintf(why, whylen,
+                 at ? "an access_token that is not a printable string of at most %d bytes"
+                    : "no access_token",
                  OAUTH_TOKEN_MAX);
         return BRIDGE_EPROTO;
     }
@@ -94,7 +96,7 @@ int oauth_token_parse(const json_t *resp, oauth_token_t *out, char *why, size_t 
     const json_t *exp = json_object_get(resp, "expires_in");
     long expires_in = 0;
     if (exp) {
-        double v = json_is_number(exp) ? json_number_value(exp)
+        double v = json_is_number(exp)   ? json_number_value(exp)
                    : json_is_string(exp) ? strtod(json_string_value(exp), NULL)
                                          : -1;
         if (!(v > 0) || v > 10.0 * 365 * 24 * 3600) {
@@ -111,9 +113,18 @@ int oauth_token_parse(const json_t *resp, oauth_token_t *out, char *why, size_t 
         return BRIDGE_EPROTO;
     }
     const json_t *scope = json_object_get(resp, "scope");
+    const json_t *idt = json_object_get(resp, "id_token");
+    if (idt && !json_is_null(idt) &&
+        (!json_is_string(idt) || !printable_token(json_string_value(idt), json_string_length(idt)))) {
+        snprintf(why, whylen, "an id_token that is not a printable string");
+        return BRIDGE_EPROTO;
+    }
+    out->id_token = json_is_string(idt) ? strdup(json_string_value(idt)) : NULL;
     out->access_token = strdup(json_string_value(at));
     out->refresh_token = json_is_string(rt) ? strdup(json_string_value(rt)) : NULL;
-    out->scope = json_is_string(scope) && json_string_length(scope) ? strdup(json_string_value(scope)) : NULL;
+    out->scope = json_is_string(scope) && json_string_length(scope)
+                     ? strdup(json_string_value(scope))
+                     : NULL;
     out->expires_in = expires_in;
     if (!out->access_token) {
         oauth_token_free(out);
@@ -127,8 +138,10 @@ void oauth_token_free(oauth_token_t *t)
 {
     if (t->access_token) OPENSSL_cleanse(t->access_token, strlen(t->access_token));
     if (t->refresh_token) OPENSSL_cleanse(t->refresh_token, strlen(t->refresh_token));
+    if (t->id_token) OPENSSL_cleanse(t->id_token, strlen(t->id_token));
     free(t->access_token);
     free(t->refresh_token);
     free(t->scope);
+    free(t->id_token);
     memset(t, 0, sizeof *t);
 }

@@ -13,6 +13,7 @@ typedef struct oauth_token {
     char *access_token;  /* malloc'd */
     char *refresh_token; /* malloc'd or NULL */
     char *scope;         /* malloc'd or NULL */
+    char *id_token;      /* malloc'd or NULL (OpenID Connect) */
     long expires_in;     /* seconds, or 0 when the server did not say */
 } oauth_token_t;
 

@@ -9,8 +9,9 @@ what=${1:-test}
 
 need=(cmake make gcc pkg-config libuv1-dev libcurl4-openssl-dev libjansson-dev libssl-dev
       libsecret-1-dev ca-certificates curl)
-case "$what" in
-  test) need+=(clang llvm valgrind nodejs npm) ;;
+case "$what" in  # clang for the sanitizer build and libFuzzer; a real Secret Service for the
+  # keychain test (gnome-keyring in a private D-Bus session).
+  test) need+=(clang llvm valgrind nodejs npm dbus-daemon gnome-keyring libsecret-tools) ;;
   demo) need+=(nodejs npm) ;;
 esac
 

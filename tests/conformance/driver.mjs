@@ -97,6 +97,10 @@ export function bridgeFlagsFor(scenario, ctx, env = process.env) {
     const info = { client_id: ctx.client_id };
     if (typeof ctx.client_secret === 'string') info.client_secret = ctx.client_secret;
     flags.push('--static-oauth-client-info', JSON.stringify(info));
+    // A machine client with a secret and no person: what a user would ask for.
+    if (scenario && scenario.includes('client-credentials') && info.client_secret) {
+      flags.push('--client-credentials');
+    }
   } else if (scenario && scenario.startsWith('auth/')) {
     const cimd = env.MCP_DRIVER_CIMD_URL ?? SUITE_CIMD_URL;
     if (cimd && cimd !== 'none') flags.push('--client-metadata-url', cimd);

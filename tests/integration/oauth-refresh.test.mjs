@@ -12,7 +12,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  callTool, connectBridge, killAll, requireBridge, resultText, sleep,
+  callTool, connectBridge, killAll, requireBridge, resultText, sleep, waitUntil,
 } from '../lib/harness.mjs';
 import {
   browserLog, describeStack, oauthEnv, startOidcStack, storedTokens, tempHome,
@@ -34,10 +34,18 @@ function assertRotationChain(s) {
   return ok;
 }
 
-function assertStoredIsLatest(s, home) {
+/** The stored tokens are the newest ones (the store is written asynchronously:
+ * allow it a moment) and no used refresh token is stored. */
+async function assertStoredIsLatest(s, home) {
   const ok = s.grants.filter((g) => g.status === 200);
   const last = ok[ok.length - 1];
-  const stored = storedTokens(home);
+  let stored;
+  try {
+    await waitUntil(() => {
+      stored = storedTokens(home);
+      return stored?.refresh_token === last.refresh_token_out;
+    }, 3000, 'the newest refresh token to be stored');
+  } catch { /* asserted below */ }
   assert.ok(stored, 'tokens stored');
   assert.equal(stored.refresh_token, last.refresh_token_out, 'the stored refresh token is the newest one');
   assert.equal(stored.access_token, last.access_token, 'the stored access token is the newest one');
@@ -90,7 +98,7 @@ describe(`oauth refresh: access tokens expire after ${TTL_S} s mid-session`, { t
     assert.ok(s.stats.refreshGrants > refreshesBefore2, `the AS saw a refresh_token grant\n${describeStack(s)}`);
     assert.equal(s.stats.failedGrants, 0, `no refused grant (a reused refresh token is refused)\n${describeStack(s)}`);
     assertRotationChain(s);
-    assertStoredIsLatest(s, home);
+    await assertStoredIsLatest(s, home);
 
     await sleep((TTL_S + 1.5) * 1000);
     const refreshesBefore3 = s.stats.refreshGrants;
@@ -100,7 +108,7 @@ describe(`oauth refresh: access tokens expire after ${TTL_S} s mid-session`, { t
     assert.equal(s.stats.authorizations, 1, 'still one authorization');
     assert.equal(s.stats.failedGrants, 0, describeStack(s));
     assertRotationChain(s);
-    assertStoredIsLatest(s, home);
+    await assertStoredIsLatest(s, home);
     assert.deepEqual(s.errors, []);
   });
 });
@@ -137,7 +145,7 @@ describe('oauth refresh: refresh before expiry (64-s tokens enter the 60-s margi
       assert.equal(s.stats.authorizations, 1, `no second authorization\n${describeStack(s)}`);
       assert.equal(s.stats.failedGrants, 0, describeStack(s));
       assertRotationChain(s);
-      assertStoredIsLatest(s, home);
+      await assertStoredIsLatest(s, home);
     }
     assert.deepEqual(s.errors, []);
   });
@@ -173,7 +181,7 @@ describe('oauth refresh: the server revokes a token the client believes valid (4
       assert.equal(s.stats.authorizations, 1, `no second authorization\n${describeStack(s)}`);
       assert.equal(s.stats.failedGrants, 0, describeStack(s));
       assertRotationChain(s);
-      assertStoredIsLatest(s, home);
+      await assertStoredIsLatest(s, home);
     }
   });
 
@@ -188,7 +196,7 @@ describe('oauth refresh: the server revokes a token the client believes valid (4
     assert.equal(s.stats.refreshGrants, 3, describeStack(s));
     assert.equal(s.stats.failedGrants, 0, describeStack(s));
     assertRotationChain(s);
-    assertStoredIsLatest(s, home);
+    await assertStoredIsLatest(s, home);
   });
 
   test('five concurrent calls on a refused token: one refresh, the rotated token is never reused', async () => {
@@ -201,7 +209,7 @@ describe('oauth refresh: the server revokes a token the client believes valid (4
     assert.equal(s.stats.failedGrants, 0, `no refresh with an already used refresh token\n${describeStack(s)}`);
     assert.equal(s.stats.authorizations, 1, describeStack(s));
     assertRotationChain(s);
-    assertStoredIsLatest(s, home);
+    await assertStoredIsLatest(s, home);
   });
 
   test('the AS revoked the refresh token: invalid_grant -> a new (headless) sign-in, the call succeeds', async () => {
@@ -217,7 +225,6 @@ describe('oauth refresh: the server revokes a token the client believes valid (4
     assert.equal(s.grants[s.grants.length - 2].error, 'invalid_grant');
     assert.equal(s.stats.authorizations - before.authorizations, 1, `signed in again\n${describeStack(s)}`);
     assert.equal(s.stats.codeGrants, 2, describeStack(s));
-    const last = s.grants[s.grants.length - 1];
-    assert.equal(storedTokens(home).refresh_token, last.refresh_token_out, 'the new refresh token is stored');
+    await assertStoredIsLatest(s, home);
   });
 });

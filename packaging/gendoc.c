@@ -1,0 +1,586 @@
+/* gendoc: writes the man page, the README's options table and the shell
+ * completions from options_table[] and command_names[], so --help, the docs and
+ * the completions cannot drift apart. Usage: gendoc man|readme-options|bash|zsh|fish */
+#include "bridge/options.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The same titles as options.c's group_titles[] (static there), in --help's order. */
+static const char *const group_titles[] = {
+    [OPT_GROUP_CONNECTION] = "Connection", [OPT_GROUP_AUTH] = "Authentication (OAuth)",
+    [OPT_GROUP_STORAGE] = "Storage",       [OPT_GROUP_LIMITS] = "Limits",
+    [OPT_GROUP_LOGGING] = "Logging",       [OPT_GROUP_GENERAL] = "General",
+};
+#define GROUP_COUNT (sizeof group_titles / sizeof group_titles[0])
+
+/* One line per subcommand, keyed by its name in command_names[]. */
+static const struct {
+    const char *name, *args, *help;
+} command_docs[] = {
+    {"login", "<server-url>", "Sign in to the server now and store the credentials"},
+    {"logout", "<server-url> | --all",
+     "Revoke the stored tokens where the server allows it and delete them (--all: every server)"},
+    {"status", "[<server-url>]",
+     "List the stored credentials: issuer, scope, expiry, and where they are kept"},
+    {"token", "<server-url>",
+     "Print a valid access token for the server on stdout (refreshing it if needed)"},
+    {"doctor", "<server-url>",
+     "Check the server step by step: URL, connection, initialize, OAuth discovery"},
+    {"export", "<server-url>",
+     "Print the server's credentials (a refresh token: a secret) as JSON on stdout"},
+    {"import", "[FILE | -]",
+     "Store credentials written by export, from FILE or stdin; the next start refreshes them"},
+};
+#define COMMAND_DOC_COUNT (sizeof command_docs / sizeof command_docs[0])
+
+/* Options whose argument is one of a few words. */
+static const char *const token_store_values[] = {"keychain", "file", "memory", NULL};
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("gendoc: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+/* Fills `out` (NULL-terminated, at most 8) with the fixed values of option `name`;
+ * returns 0 when the option takes free text. */
+static int option_values(const char *name, const char **out)
+{
+    size_t n = 0;
+    if (!strcmp(name, "transport")) {
+        for (int m = TRANSPORT_HTTP_FIRST; m <= TRANSPORT_SSE_ONLY; m++)
+            out[n++] = transport_mode_name((transport_mode_t)m);
+    } else if (!strcmp(name, "token-store")) {
+        for (; token_store_values[n]; n++) out[n] = token_store_values[n];
+    }
+    out[n] = NULL;
+    return n > 0;
+}
+
+/* The argument is a file name (FILE, or JSON|@FILE which takes @FILE). */
+static int arg_is_file(const opt_def_t *d)
+{
+    return d->arg && !strcmp(d->arg, "FILE");
+}
+
+static const char *command_help(const char *name, const char **args)
+{
+    for (size_t i = 0; i < COMMAND_DOC_COUNT; i++) {
+        if (!strcmp(command_docs[i].name, name)) {
+            if (args) *args = command_docs[i].args;
+            return command_docs[i].help;
+        }
+    }
+    die("subcommand \"%s\" has no description in packaging/gendoc.c (command_docs)", name);
+}
+
+/* Every option's group and every subcommand must be known here: a new one fails the build
+ * instead of vanishing from the docs. */
+static void check_tables(void)
+{
+    for (size_t i = 0; i < options_table_len; i++) {
+        int g = options_table[i].group;
+        if (g < 0 || (size_t)g >= GROUP_COUNT || !group_titles[g])
+            die("option --%s has a group packaging/gendoc.c does not know (group_titles)",
+                options_table[i].name);
+    }
+    for (int c = COMMAND_RELAY + 1; c <= COMMAND_IMPORT; c++) command_help(command_names[c], NULL);
+}
+
+/* ---- roff -------------------------------------------------------------------------------- */
+
+/* Text for a roff line: backslashes escaped, a leading '.' or '\'' neutralized. With `minus`
+ * every '-' becomes \- (typed text); otherwise only an option named in prose (--name) gets
+ * \- so it renders as typed, and other hyphens stay hyphens. */
+static void roff(FILE *out, const char *s, int minus)
+{
+    int in_option = 0;
+    if (*s == '.' || *s == '\'') fputs("\\&", out);
+    for (const char *p = s; *p; p++) {
+        if (*p == '-' && p[1] == '-' && (p == s || !isalnum((unsigned char)p[-1])))
+            in_option = 1;
+        else if (!isalnum((unsigned char)*p) && *p != '-')
+            in_option = 0;
+        if (*p == '\\')
+            fputs("\\e", out);
+        else if (*p == '-' && (minus || in_option))
+            fputs("\\-", out);
+        else
+            fputc(*p, out);
+    }
+}
+
+static void man_option_tag(FILE *out, const opt_def_t *d)
+{
+    fputs("\\fB\\-\\-", out);
+    roff(out, d->name, 1);
+    fputs("\\fR", out);
+    if (d->arg) {
+        fputs(" \\fI", out);
+        roff(out, d->arg, 0);
+        fputs("\\fR", out);
+    }
+    fputc('\n', out);
+}
+
+static void print_man(FILE *out)
+{
+    char date[32] = "";
+    const char *epoch = getenv("SOURCE_DATE_EPOCH");
+    if (epoch && *epoch) {
+        time_t t = (time_t)strtoll(epoch, NULL, 10);
+        struct tm tm;
+        if (gmtime_r(&t, &tm)) strftime(date, sizeof date, "%Y-%m-%d", &tm);
+    }
+    fprintf(out,
+            ".\\\" Generated by packaging/gendoc.c from bridge/options.c; do not edit.\n"
+            ".TH MCP\\-BRIDGE 1 \"%s\" \"mcp\\-bridge %s\" \"User Commands\"\n"
+            ".\\\" Option names and URLs read better unbroken and ragged.\n"
+            ".nh\n"
+            ".ad l\n",
+            date, MCP_BRIDGE_VERSION);
+    fputs(".SH NAME\n"
+          "mcp\\-bridge \\- relay an MCP host's stdio to a remote MCP server, with OAuth sign\\-in\n"
+          ".SH SYNOPSIS\n"
+          ".B mcp\\-bridge\n"
+          ".I server\\-url\n"
+          ".RI [ callback\\-port ]\n"
+          ".RI [ options ]\n",
+          out);
+    for (int c = COMMAND_RELAY + 1; c <= COMMAND_IMPORT; c++) {
+        const char *args;
+        command_help(command_names[c], &args);
+        fputs(".br\n.B mcp\\-bridge ", out);
+        roff(out, command_names[c], 1);
+        fputs("\n", out);
+        roff(out, args, 1);
+        fputs("\n.RI [ options ]\n", out);
+    }
+    fputs(
+        ".SH DESCRIPTION\n"
+        ".B mcp\\-bridge\n"
+        "lets an MCP host that can only start local servers (a command speaking\n"
+        "newline\\-delimited JSON\\-RPC on standard input and output) use a remote MCP server\n"
+        "over Streamable HTTP or the older HTTP+SSE transport.\n"
+        "It is a drop\\-in replacement for the\n"
+        ".B mcp\\-remote\n"
+        "npm package: the same option names where the meaning is the same.\n"
+        ".PP\n"
+        "Requests, notifications and responses are relayed both ways as the bytes they arrived\n"
+        "in.\n"
+        "When the server asks for authorization, the bridge signs in with OAuth 2.1 (discovery,\n"
+        "dynamic client registration, PKCE) in the browser, keeps the tokens in the OS keychain\n"
+        "and refreshes them.\n"
+        "Only JSON\\-RPC is written to standard output; logs go to standard error.\n"
+        ".PP\n"
+        "The URL must be https://, or http:// to a loopback host (localhost, 127.0.0.0/8,\n"
+        "[::1]); other plain\\-http hosts need\n"
+        ".BR \\-\\-allow\\-http .\n"
+        "A number after the URL is the port of the sign\\-in redirect listener, as with\n"
+        ".BR mcp\\-remote .\n"
+        "An option's value may follow it as the next argument or after an equals sign\n"
+        "(\\fB\\-\\-transport=sse\\-only\\fR).\n"
+        ".SH OPTIONS\n",
+        out);
+    for (size_t g = 0; g < GROUP_COUNT; g++) {
+        fputs(".SS ", out);
+        roff(out, group_titles[g], 0);
+        fputc('\n', out);
+        for (size_t i = 0; i < options_table_len; i++) {
+            const opt_def_t *d = &options_table[i];
+            if ((size_t)d->group != g) continue;
+            fputs(".TP\n", out);
+            man_option_tag(out, d);
+            roff(out, d->help, 0);
+            size_t len = strlen(d->help);
+            fputs(len && d->help[len - 1] == '.' ? "\n" : ".\n", out);
+            if (d->repeatable) fputs("May be given more than once.\n", out);
+        }
+    }
+    fputs(".SH SUBCOMMANDS\n"
+          "Commands for people, run in a terminal; each says what it did in sentences.\n",
+          out);
+    for (int c = COMMAND_RELAY + 1; c <= COMMAND_IMPORT; c++) {
+        const char *args, *help = command_help(command_names[c], &args);
+        fputs(".TP\n\\fB", out);
+        roff(out, command_names[c], 1);
+        fputs("\\fR ", out);
+        roff(out, args, 1);
+        fputc('\n', out);
+        roff(out, help, 0);
+        fputs(".\n", out);
+    }
+    fputs(
+        ".SH FILES\n"
+        "Tokens and client registrations are kept in the OS keychain: the Secret Service\n"
+        "(GNOME Keyring, KWallet) through libsecret on Linux, the login Keychain on macOS.\n"
+        "When no keychain answers, or with\n"
+        ".BR \"\\-\\-token\\-store file\" ,\n"
+        "they are kept in files readable only by their owner:\n"
+        ".TP\n"
+        ".I $XDG_CONFIG_HOME/mcp\\-bridge/credentials/\n"
+        "(default\n"
+        ".IR ~/.config/mcp\\-bridge/credentials/ )\n"
+        "the file store.\n"
+        ".TP\n"
+        ".I $XDG_RUNTIME_DIR/mcp\\-bridge/\n"
+        "locks that let processes for the same server share one sign\\-in and one refresh\n"
+        "(else under\n"
+        ".IR $XDG_CONFIG_HOME/mcp\\-bridge/locks/ ).\n"
+        ".SH ENVIRONMENT\n"
+        ".TP\n"
+        ".B BROWSER\n"
+        "Program (or colon\\-separated list of programs) that opens the sign\\-in page;\n"
+        "default\n"
+        ".BR xdg\\-open (1)\n"
+        "on Linux,\n"
+        ".BR open (1)\n"
+        "on macOS.\n"
+        ".TP\n"
+        ".B MCP_BRIDGE_REFRESH_TOKEN\n"
+        "A refresh token to start from when none is stored, like\n"
+        ".BR \\-\\-refresh\\-token\\-file .\n"
+        ".TP\n"
+        ".B XDG_CONFIG_HOME\n"
+        "Base of the file credential store (default\n"
+        ".IR ~/.config ).\n"
+        ".TP\n"
+        ".B XDG_RUNTIME_DIR\n"
+        "Where the sign\\-in and refresh locks live.\n"
+        ".PP\n"
+        "A\n"
+        ".B ${VAR}\n"
+        "reference in a\n"
+        ".B \\-\\-header\n"
+        "value or in the static OAuth client JSON is replaced by that environment variable;\n"
+        "an unset variable is a usage error.\n"
+        ".SH EXIT STATUS\n"
+        "Relaying:\n"
+        ".TP\n"
+        ".B 0\n"
+        "normal shutdown: standard input closed, or SIGTERM/SIGINT.\n"
+        ".TP\n"
+        ".B 1\n"
+        "a fatal error (out of memory, standard input or output unusable).\n"
+        ".TP\n"
+        ".B 2\n"
+        "a usage error: unknown option, bad value, missing URL, unset ${VAR}.\n"
+        ".PP\n"
+        "A remote server that is down, slow or broken never makes the bridge exit: the\n"
+        "requests concerned get JSON\\-RPC errors.\n"
+        "Subcommands exit with 0 on success, 1 on failure and 2 on a usage error.\n"
+        ".SH EXAMPLES\n"
+        "Claude Desktop (\\fIclaude_desktop_config.json\\fR):\n"
+        ".PP\n"
+        ".in +4n\n"
+        ".EX\n"
+        "{\n"
+        "  \"mcpServers\": {\n"
+        "    \"remote\\-example\": {\n"
+        "      \"command\": \"mcp\\-bridge\",\n"
+        "      \"args\": [\"https://mcp.example.com/mcp\"]\n"
+        "    }\n"
+        "  }\n"
+        "}\n"
+        ".EE\n"
+        ".in\n"
+        ".PP\n"
+        "Claude Code:\n"
+        ".PP\n"
+        ".in +4n\n"
+        ".EX\n"
+        "claude mcp add remote\\-example \\-\\- mcp\\-bridge https://mcp.example.com/mcp\n"
+        ".EE\n"
+        ".in\n"
+        ".PP\n"
+        "A server that takes a static token instead of OAuth:\n"
+        ".PP\n"
+        ".in +4n\n"
+        ".EX\n"
+        "mcp\\-bridge https://mcp.example.com/mcp \\-\\-header \"Authorization: Bearer ${TOKEN}\"\n"
+        ".EE\n"
+        ".in\n"
+        ".PP\n"
+        "Sign in ahead of time, then check what is stored:\n"
+        ".PP\n"
+        ".in +4n\n"
+        ".EX\n"
+        "mcp\\-bridge login https://mcp.example.com/mcp\n"
+        "mcp\\-bridge status\n"
+        ".EE\n"
+        ".in\n"
+        ".SH SEE ALSO\n"
+        ".BR secret\\-tool (1),\n"
+        ".BR xdg\\-open (1)\n"
+        ".PP\n"
+        "The Model Context Protocol: https://modelcontextprotocol.io\n",
+        out);
+}
+
+/* ---- Markdown ---------------------------------------------------------------------------- */
+
+/* A table cell: '|' would end the cell, even inside a code span. */
+static void md_cell(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|')
+            fputs("\\|", out);
+        else if (*s == '<')
+            fputs("&lt;", out);
+        else
+            fputc(*s, out);
+    }
+}
+
+static void print_readme_options(FILE *out)
+{
+    fputs("| Option | mcp-remote | Meaning |\n| --- | --- | --- |\n", out);
+    for (size_t g = 0; g < GROUP_COUNT; g++) {
+        for (size_t i = 0; i < options_table_len; i++) {
+            const opt_def_t *d = &options_table[i];
+            if ((size_t)d->group != g) continue;
+            fputs("| `--", out);
+            md_cell(out, d->name);
+            if (d->arg) {
+                int quote = strchr(d->arg, ' ') != NULL;
+                fputs(quote ? " \"" : " ", out);
+                md_cell(out, d->arg);
+                if (quote) fputc('"', out);
+            }
+            fputs("` | ", out);
+            md_cell(out, d->mcp_remote ? d->mcp_remote : "—");
+            fputs(" | ", out);
+            md_cell(out, d->help);
+            fputs(d->repeatable ? " (repeatable) |\n" : " |\n", out);
+        }
+    }
+}
+
+/* ---- shell completions ------------------------------------------------------------------- */
+
+/* `s` in single quotes; `quote_escape` stands for a ' inside (sh: '\\'', fish: \\'). */
+static void single_quoted(FILE *out, const char *s, const char *quote_escape)
+{
+    fputc('\'', out);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputs(quote_escape, out);
+        else if (*s == '\\' && quote_escape[0] == '\\')
+            fputs("\\\\", out); /* fish reads \\ in single quotes as one backslash */
+        else
+            fputc(*s, out);
+    }
+    fputc('\'', out);
+}
+
+/* Appends `s` to spec (of `size` bytes, length *n), with the characters _arguments treats
+ * specially escaped when `escape`; on overflow *n becomes `size`. */
+static void zsh_append(char *spec, size_t size, size_t *n, const char *s, int escape)
+{
+    for (; *s && *n < size; s++) {
+        if (escape && strchr("[]:\\", *s) && *n + 1 < size) spec[(*n)++] = '\\';
+        if (*n + 1 < size)
+            spec[(*n)++] = *s;
+        else
+            *n = size;
+    }
+    spec[*n < size ? *n : size - 1] = 0;
+}
+
+static void print_bash(FILE *out)
+{
+    fputs("# bash completion for mcp-bridge\n"
+          "# Generated by packaging/gendoc.c from bridge/options.c; do not edit.\n\n"
+          "_mcp_bridge()\n{\n"
+          "    local cur prev sub\n"
+          "    cur=${COMP_WORDS[COMP_CWORD]}\n"
+          "    prev=${COMP_WORDS[COMP_CWORD-1]}\n"
+          "    sub=${COMP_WORDS[1]}\n"
+          "    COMPREPLY=()\n"
+          "    # --option=value: COMP_WORDBREAKS splits at '='.\n"
+          "    if [[ $cur == = ]]; then\n"
+          "        cur=\n"
+          "    elif [[ $prev == = && $COMP_CWORD -ge 2 ]]; then\n"
+          "        prev=${COMP_WORDS[COMP_CWORD-2]}\n"
+          "    fi\n"
+          "    case $prev in\n",
+          out);
+    const char *values[8];
+    for (size_t i = 0; i < options_table_len; i++) {
+        const opt_def_t *d = &options_table[i];
+        if (!d->arg || !option_values(d->name, values)) continue;
+        fprintf(out, "        --%s)\n            COMPREPLY=($(compgen -W '", d->name);
+        for (size_t v = 0; values[v]; v++) fprintf(out, "%s%s", v ? " " : "", values[v]);
+        fputs("' -- \"$cur\"))\n            return\n            ;;\n", out);
+    }
+    int first = 1;
+    for (size_t i = 0; i < options_table_len; i++) {
+        if (!arg_is_file(&options_table[i])) continue;
+        fprintf(out, "%s--%s", first ? "        " : "|", options_table[i].name);
+        first = 0;
+    }
+    if (!first)
+        fputs(")\n            compopt -o filenames 2>/dev/null\n"
+              "            COMPREPLY=($(compgen -f -- \"$cur\"))\n            return\n"
+              "            ;;\n",
+              out);
+    first = 1;
+    for (size_t i = 0; i < options_table_len; i++) {
+        const opt_def_t *d = &options_table[i];
+        if (!d->arg || arg_is_file(d) || option_values(d->name, values)) continue;
+        fprintf(out, "%s--%s", first ? "        " : "|", d->name);
+        first = 0;
+    }
+    if (!first) fputs(")\n            return\n            ;;\n", out);
+    fputs("    esac\n"
+          "    if [[ $cur == -* ]]; then\n"
+          "        COMPREPLY=($(compgen -W '",
+          out);
+    for (size_t i = 0; i < options_table_len; i++)
+        fprintf(out, "%s--%s", i ? " " : "", options_table[i].name);
+    fputs("' -- \"$cur\"))\n"
+          "    elif [[ $COMP_CWORD -eq 1 ]]; then\n"
+          "        COMPREPLY=($(compgen -W '",
+          out);
+    for (int c = COMMAND_RELAY + 1; c <= COMMAND_IMPORT; c++)
+        fprintf(out, "%s%s", c > COMMAND_RELAY + 1 ? " " : "", command_names[c]);
+    fputs("' -- \"$cur\"))\n"
+          "    elif [[ $sub == import ]]; then\n"
+          "        compopt -o filenames 2>/dev/null\n"
+          "        COMPREPLY=($(compgen -f -- \"$cur\"))\n"
+          "    fi\n"
+          "}\n"
+          "complete -F _mcp_bridge mcp-bridge\n",
+          out);
+}
+
+static void print_zsh(FILE *out)
+{
+    fputs("#compdef mcp-bridge\n"
+          "# zsh completion for mcp-bridge\n"
+          "# Generated by packaging/gendoc.c from bridge/options.c; do not edit.\n\n"
+          "_mcp_bridge_first() {\n"
+          "  local -a subcommands\n"
+          "  subcommands=(\n",
+          out);
+    for (int c = COMMAND_RELAY + 1; c <= COMMAND_IMPORT; c++) {
+        char entry[512];
+        snprintf(entry, sizeof entry, "%s:%s", command_names[c], command_help(command_names[c], NULL));
+        fputs("    ", out);
+        single_quoted(out, entry, "'\\''");
+        fputc('\n', out);
+    }
+    fputs("  )\n"
+          "  _describe -t commands 'mcp-bridge subcommand' subcommands\n"
+          "  _urls\n"
+          "}\n\n"
+          "_arguments -s -S \\\n",
+          out);
+    const char *values[8];
+    for (size_t i = 0; i < options_table_len; i++) {
+        const opt_def_t *d = &options_table[i];
+        /* [*]--name[=][help]:message:action */
+        char spec[2048];
+        size_t n = 0;
+        zsh_append(spec, sizeof spec, &n, d->repeatable ? "*--" : "--", 0);
+        zsh_append(spec, sizeof spec, &n, d->name, 0);
+        zsh_append(spec, sizeof spec, &n, d->arg ? "=[" : "[", 0);
+        zsh_append(spec, sizeof spec, &n, d->help, 1);
+        zsh_append(spec, sizeof spec, &n, "]", 0);
+        if (d->arg) {
+            zsh_append(spec, sizeof spec, &n, ":", 0);
+            zsh_append(spec, sizeof spec, &n, d->arg, 1);
+            zsh_append(spec, sizeof spec, &n, ":", 0);
+            if (option_values(d->name, values)) {
+                zsh_append(spec, sizeof spec, &n, "(", 0);
+                for (size_t v = 0; values[v]; v++) {
+                    if (v) zsh_append(spec, sizeof spec, &n, " ", 0);
+                    zsh_append(spec, sizeof spec, &n, values[v], 0);
+                }
+                zsh_append(spec, sizeof spec, &n, ")", 0);
+            } else {
+                zsh_append(spec, sizeof spec, &n, arg_is_file(d) ? "_files" : " ", 0);
+            }
+        }
+        if (n >= sizeof spec) die("the zsh spec of --%s is too long", d->name);
+        fputs("  ", out);
+        single_quoted(out, spec, "'\\''");
+        fputs(" \\\n", out);
+    }
+    fputs("  '1:subcommand or server URL:_mcp_bridge_first' \\\n"
+          "  '*:file:{[[ $words[2] == import ]] && _files}'\n",
+          out);
+}
+
+static void print_fish(FILE *out)
+{
+    fputs("# fish completion for mcp-bridge\n"
+          "# Generated by packaging/gendoc.c from bridge/options.c; do not edit.\n\n"
+          "complete -c mcp-bridge -f\n",
+          out);
+    for (int c = COMMAND_RELAY + 1; c <= COMMAND_IMPORT; c++) {
+        fprintf(out, "complete -c mcp-bridge -n __fish_use_subcommand -a %s -d ", command_names[c]);
+        single_quoted(out, command_help(command_names[c], NULL), "\\'");
+        fputc('\n', out);
+    }
+    fputs("complete -c mcp-bridge -n '__fish_seen_subcommand_from import' -F\n", out);
+    const char *values[8];
+    for (size_t i = 0; i < options_table_len; i++) {
+        const opt_def_t *d = &options_table[i];
+        fprintf(out, "complete -c mcp-bridge -l %s", d->name);
+        if (d->arg && option_values(d->name, values)) {
+            fputs(" -x -a '", out);
+            for (size_t v = 0; values[v]; v++) fprintf(out, "%s%s", v ? " " : "", values[v]);
+            fputc('\'', out);
+        } else if (arg_is_file(d)) {
+            fputs(" -r -F", out);
+        } else if (d->arg) {
+            fputs(" -x", out);
+        }
+        fputs(" -d ", out);
+        single_quoted(out, d->help, "\\'");
+        fputc('\n', out);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        void (*print)(FILE *);
+    } outputs[] = {
+        {"man", print_man},   {"readme-options", print_readme_options},
+        {"bash", print_bash}, {"zsh", print_zsh},
+        {"fish", print_fish},
+    };
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: gendoc man|readme-options|bash|zsh|fish [OUTPUT-FILE]\n");
+        return 2;
+    }
+    check_tables();
+    for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++) {
+        if (strcmp(argv[1], outputs[i].name) != 0) continue;
+        FILE *out = argc == 3 ? fopen(argv[2], "w") : stdout;
+        if (!out) die("cannot write %s", argv[2]);
+        outputs[i].print(out);
+        if (ferror(out) || (out != stdout && fclose(out) != 0) || fflush(stdout) != 0) {
+            if (argc == 3) remove(argv[2]);
+            die("could not write the %s output", argv[1]);
+        }
+        return 0;
+    }
+    fprintf(stderr, "gendoc: unknown output \"%s\" (man, readme-options, bash, zsh, fish)\n",
+            argv[1]);
+    return 2;
+}
