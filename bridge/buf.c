@@ -1,6 +1,7 @@
-/* Bounded growable byte buffer. Growth copies into a fresh allocation and wipes
- * the old one, so a buffer that held a secret leaves no stale copies in freed
- * memory and buf_free_secret() really erases everything. */
+/* Bounded growable byte buffer. A secret buffer grows by copying into a fresh
+ * allocation and wiping the old one, so it leaves no stale copies in freed
+ * memory and buf_free_secret() really erases everything; others use realloc,
+ * which large bodies need to stay cheap. */
 #include "bridge/buf.h"
 #include "bridge/err.h"
 
@@ -17,6 +18,13 @@ void buf_init(buf_t *b, size_t max)
     b->len = 0;
     b->cap = 0;
     b->max = max;
+    b->secret = 0;
+}
+
+void buf_init_secret(buf_t *b, size_t max)
+{
+    buf_init(b, max);
+    b->secret = 1;
 }
 
 /* Make room for n more bytes plus the NUL terminator. */
@@ -32,6 +40,14 @@ static int buf_reserve(buf_t *b, size_t n)
         cap = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
     if (b->max && cap > b->max + 1) cap = b->max + 1;
 
+    if (!b->secret) {
+        char *p = realloc(b->data, cap);
+        if (!p) return BRIDGE_ENOMEM;
+        if (!b->data) p[0] = '\0';
+        b->data = p;
+        b->cap = cap;
+        return 0;
+    }
     char *p = malloc(cap);
     if (!p) return BRIDGE_ENOMEM;
     if (b->data) {
@@ -41,6 +57,22 @@ static int buf_reserve(buf_t *b, size_t n)
     } else {
         p[0] = '\0';
     }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int buf_presize(buf_t *b, size_t total)
+{
+    if (total <= b->len) return 0;
+    if (b->max && total > b->max) total = b->max;
+    if (total + 1 <= b->cap) return 0;
+    /* Reserve exactly: doubling past a known size wastes up to half of it. */
+    size_t cap = total + 1;
+    if (b->secret) return buf_reserve(b, total - b->len);
+    char *p = realloc(b->data, cap);
+    if (!p) return BRIDGE_ENOMEM;
+    if (!b->data) p[0] = '\0';
     b->data = p;
     b->cap = cap;
     return 0;

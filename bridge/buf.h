@@ -10,9 +10,15 @@ typedef struct buf {
     size_t len;
     size_t cap;
     size_t max; /* 0 = unbounded */
+    int secret; /* growth wipes the old copy (buf_init_secret) */
 } buf_t;
 
 void buf_init(buf_t *b, size_t max);
+/* For buffers that will hold a secret: growing copies and wipes rather than
+ * realloc, so no stale copy is left in freed memory. */
+void buf_init_secret(buf_t *b, size_t max);
+/* Make room for `total` bytes in all (e.g. from a Content-Length), within max. */
+int buf_presize(buf_t *b, size_t total);
 int buf_append(buf_t *b, const void *p, size_t n);
 int buf_append_str(buf_t *b, const char *s);
 int buf_append_byte(buf_t *b, char c);

@@ -392,7 +392,7 @@ static int revoke_token(cmd_t *c, const json_t *rec, const char *token, const ch
     const char *endpoint = jstr(rec, "revocation_endpoint");
     if (!endpoint || !token || !jstr(rec, "client_id")) return 1;
     buf_t form;
-    buf_init(&form, 0);
+    buf_init_secret(&form, 0);
     char *basic = NULL;
     int rc = oauth_form_add(&form, "token", token);
     if (!rc) rc = oauth_form_add(&form, "token_type_hint", hint);

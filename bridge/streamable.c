@@ -252,6 +252,14 @@ static int on_response(http_req_t *r, void *ud)
             if (!s->sse) return 1;
         } else {
             buf_init(&s->body, t->cfg.max_message_size);
+            /* A declared length sizes the buffer once (bounded by the limit). */
+            const char *cl = http_req_header(r, "Content-Length");
+            if (cl) {
+                char *end;
+                unsigned long long n = strtoull(cl, &end, 10);
+                if (end != cl && *end == 0 && n > 0 && n <= t->cfg.max_message_size)
+                    buf_presize(&s->body, (size_t)n);
+            }
         }
     } else {
         buf_init(&s->body, ERROR_BODY_MAX);

@@ -249,7 +249,7 @@ static void on_connection(uv_stream_t *server, int status)
     conn_t *k = calloc(1, sizeof *k);
     if (!k) return;
     k->owner = c;
-    buf_init(&k->in, OAUTH_CALLBACK_MAX_REQUEST + 1);
+    buf_init_secret(&k->in, OAUTH_CALLBACK_MAX_REQUEST + 1);
     uv_tcp_init(c->loop, &k->tcp);
     uv_timer_init(c->loop, &k->timer);
     k->tcp.data = k->timer.data = k;

@@ -64,7 +64,7 @@ int oauth_fetch(http_client_t *http, const char *method, const char *url,
 {
     fetch_t *f = calloc(1, sizeof *f);
     if (!f) return BRIDGE_ENOMEM;
-    buf_init(&f->body, max_bytes);
+    buf_init_secret(&f->body, max_bytes);
     f->cb = cb;
     f->ud = ud;
     http_req_t *r = http_req_new(http, method, url);

@@ -500,7 +500,7 @@ static void client_credentials_grant(oauth_t *o)
         scope = selected;
     }
     buf_t form;
-    buf_init(&form, 0);
+    buf_init_secret(&form, 0);
     int rc = oauth_form_add(&form, "grant_type", "client_credentials");
     if (!rc && scope && *scope) rc = oauth_form_add(&form, "scope", scope);
     free(selected);
@@ -527,7 +527,7 @@ static void start_refresh(oauth_t *o)
         return;
     }
     buf_t form;
-    buf_init(&form, 0);
+    buf_init_secret(&form, 0);
     int rc = oauth_form_add(&form, "grant_type", "refresh_token");
     if (!rc) rc = oauth_form_add(&form, "refresh_token", o->refresh_token);
     log_debug("refreshing the access token at %s", o->token_endpoint);
@@ -591,7 +591,7 @@ static void on_redirect(void *ud, int rc, const char *code, const char *iss, con
         return;
     }
     buf_t form;
-    buf_init(&form, 0);
+    buf_init_secret(&form, 0);
     int e = oauth_form_add(&form, "grant_type", "authorization_code");
     if (!e) e = oauth_form_add(&form, "code", code);
     if (!e) e = oauth_form_add(&form, "redirect_uri", o->redirect_uri);
