@@ -25,3 +25,20 @@ test:
 
 clean:
 	rm -rf $(BUILD) build-asan
+
+# ---- Packaging ----
+#   make dist       a source tarball of the last commit (git archive: reproducible)
+#   make packages   builds, then the .deb (and the .rpm when rpmbuild is installed) in $(BUILD)
+VERSION := $(shell grep -m1 '^project' CMakeLists.txt | grep -o 'VERSION [0-9][0-9.]*' | cut -d' ' -f2)
+
+.PHONY: dist packages
+
+dist:
+	@mkdir -p $(BUILD)
+	git archive --format=tar.gz --prefix=mcp-bridge-$(VERSION)/ \
+		-o $(BUILD)/mcp-bridge-$(VERSION).tar.gz HEAD
+	@echo "$(BUILD)/mcp-bridge-$(VERSION).tar.gz"
+
+packages: build
+	cd $(BUILD) && cpack -G DEB
+	if command -v rpmbuild >/dev/null; then cd $(BUILD) && cpack -G RPM; fi

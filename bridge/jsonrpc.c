@@ -1,5 +1,6 @@
 /* JSON-RPC 2.0 classification and error responses, on top of jansson. */
 #include "bridge/jsonrpc.h"
+#include "bridge/jscan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,64 @@ json_t *jr_decode(const char *buf, size_t len, char *err, size_t errlen)
         return NULL;
     }
     return v;
+}
+
+/* A member's value, decoded (small: ids, methods, "2.0"); with `shallow`, only
+ * an empty value of its type (params, result, error may be large). */
+static json_t *member_value(const jscan_member_t *m, int shallow)
+{
+    if (shallow) {
+        switch (m->type) {
+        case JSCAN_OBJECT: return json_object();
+        case JSCAN_ARRAY: return json_array();
+        case JSCAN_STRING: return json_string("");
+        case JSCAN_NULL: return json_null();
+        case JSCAN_TRUE: return json_true();
+        case JSCAN_FALSE: return json_false();
+        default: return json_integer(0);
+        }
+    }
+    switch (m->type) {
+    case JSCAN_STRING:
+        if (!m->escaped) return json_stringn(m->at, m->len);
+        return json_loadb(m->at - 1, m->len + 2, JSON_DECODE_ANY, NULL);
+    case JSCAN_INTEGER: return json_loadb(m->at, m->len, JSON_DECODE_ANY, NULL);
+    case JSCAN_NULL: return json_null();
+    case JSCAN_OBJECT: return json_object();
+    case JSCAN_ARRAY: return json_array();
+    case JSCAN_TRUE: return json_true();
+    case JSCAN_FALSE: return json_false();
+    default: return json_real(0.5); /* a type no routing accepts */
+    }
+}
+
+json_t *jr_decode_fast(const char *buf, size_t len, int *skeleton, char *err, size_t errlen)
+{
+    *skeleton = 0;
+    jscan_t sc;
+    size_t at = 0;
+    if (jscan(buf, len, &sc, &at) != 0) {
+        snprintf(err, errlen, "invalid JSON at byte %zu", at);
+        return NULL;
+    }
+    if (sc.top != JSCAN_OBJECT || sc.odd_keys) return jr_decode(buf, len, err, errlen);
+    json_t *o = json_object();
+    const struct {
+        const char *name;
+        const jscan_member_t *m;
+    } members[] = {{"jsonrpc", &sc.jsonrpc}, {"id", &sc.id},         {"method", &sc.method},
+                   {"params", &sc.params},   {"result", &sc.result}, {"error", &sc.error}};
+    for (size_t i = 0; o && i < sizeof members / sizeof members[0]; i++) {
+        if (members[i].m->type == JSCAN_NONE) continue;
+        json_t *v = member_value(members[i].m, i >= 3);
+        if (!v) { /* e.g. an integer too large, or a string jansson refuses */
+            json_decref(o);
+            return jr_decode(buf, len, err, errlen);
+        }
+        json_object_set_new(o, members[i].name, v);
+    }
+    *skeleton = 1;
+    return o;
 }
 
 char *jr_id_key(json_t *id)

@@ -32,6 +32,14 @@ jr_kind_t jr_classify(json_t *msg, json_t **id, const char **method, const char 
  * duplicate-key surprises beyond jansson's. Returns NULL and writes a reason. */
 json_t *jr_decode(const char *buf, size_t len, char *err, size_t errlen);
 
+/* Like jr_decode, but fast for large messages: the text is validated in one
+ * pass (bridge/jscan.h) and, for an object, only a skeleton is built: its
+ * "jsonrpc", "id" and "method" as they are, "params", "result" and "error" as
+ * empty values of their types. *skeleton says which was returned; decode the
+ * whole text with jr_decode when the content itself is needed. Arrays and
+ * objects with escaped top-level keys are decoded whole. */
+json_t *jr_decode_fast(const char *buf, size_t len, int *skeleton, char *err, size_t errlen);
+
 /* A stable string key for an id ("n:42", "s:abc") used to match responses to
  * requests; malloc'd. NULL for an id that is not a string or integer. */
 char *jr_id_key(json_t *id);

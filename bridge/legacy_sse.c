@@ -144,7 +144,8 @@ static void post_item(item_t *it)
 static void on_message_event(legacy_t *t, char *data, size_t len)
 {
     char err[256];
-    json_t *root = jr_decode(data, len, err, sizeof err);
+    int skeleton = 0;
+    json_t *root = jr_decode_fast(data, len, &skeleton, err, sizeof err);
     if (!root) {
         log_error("%s sent a message that is not JSON (%s); dropped", t->cfg.url, err);
         return;
@@ -162,7 +163,7 @@ static void on_message_event(legacy_t *t, char *data, size_t len)
         }
         free(key);
     }
-    t->cfg.ev.on_message(t->cfg.ud, data, len, root);
+    t->cfg.ev.on_message(t->cfg.ud, data, len, root, skeleton);
     json_decref(root);
     if (done) item_finish(done, 0, NULL);
 }

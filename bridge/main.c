@@ -67,10 +67,7 @@ int main(int argc, char **argv)
     }
     uv_loop_t *loop = uv_default_loop();
     relay_t *relay = relay_start(loop, &opts);
-    if (!relay) {
-        log_error("out of memory starting up");
-        return 1;
-    }
+    if (!relay) return 1; /* relay_start said why */
     uv_run(loop, UV_RUN_DEFAULT);
     int code = relay_exit_code(relay);
     relay_free(relay);

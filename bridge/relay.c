@@ -403,9 +403,12 @@ static char *filter_tools(relay_t *r, json_t *root)
     return changed ? json_dumps(root, JSON_COMPACT) : NULL;
 }
 
-static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, json_t *id)
+static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, json_t *id,
+                               int skeleton)
 {
     char *key = jr_id_key(id);
+    json_t *whole = NULL; /* the full decode, for the few responses whose content matters */
+    char err[128];
     if (!key) {
         log_error("the server sent a response with id null (an error it could not attribute); "
                   "dropped");
@@ -415,7 +418,9 @@ static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, 
         free(key);
         free(r->reinit_key);
         r->reinit_key = NULL;
-        on_reinit_response(r, root);
+        whole = skeleton ? jr_decode(raw, len, err, sizeof err) : NULL;
+        on_reinit_response(r, whole ? whole : root);
+        json_decref(whole);
         return;
     }
     pending_t *p = pending_find(r, key);
@@ -424,6 +429,9 @@ static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, 
         log_debug("dropping a response to a request that is no longer pending");
         return;
     }
+    int wants_content = !strcmp(p->method, "initialize") ||
+                        (!strcmp(p->method, "tools/list") && r->opts->ignore_tools_len);
+    if (skeleton && wants_content && (whole = jr_decode(raw, len, err, sizeof err))) root = whole;
     if (!strcmp(p->method, "initialize")) {
         json_t *v = json_object_get(json_object_get(root, "result"), "protocolVersion");
         if (json_is_string(v)) {
@@ -447,19 +455,20 @@ static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, 
             emit_response(r, p->batch, copy, len);
         }
     }
+    json_decref(whole);
     int was_init = !strcmp(p->method, "initialize");
     pending_remove(r, p);
     if (was_init) host_init_settled(r);
     maybe_finish_shutdown(r);
 }
 
-static void on_server_one(relay_t *r, char *raw, size_t len, json_t *root)
+static void on_server_one(relay_t *r, char *raw, size_t len, json_t *root, int skeleton)
 {
     json_t *id;
     const char *method, *why;
     switch (jr_classify(root, &id, &method, &why)) {
     case JR_RESPONSE:
-        on_server_response(r, raw, len, root, id);
+        on_server_response(r, raw, len, root, id, skeleton);
         break;
     case JR_REQUEST:
     case JR_NOTIFICATION:
@@ -471,11 +480,11 @@ static void on_server_one(relay_t *r, char *raw, size_t len, json_t *root)
     }
 }
 
-static void on_transport_message(void *ud, char *raw, size_t len, json_t *root)
+static void on_transport_message(void *ud, char *raw, size_t len, json_t *root, int skeleton)
 {
     relay_t *r = ud;
     if (!json_is_array(root)) {
-        on_server_one(r, raw, len, root);
+        on_server_one(r, raw, len, root, skeleton);
         return;
     }
     size_t i;
@@ -483,7 +492,7 @@ static void on_transport_message(void *ud, char *raw, size_t len, json_t *root)
     json_array_foreach(root, i, el)
     {
         char *s = json_dumps(el, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (s) on_server_one(r, s, strlen(s), el);
+        if (s) on_server_one(r, s, strlen(s), el, 0);
         free(s);
     }
 }
@@ -777,7 +786,15 @@ static void on_stdin_line(void *ud, char *line, size_t len)
     relay_t *r = ud;
     if (r->stopping) return;
     char err[256], text[300];
-    json_t *msg = jr_decode(line, len, err, sizeof err);
+    int skeleton = 0;
+    json_t *msg = jr_decode_fast(line, len, &skeleton, err, sizeof err);
+    if (msg && skeleton && r->opts->ignore_tools_len &&
+        json_is_string(json_object_get(msg, "method")) &&
+        !strcmp(json_string_value(json_object_get(msg, "method")), "tools/call")) {
+        /* --ignore-tool looks at the tool's name: decode the whole call. */
+        json_decref(msg);
+        msg = jr_decode(line, len, err, sizeof err);
+    }
     if (!msg) {
         snprintf(text, sizeof text, "Parse error: %s", err);
         log_error("stdin: %s", text);
@@ -965,7 +982,10 @@ relay_t *relay_start(uv_loop_t *loop, const bridge_options_t *opts)
         .body_timeout_s = opts->body_timeout_s,
     };
     r->http = http_client_new(loop, &hc);
-    if (!r->http) goto fail;
+    if (!r->http) {
+        log_error("out of memory starting up");
+        goto fail;
+    }
     r->tcfg = (transport_config_t){
         .loop = loop,
         .http = r->http,
@@ -1031,7 +1051,10 @@ relay_t *relay_start(uv_loop_t *loop, const bridge_options_t *opts)
     }
     int legacy = opts->transport == TRANSPORT_SSE_FIRST || opts->transport == TRANSPORT_SSE_ONLY;
     r->transport = legacy ? legacy_sse_new(&r->tcfg) : streamable_new(&r->tcfg);
-    if (!r->transport) goto fail;
+    if (!r->transport) {
+        log_error("out of memory starting up");
+        goto fail;
+    }
 
     uv_timer_init(loop, &r->grace);
     r->grace.data = r;

@@ -155,7 +155,8 @@ static void deliver(stream_t *s, char *raw, size_t len)
 {
     streamable_t *t = s->t;
     char err[256];
-    json_t *root = jr_decode(raw, len, err, sizeof err);
+    int skeleton = 0;
+    json_t *root = jr_decode_fast(raw, len, &skeleton, err, sizeof err);
     if (!root) {
         log_error("%s sent a message that is not JSON (%s); dropped", t->cfg.url, err);
         return;
@@ -166,7 +167,7 @@ static void deliver(stream_t *s, char *raw, size_t len)
         json_t *el;
         json_array_foreach(root, i, el) if (is_response_to(el, s->msg)) s->answered = 1;
     }
-    t->cfg.ev.on_message(t->cfg.ud, raw, len, root);
+    t->cfg.ev.on_message(t->cfg.ud, raw, len, root, skeleton);
     json_decref(root);
 }
 

@@ -32,7 +32,7 @@
 
 #define METADATA_MAX (1024 * 1024)
 #define TOKEN_RESPONSE_MAX (256 * 1024)
-#define REFRESH_MARGIN_S 60
+#define REFRESH_MARGIN_S 60 /* refresh this long before expiry, or a quarter of the lifetime */
 #define DEFAULT_AUTH_TIMEOUT_S 300
 
 typedef struct waiter {
@@ -48,6 +48,7 @@ struct oauth {
     /* Tokens. */
     char *access_token, *refresh_token, *granted_scope, *id_token;
     time_t expires_at; /* 0: unknown */
+    long lifetime;     /* expires_in of the last token response, 0 when unknown */
     char *header;
     unsigned generation;
 
@@ -86,11 +87,25 @@ struct oauth {
     uint64_t lock_wait_started;
     int lock_waiting_said;
     int store_ops; /* asynchronous store calls in flight */
+    int saves_pending; /* token writes not yet landed: the lock waits for them */
     int dead;      /* oauth_free was called; freed when the last of them returns */
     int timer_closed;
 };
 
 static void full_flow(oauth_t *o);
+
+/* How long before expiry to refresh: a minute, but at most a quarter of the
+ * token's lifetime, so that short-lived tokens are used before being renewed. */
+static long refresh_margin(const oauth_t *o)
+{
+    long lifetime = o->lifetime;
+    if (lifetime <= 0 && o->expires_at) {
+        /* From the store: what is left is the best guess of the lifetime. */
+        lifetime = (long)(o->expires_at - time(NULL));
+    }
+    if (lifetime > 0 && lifetime / 4 < REFRESH_MARGIN_S) return lifetime / 4;
+    return REFRESH_MARGIN_S;
+}
 static const char *pick_auth_method(oauth_t *o, int have_secret);
 static void release_lock(oauth_t *o);
 static void discover_as(oauth_t *o);
@@ -249,7 +264,7 @@ static void on_store_answer(void *ud, int rc, char *secret)
             OPENSSL_cleanse(secret, strlen(secret));
             free(secret);
         }
-        if (o->store_ops == 0 && o->timer_closed) really_free(o);
+        if (o->store_ops == 0 && o->saves_pending == 0 && o->timer_closed) really_free(o);
         return;
     }
     cb(o, rc, secret);
@@ -276,6 +291,15 @@ static int store_get(oauth_t *o, const char *name, keychain_cb cb)
 static void server_record_name(const oauth_t *o, char *out, size_t n)
 {
     store_name(out, n, "server", o->server_url, NULL);
+}
+
+static void on_tokens_saved(void *ud, int rc, char *secret)
+{
+    oauth_t *o = ud;
+    if (rc) log_error("could not store the tokens in %s; the next start will sign in again",
+                      keychain_where(o->cfg.store));
+    if (--o->saves_pending == 0 && !o->running) release_lock(o);
+    if (o->dead && o->saves_pending == 0 && o->store_ops == 0 && o->timer_closed) really_free(o);
 }
 
 static void save_tokens(oauth_t *o)
@@ -305,8 +329,11 @@ static void save_tokens(oauth_t *o)
     char name[64], label[512];
     server_record_name(o, name, sizeof name);
     snprintf(label, sizeof label, "mcp-bridge: sign-in to %s", o->server_url);
-    keychain_put_async(o->cfg.store, o->cfg.loop, name, label, "tokens", o->server_url, text, NULL,
-                       NULL);
+    /* The lock is held until this write has landed: the next bridge to take it
+     * reads the store and must find these tokens (and not a used refresh token). */
+    if (keychain_put_async(o->cfg.store, o->cfg.loop, name, label, "tokens", o->server_url, text,
+                           on_tokens_saved, o) == 0)
+        o->saves_pending++;
     OPENSSL_cleanse(text, strlen(text));
     free(text);
 }
@@ -338,6 +365,7 @@ static int apply_record(oauth_t *o, const char *text)
     set_str(&o->granted_scope, jstr(doc, "scope"));
     json_t *exp = json_object_get(doc, "expires_at");
     o->expires_at = json_is_integer(exp) ? (time_t)json_integer_value(exp) : 0;
+    o->lifetime = 0;
     json_decref(doc);
     set_tokens_header(o);
     return o->access_token || o->refresh_token;
@@ -425,6 +453,7 @@ static int apply_token_response(oauth_t *o, const oauth_fetch_result_t *res, cha
         set_str(&o->granted_scope, o->requested_scope);
     }
     o->expires_at = t.expires_in > 0 ? time(NULL) + t.expires_in : 0;
+    o->lifetime = t.expires_in;
     set_tokens_header(o);
     save_tokens(o);
     return 0;
@@ -1125,6 +1154,7 @@ static void full_flow(oauth_t *o)
 
 static void release_lock(oauth_t *o)
 {
+    if (o->saves_pending) return; /* on_tokens_saved releases it */
     uv_timer_stop(&o->lock_timer);
     if (o->lock_fd >= 0) oauth_lock_release(o->lock_fd);
     o->lock_fd = -1;
@@ -1157,7 +1187,7 @@ static void run_plan(oauth_t *o)
 
 static int token_fresh(const oauth_t *o)
 {
-    return o->access_token && (!o->expires_at || time(NULL) + REFRESH_MARGIN_S < o->expires_at);
+    return o->access_token && (!o->expires_at || time(NULL) + refresh_margin(o) < o->expires_at);
 }
 
 /* Another bridge may have signed in or refreshed while we waited for the lock:
@@ -1244,6 +1274,10 @@ static void begin_run(oauth_t *o)
 {
     set_str(&o->token_at_start, o->access_token);
     if (o->plan == PLAN_LOAD || !o->cfg.store || keychain_kind(o->cfg.store) == KEYCHAIN_MEMORY) {
+        reload_record(o);
+        return;
+    }
+    if (o->lock_fd >= 0) { /* still ours: the last run's write had not landed yet */
         reload_record(o);
         return;
     }
@@ -1365,7 +1399,7 @@ unsigned oauth_generation(const oauth_t *o)
 int oauth_should_refresh(const oauth_t *o)
 {
     return (o->refresh_token || o->cfg.client_credentials) && o->expires_at &&
-           time(NULL) + REFRESH_MARGIN_S >= o->expires_at && !o->running;
+           time(NULL) + refresh_margin(o) >= o->expires_at && !o->running;
 }
 
 static json_t *load_json_arg(const char *text, const char *what, char *err, size_t errlen)
@@ -1387,7 +1421,7 @@ static void on_timer_closed(uv_handle_t *h)
 {
     oauth_t *o = h->data;
     o->timer_closed = 1;
-    if (o->store_ops == 0) really_free(o);
+    if (o->store_ops == 0 && o->saves_pending == 0) really_free(o);
 }
 
 oauth_t *oauth_new(const oauth_config_t *cfg, char *err, size_t errlen)

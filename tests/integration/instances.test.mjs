@@ -42,93 +42,103 @@ async function allCall(bridges, id, msg, method = 'tools/call', timeoutMs = 3000
   return Promise.all(bridges.map((b) => b.waitForId(id, timeoutMs)));
 }
 
-describe(`instances: ${N} bridges started at once, nothing stored`, { timeout: 120000 }, () => {
-  let s, d, bridges = [];
-  before(async () => {
-    requireBridge();
-    s = await startQuirkServer({});
-    d = makeDirs('instances');
-  });
+// The race is timing-dependent: three independent rounds (fresh server, fresh dirs).
+describe(`instances: ${N} bridges started at once, nothing stored`, { timeout: 180000 }, () => {
+  const servers = [];
+  let bridges = [];
+  before(() => requireBridge());
   after(async () => {
     for (const b of bridges) b.kill();
     await killAll();
-    await s?.close();
+    for (const s of servers) await s.close();
     removeDirs();
   });
 
-  test('exactly one authorization and one authorization_code grant; all answer tools/list', async () => {
-    bridges = await startMany(s, d, N);
-    const lists = await allCall(bridges, 1, null, 'tools/list');
-    lists.forEach((r, i) => {
-      assert.ok(r.result, `bridge #${i} tools/list: ${JSON.stringify(r)}\n${bridges[i].stderr().slice(-2000)}`);
-      assert.ok(r.result.tools.some((t) => t.name === 'echo'), `bridge #${i} lists echo`);
+  for (const round of [1, 2, 3]) {
+    test(`round ${round}: exactly one authorization and one authorization_code grant; all answer tools/list`, async () => {
+      const s = await startQuirkServer({});
+      servers.push(s);
+      const d = makeDirs('instances');
+      bridges = await startMany(s, d, N);
+      const lists = await allCall(bridges, 1, null, 'tools/list');
+      lists.forEach((r, i) => {
+        assert.ok(r.result, `bridge #${i} tools/list: ${JSON.stringify(r)}\n${bridges[i].stderr().slice(-2000)}`);
+        assert.ok(r.result.tools.some((t) => t.name === 'echo'), `bridge #${i} lists echo`);
+      });
+      const opened = browserLog(d).split('\n').filter((l) => / open /.test(l)).length;
+      const signedIn = bridges.map((b, i) => (/browser window was opened/.test(b.stderr()) ? i : -1)).filter((i) => i >= 0);
+      const diag = `bridges that opened a browser: ${JSON.stringify(signedIn)}\n${s.describe()}`;
+      for (const b of bridges) b.kill();
+      assert.equal(s.stats.authorizations, 1, `one authorization\n${diag}`);
+      assert.equal(s.stats.grants.authorization_code, 1, `one authorization_code grant\n${diag}`);
+      assert.equal(s.stats.registrations, 1, `one client registration\n${diag}`);
+      assert.deepEqual(s.stats.tokenErrors, []);
+      assert.equal(opened, 1, `the browser was opened once:\n${browserLog(d)}`);
     });
-    assert.equal(s.stats.authorizations, 1, `one authorization\n${s.describe()}`);
-    assert.equal(s.stats.grants.authorization_code, 1, `one authorization_code grant\n${s.describe()}`);
-    assert.equal(s.stats.registrations, 1, `one client registration\n${s.describe()}`);
-    assert.deepEqual(s.stats.tokenErrors, []);
-    const opened = browserLog(d).split('\n').filter((l) => / open /.test(l)).length;
-    assert.equal(opened, 1, `the browser was opened once:\n${browserLog(d)}`);
-  });
+  }
 });
 
-describe(`instances: ${N} bridges, tokens live 4 s with rotation: refresh after expiry`, { timeout: 180000 }, () => {
-  const TTL = 4;
-  let s, d, bridges = [];
-  before(async () => {
-    requireBridge();
-    s = await startQuirkServer({ ttl: TTL, rotate: true });
-    d = makeDirs('instances-refresh');
-  });
-  after(async () => {
-    for (const b of bridges) b.kill();
-    await killAll();
-    await s?.close();
-    removeDirs();
-  });
-
-  test('start: one authorization; all answer tools/list', async () => {
-    const t0 = Date.now();
-    bridges = await startMany(s, d, N);
-    const lists = await allCall(bridges, 1, null, 'tools/list');
-    lists.forEach((r, i) => assert.ok(r.result, `bridge #${i}: ${JSON.stringify(r)}`));
-    assert.equal(s.stats.authorizations, 1, s.describe());
-    assert.equal(s.stats.grants.authorization_code, 1, s.describe());
-    assert.deepEqual(s.stats.tokenErrors, [], s.describe());
-    const took = Date.now() - t0;
-    // Report: refresh grants during the start (a 4-s token is inside the bridge's refresh margin).
-    console.log(`# start of ${N} bridges took ${took} ms; refresh_token grants during it: ${s.stats.grants.refresh_token}`);
-  });
-
-  test('after expiry, one call on each of the 20: every call succeeds, no invalid_grant, one refresh', async (t) => {
-    if (bridges.length !== N) return t.skip('the bridges did not start');
-    await sleep((TTL + 1.5) * 1000);
-    const before = { refresh: s.stats.grants.refresh_token, rejected: s.stats.rejected, auth: s.stats.authorizations };
-    const res = await allCall(bridges, 2, 'after-expiry', 'tools/call', 60000);
-    res.forEach((r, i) => {
-      assert.equal(r.result?.content?.[0]?.text, 'after-expiry',
-        `bridge #${i}: ${JSON.stringify(r)}\n${bridges[i].stderr().slice(-2000)}\n${s.describe()}`);
+/**
+ * Short-lived tokens, rotation on. ttl: the access-token lifetime; wait: how long
+ * to wait after the start before the calls (past expiry, or into the bridge's
+ * refresh margin: a quarter of the lifetime, at most 60 s).
+ */
+function refreshSuite(ttl, wait, label) {
+  describe(`instances: ${N} bridges, tokens live ${ttl} s with rotation: ${label}`, { timeout: 180000 }, () => {
+    let s, d, bridges = [];
+    before(async () => {
+      requireBridge();
+      s = await startQuirkServer({ ttl, rotate: true });
+      d = makeDirs('instances-refresh');
     });
-    const refreshes = s.stats.grants.refresh_token - before.refresh;
-    console.log(`# refresh_token grants for ${N} calls after expiry: ${refreshes}; 401s: ${s.stats.rejected - before.rejected}`);
-    assert.deepEqual(s.stats.tokenErrors, [], `no invalid_grant (no reuse of a rotated refresh token)\n${s.describe()}`);
-    assert.equal(s.stats.authorizations, before.auth, 'no new authorization');
-    assert.ok(refreshes >= 1, 'at least one refresh');
-    const rec = storedTokenRecord(d);
-    assert.ok(s.isLiveRefreshToken(rec.refresh_token), 'the stored refresh token is the live (latest) one');
-    assert.equal(refreshes, 1, `exactly one refresh_token grant for the 20 processes\n${s.describe()}`);
-  });
+    after(async () => {
+      for (const b of bridges) b.kill();
+      await killAll();
+      await s?.close();
+      removeDirs();
+    });
 
-  test('again after a second expiry: still no invalid_grant, every call succeeds', async (t) => {
-    if (bridges.length !== N) return t.skip('the bridges did not start');
-    await sleep((TTL + 1.5) * 1000);
-    const before = s.stats.grants.refresh_token;
-    const res = await allCall(bridges, 3, 'second-expiry', 'tools/call', 60000);
-    res.forEach((r, i) => assert.equal(r.result?.content?.[0]?.text, 'second-expiry', `bridge #${i}: ${JSON.stringify(r)}`));
-    const refreshes = s.stats.grants.refresh_token - before;
-    console.log(`# refresh_token grants after the second expiry: ${refreshes}`);
-    assert.deepEqual(s.stats.tokenErrors, [], s.describe());
-    assert.equal(s.stats.authorizations, 1);
-    assert.equal(refreshes, 1, `exactly one refresh_token grant\n${s.describe()}`);
+    test('start: one authorization; all answer tools/list', async () => {
+      const t0 = Date.now();
+      try {
+        bridges = await startMany(s, d, N, 20000);
+      } finally {
+        console.log(`# ttl ${ttl}: start of ${N} bridges: ${Date.now() - t0} ms; token requests: `
+          + `${s.stats.tokenRequests} (refresh_token grants: ${s.stats.grants.refresh_token})`);
+      }
+      const lists = await allCall(bridges, 1, null, 'tools/list');
+      lists.forEach((r, i) => assert.ok(r.result, `bridge #${i}: ${JSON.stringify(r)}`));
+      assert.equal(s.stats.authorizations, 1, s.describe());
+      assert.equal(s.stats.grants.authorization_code, 1, s.describe());
+      assert.deepEqual(s.stats.tokenErrors, [], s.describe());
+    });
+
+    for (const round of [1, 2]) {
+      test(`round ${round}: wait ${wait} s, one call on each of the ${N}: all succeed, no invalid_grant, one refresh`, async (t) => {
+        if (bridges.length !== N) return t.skip('the bridges did not start');
+        await sleep(wait * 1000);
+        const before = { refresh: s.stats.grants.refresh_token, rejected: s.stats.rejected, auth: s.stats.authorizations };
+        const res = await allCall(bridges, 1 + round, `round-${round}`, 'tools/call', 60000);
+        const refreshes = s.stats.grants.refresh_token - before.refresh;
+        console.log(`# ttl ${ttl} round ${round}: refresh_token grants for ${N} calls: ${refreshes}; `
+          + `401s: ${s.stats.rejected - before.rejected}`);
+        res.forEach((r, i) => {
+          assert.equal(r.result?.content?.[0]?.text, `round-${round}`,
+            `bridge #${i}: ${JSON.stringify(r)}\n${bridges[i].stderr().slice(-2000)}\n${s.describe()}`);
+        });
+        assert.deepEqual(s.stats.tokenErrors, [], `no invalid_grant (no reuse of a rotated refresh token)\n${s.describe()}`);
+        assert.equal(s.stats.authorizations, before.auth, 'no new authorization');
+        assert.ok(refreshes >= 1, 'at least one refresh');
+        const rec = storedTokenRecord(d);
+        assert.ok(s.isLiveRefreshToken(rec.refresh_token), 'the stored refresh token is the live (latest) one');
+        assert.equal(refreshes, 1, `exactly one refresh_token grant for the ${N} processes\n${s.describe()}`);
+      });
+    }
   });
-});
+}
+
+// 12-s tokens: the margin is 3 s, so after 10 s every bridge wants to refresh
+// before sending (refresh before expiry).
+refreshSuite(12, 10, 'refresh before expiry, across processes');
+// Tokens shorter than the refresh margin (TTL 4 s): after expiry.
+refreshSuite(4, 5.5, 'after expiry');

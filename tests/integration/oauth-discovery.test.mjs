@@ -13,7 +13,7 @@ import {
   callTool, connectBridge, killAll, requireBridge, resultText,
 } from '../lib/harness.mjs';
 import {
-  browserLog, describeStack, oauthEnv, startOidcStack, storedTokens, tempHome, TEST_USER,
+  browserLog, cleanupHomes, describeStack, oauthEnv, startOidcStack, storedTokens, tempHome, TEST_USER,
 } from '../servers/oidc-stack.mjs';
 
 /** Sign in through the stack and check the session works end to end. */
@@ -52,6 +52,7 @@ for (const variant of ['only at <issuer>/.well-known/openid-configuration', 'als
       await h?.close();
       await killAll();
       await s?.close();
+      cleanupHomes();
     });
 
     test('the bridge finds the metadata and signs in', async () => {
@@ -91,6 +92,7 @@ for (const [challenge, prmAt] of [['bare', 'path'], ['invalid_token', 'path'], [
       await h?.close();
       await killAll();
       await s?.close();
+      cleanupHomes();
     });
 
     test('the bridge finds the protected resource metadata and signs in', async () => {

@@ -4,7 +4,7 @@
 //  - the access token expires (3 s) mid-session: later calls still succeed with
 //    no second authorization, through refresh_token grants whose refresh token
 //    is always the one the previous grant returned (and is what is stored);
-//  - a 64-s token entering the bridge's 60-s refresh margin is refreshed once
+//  - a 12-s token entering the bridge's refresh margin (a quarter of its lifetime) is refreshed once
 //    before use (refresh before expiry);
 //  - the MCP server stops accepting a token the client still believes valid
 //    (server-side revocation): the 401 leads to a refresh, not a new sign-in;
@@ -15,7 +15,7 @@ import {
   callTool, connectBridge, killAll, requireBridge, resultText, sleep, waitUntil,
 } from '../lib/harness.mjs';
 import {
-  browserLog, describeStack, oauthEnv, startOidcStack, storedTokens, tempHome,
+  browserLog, cleanupHomes, describeStack, oauthEnv, startOidcStack, storedTokens, tempHome,
 } from '../servers/oidc-stack.mjs';
 
 const TTL_S = 3;
@@ -72,6 +72,7 @@ describe(`oauth refresh: access tokens expire after ${TTL_S} s mid-session`, { t
     await h?.close();
     await killAll();
     await s?.close();
+    cleanupHomes();
   });
 
   test('sign-in with a token that lives 3 s: the session starts, without a storm of refreshes', async () => {
@@ -113,14 +114,15 @@ describe(`oauth refresh: access tokens expire after ${TTL_S} s mid-session`, { t
   });
 });
 
-// The bridge refreshes a token that expires within its refresh margin (60 s)
-// before using it. A 64-s token enters the margin 4 s after issue, so this
-// exercises refresh-before-expiry, with rotation, in a few seconds.
-describe('oauth refresh: refresh before expiry (64-s tokens enter the 60-s margin after 4 s)', { timeout: 90000 }, () => {
+// The bridge refreshes a token that expires within its refresh margin (a
+// quarter of its lifetime, at most 60 s) before using it. A 12-s token enters
+// the 3-s margin 9 s after issue, so this exercises refresh-before-expiry, with
+// rotation, in a few seconds.
+describe('oauth refresh: refresh before expiry (12-s tokens enter the 3-s margin after 9 s)', { timeout: 90000 }, () => {
   let s, home, h;
   before(async () => {
     requireBridge();
-    s = await startOidcStack({ accessTokenTTL: 64 });
+    s = await startOidcStack({ accessTokenTTL: 12 });
     home = tempHome('refresh-margin');
     h = await connect(s, home, 30000);
   });
@@ -128,13 +130,14 @@ describe('oauth refresh: refresh before expiry (64-s tokens enter the 60-s margi
     await h?.close();
     await killAll();
     await s?.close();
+    cleanupHomes();
   });
 
   test('each call after the token entered the margin refreshes it once, with the rotated refresh token', async () => {
     assert.equal(resultText(await callTool(h.client, 'echo', { message: 'one' })), 'one');
     assert.equal(s.stats.refreshGrants, 0, 'a fresh token is not refreshed');
     for (const round of [1, 2]) {
-      await sleep(5000);
+      await sleep(10000);
       const rejected = s.rejectedTokens().length;
       for (const m of ['a', 'b']) {
         assert.equal(resultText(await callTool(h.client, 'echo', { message: m }, { timeout: 20000 })), m,
@@ -165,6 +168,7 @@ describe('oauth refresh: the server revokes a token the client believes valid (4
     await h?.close();
     await killAll();
     await s?.close();
+    cleanupHomes();
   });
 
   test('401 invalid_token mid-session -> refresh_token grant -> the call succeeds, twice', async () => {

@@ -14,7 +14,7 @@ import {
   callTool, connectBridge, killAll, requireBridge, resultText, sleep,
 } from '../lib/harness.mjs';
 import {
-  browserLog, describeStack, oauthEnv, startOidcStack, storedTokens, tempHome,
+  browserLog, cleanupHomes, describeStack, oauthEnv, startOidcStack, storedTokens, tempHome,
 } from '../servers/oidc-stack.mjs';
 
 /** The pieces of a secret that must not appear: the value, and for a JWT its signature. */
@@ -57,6 +57,7 @@ describe('oauth: secrets never logged (--debug, --log-file)', { timeout: 90000 }
     await h?.close();
     await killAll();
     await s?.close();
+    cleanupHomes();
   });
 
   const start = () => connectBridge(s.mcpUrl, {

@@ -8,7 +8,7 @@ import {
   callTool, connectBridge, killAll, requireBridge, resultText, waitUntil,
 } from '../lib/harness.mjs';
 import {
-  browserLog, describeStack, oauthEnv, readCredentials, startOidcStack, storedTokens, tempHome, TEST_USER,
+  browserLog, cleanupHomes, describeStack, oauthEnv, readCredentials, startOidcStack, storedTokens, tempHome, TEST_USER,
 } from '../servers/oidc-stack.mjs';
 
 describe('oauth: headless sign-in at oidc-provider', { timeout: 90000 }, () => {
@@ -23,6 +23,7 @@ describe('oauth: headless sign-in at oidc-provider', { timeout: 90000 }, () => {
     await h2?.close();
     await killAll();
     await s?.close();
+    cleanupHomes();
   });
 
   const connect = (what) => connectBridge(s.mcpUrl, { env: oauthEnv(home), connectTimeoutMs: 30000 })

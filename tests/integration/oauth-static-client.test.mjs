@@ -11,7 +11,7 @@ import {
   callTool, connectBridge, freePortClosed, killAll, rawHandshake, requireBridge, resultText, sleep, spawnRawBridge,
 } from '../lib/harness.mjs';
 import {
-  browserLog, describeStack, oauthEnv, startOidcStack, storedTokens, tempHome, TEST_USER,
+  browserLog, cleanupHomes, describeStack, oauthEnv, startOidcStack, storedTokens, tempHome, TEST_USER,
 } from '../servers/oidc-stack.mjs';
 
 describe('oauth: no dynamic registration, pre-registered confidential client', { timeout: 90000 }, () => {
@@ -35,6 +35,7 @@ describe('oauth: no dynamic registration, pre-registered confidential client', {
     raw?.kill();
     await killAll();
     await s?.close();
+    cleanupHomes();
   });
 
   test('the AS offers no registration endpoint', async () => {

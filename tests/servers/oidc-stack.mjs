@@ -66,6 +66,9 @@ function closeServer(s) {
  *   extraMetadataAt   more AS-origin paths that serve the provider's discovery
  *                     document (e.g. '/.well-known/openid-configuration/oidc')
  *   mcpPath           default '/mcp'
+ *   stepUp            { tool, scope }: calling that tool needs one more scope; a
+ *                     token without it gets 403 Bearer error="insufficient_scope",
+ *                     scope="<scope> <stepUp.scope>" (RFC 6750 step-up)
  *   maxTokenAgeS      when > 0, the MCP server refuses (401 invalid_token) access
  *                     tokens issued more than this many seconds ago, although
  *                     their exp is later: a server-side expiry/revocation the
@@ -75,7 +78,7 @@ export async function startOidcStack(opts = {}) {
   const {
     issuerPath = '', registration = true, publicClients = true, staticClients = [],
     accessTokenTTL = 3600, refreshTokenTTL = 3600, scope = 'mcp', challenge = 'hint', prmAt = 'path',
-    mcpPath = '/mcp', extraMetadataAt = [],
+    mcpPath = '/mcp', extraMetadataAt = [], stepUp = null,
   } = opts;
   let maxTokenAgeS = opts.maxTokenAgeS ?? 0;
 
@@ -121,7 +124,7 @@ export async function startOidcStack(opts = {}) {
   const jwk = { ...(await exportJWK(privateKey)), kid: 'test-key-1', alg: 'RS256', use: 'sig' };
 
   const resourceInfo = (indicator) => ({
-    scope,
+    scope: stepUp ? `${scope} ${stepUp.scope}` : scope,
     audience: indicator,
     accessTokenFormat: 'jwt',
     accessTokenTTL,
@@ -336,6 +339,10 @@ export async function startOidcStack(opts = {}) {
     const mcp = new McpServer({ name: 'oidc-stack-mcp', version: '1.0.0' });
     mcp.registerTool('echo', { description: 'Echo a message', inputSchema: { message: z.string() } },
       async ({ message }) => ({ content: [{ type: 'text', text: message }] }));
+    if (stepUp) {
+      mcp.registerTool(stepUp.tool, { description: `Needs scope ${stepUp.scope}`, inputSchema: {} },
+        async () => ({ content: [{ type: 'text', text: `granted: ${getAuth()?.payload?.scope}` }] }));
+    }
     mcp.registerTool('whoami', { description: 'The authenticated subject and client', inputSchema: {} },
       async () => {
         const p = getAuth()?.payload ?? {};
@@ -345,6 +352,16 @@ export async function startOidcStack(opts = {}) {
   };
   rsApp.all(mcpPath, express.json({ limit: '4mb' }), bearer, async (req, res) => {
     if (req.body) req.logEntry.rpc = [].concat(req.body).map((x) => x?.method ?? 'response');
+    if (stepUp && [].concat(req.body ?? []).some((x) => x?.method === 'tools/call' && x.params?.name === stepUp.tool)) {
+      const granted = String(req.auth.payload.scope ?? '').split(' ');
+      if (!granted.includes(stepUp.scope)) {
+        req.logEntry.why = `insufficient_scope (needs ${stepUp.scope})`;
+        res.set('WWW-Authenticate', `Bearer error="insufficient_scope", scope="${scope} ${stepUp.scope}", `
+          + `resource_metadata="${prmUrl}", error_description="the ${stepUp.tool} tool needs ${stepUp.scope}"`);
+        res.status(403).json({ error: 'insufficient_scope' });
+        return;
+      }
+    }
     const sid = req.headers['mcp-session-id'];
     let entry = sid ? sessions.get(sid) : undefined;
     if (sid && !entry) {
@@ -404,9 +421,19 @@ export async function startOidcStack(opts = {}) {
 
 const BROWSER_SH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'conformance', 'browser.sh');
 
+const homes = [];
+
 /** A fresh temporary directory to use as the bridge's XDG_CONFIG_HOME (and logs). */
 export function tempHome(label = 'oauth') {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `mcp-bridge-${label}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `mcp-bridge-${label}-`));
+  homes.push(dir);
+  return dir;
+}
+
+/** Remove every tempHome() directory (kept when OAUTH_TEST_KEEP_HOMES=1, for debugging). */
+export function cleanupHomes() {
+  if (process.env.OAUTH_TEST_KEEP_HOMES === '1') return;
+  for (const d of homes.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 }
 
 /** Env for a bridge that signs in headlessly through browser.sh. */
