@@ -42,3 +42,11 @@ dist:
 packages: build
 	cd $(BUILD) && cpack -G DEB
 	if command -v rpmbuild >/dev/null; then cd $(BUILD) && cpack -G RPM; fi
+
+# ---- Benchmarks ----
+#   make bench      mcp-bridge against mcp-remote and a direct client (bench/README.md)
+.PHONY: bench
+
+bench: build
+	@[ -f bench/node_modules/.package-lock.json ] || npm ci --prefix bench --no-audit --no-fund --loglevel=error
+	bench/run.sh

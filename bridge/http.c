@@ -321,6 +321,11 @@ void http_req_set_timeout_ms(http_req_t *r, long ms)
     curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, ms);
 }
 
+void http_req_set_follow(http_req_t *r, int follow)
+{
+    curl_easy_setopt(r->easy, CURLOPT_FOLLOWLOCATION, follow ? 1L : 0L);
+}
+
 /* --headers-timeout and --body-timeout: one timer for every request. */
 static void on_sweep(uv_timer_t *t)
 {

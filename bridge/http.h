@@ -45,6 +45,8 @@ http_req_t *http_req_new(http_client_t *c, const char *method, const char *url);
 int http_req_add_header(http_req_t *r, const char *line);
 void http_req_set_body(http_req_t *r, const char *body, size_t len);
 void http_req_set_timeout_ms(http_req_t *r, long ms);
+/* Follow redirects (the default) or not. */
+void http_req_set_follow(http_req_t *r, int follow);
 int http_req_start(http_req_t *r, const http_callbacks_t *cbs, void *ud);
 /* Stop and free a request, started or not; no callback runs afterwards. */
 void http_req_cancel(http_req_t *r);

@@ -156,9 +156,45 @@ char *jr_id_key(json_t *id)
     return key;
 }
 
+/* A copy of s that is valid UTF-8: each byte that does not start a valid
+ * sequence becomes U+FFFD. Messages quote servers and hosts, and a cut at a
+ * byte count may split a character. */
+static char *utf8_clean(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = malloc(3 * n + 1), *o = out;
+    if (!out) return NULL;
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        size_t len = 0;
+        unsigned char c = *p;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c < 0x80) len = 1;
+        else if (c >= 0xC2 && c <= 0xDF) len = 2;
+        else if (c >= 0xE0 && c <= 0xEF) len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        else if (c >= 0xF0 && c <= 0xF4) len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        int ok = len && (size_t)(end - p) >= len;
+        for (size_t i = 1; ok && i < len; i++)
+            ok = i == 1 ? (p[1] >= lo && p[1] <= hi) : (p[i] >= 0x80 && p[i] <= 0xBF);
+        if (ok) {
+            memcpy(o, p, len);
+            o += len;
+            p += len;
+        } else {
+            memcpy(o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            p++;
+        }
+    }
+    *o = 0;
+    return out;
+}
+
 char *jr_error_response(json_t *id, int code, const char *message, json_t *data)
 {
-    json_t *err = json_pack("{s:i, s:s}", "code", code, "message", message ? message : "");
+    char *clean = utf8_clean(message ? message : "");
+    json_t *err = clean ? json_pack("{s:i, s:s}", "code", code, "message", clean) : NULL;
+    free(clean);
     if (!err) return NULL;
     if (data) json_object_set(err, "data", data);
     json_t *resp =

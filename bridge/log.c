@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 static int log_level = LOG_LEVEL_INFO;
@@ -16,7 +17,10 @@ int log_init(int level, const char *path)
 {
     log_level = level;
     if (path) {
-        log_file = fopen(path, "ae");
+        /* The log is the user's alone: 0600, never through a symlink. */
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        log_file = fd >= 0 ? fdopen(fd, "a") : NULL;
+        if (!log_file && fd >= 0) close(fd);
         if (!log_file) return BRIDGE_EIO;
         setvbuf(log_file, NULL, _IOLBF, 0);
     }

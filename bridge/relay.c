@@ -127,6 +127,7 @@ static void emit_response(relay_t *r, batch_t *b, char *json, size_t len)
 static void emit_error(relay_t *r, batch_t *b, json_t *id, int code, const char *msg)
 {
     char *s = jr_error_response(id, code, msg, NULL);
+    if (!s) s = jr_error_response(id, code, "the bridge could not describe this error", NULL);
     if (s) emit_response(r, b, s, strlen(s));
 }
 

@@ -23,6 +23,20 @@ static void lower(char *s)
         *s = (char)tolower((unsigned char)*s);
 }
 
+/* A percent sign in the authority: a host that decodes to something else (or
+ * to a numeric shorthand) reads differently each time a URL is rebuilt. */
+static int pct_in_authority(const char *s)
+{
+    const char *auth = strstr(s, "://");
+    if (!auth) {
+        if (s[0] != '/' || s[1] != '/') return 0; /* relative: no authority */
+        auth = s + 2;
+    } else {
+        auth += 3;
+    }
+    return memchr(auth, '%', strcspn(auth, "/?#")) != NULL;
+}
+
 int url_parse(const char *s, url_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -50,6 +64,12 @@ int url_parse(const char *s, url_t *out, char *err, size_t errlen)
     if (user) {
         free(user);
         snprintf(err, errlen, "\"%s\" has credentials in it; pass them with --header instead", s);
+        goto done;
+    }
+    /* A percent-encoded host would be decoded once here and again by whoever
+     * rebuilds a URL from it: refuse it rather than risk two readings. */
+    if (pct_in_authority(s)) {
+        snprintf(err, errlen, "\"%s\" has a percent-encoded host name, which is refused", s);
         goto done;
     }
     out->host = part(h, CURLUPART_HOST, 0);
@@ -83,6 +103,7 @@ void url_free(url_t *u)
 int url_resolve(const char *base, const char *ref, char **out)
 {
     *out = NULL;
+    if (pct_in_authority(base) || pct_in_authority(ref)) return BRIDGE_EINVAL;
     CURLU *h = curl_url();
     if (!h) return BRIDGE_ENOMEM;
     int rc = BRIDGE_EINVAL;
@@ -114,6 +135,7 @@ static int origin_parts(const char *s, char **scheme, char **host, char **port)
 
 int url_same_origin(const char *a, const char *b)
 {
+    if (pct_in_authority(a) || pct_in_authority(b)) return 0;
     char *sa = NULL, *ha = NULL, *pa = NULL, *sb = NULL, *hb = NULL, *pb = NULL;
     int same = origin_parts(a, &sa, &ha, &pa) == 0 && origin_parts(b, &sb, &hb, &pb) == 0 &&
                strcmp(sa, sb) == 0 && strcmp(ha, hb) == 0 && strcmp(pa, pb) == 0;

@@ -80,6 +80,9 @@ int oauth_fetch(http_client_t *http, const char *method, const char *url,
             http_req_set_body(r, f->req_body, strlen(f->req_body));
     }
     if (!rc) http_req_set_timeout_ms(r, 30000);
+    /* A form with a code, a verifier, a refresh token or a secret goes where it
+     * was meant to go and nowhere else: no redirects for anything but GET. */
+    if (!rc && strcmp(method, "GET") != 0) http_req_set_follow(r, 0);
     if (!rc) rc = http_req_start(r, &callbacks, f);
     if (rc) {
         http_req_cancel(r);
