@@ -160,6 +160,7 @@ static int setup(cmd_t *c, const bridge_options_t *o, int need_oauth)
         .use_id_token = o->use_id_token,
         .client_credentials = o->client_credentials,
         .token_endpoint = o->token_endpoint,
+        .metadata_max = o->max_metadata_size,
     };
     char err[512] = "";
     c->oauth = oauth_new(&oc, err, sizeof err);

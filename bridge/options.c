@@ -82,6 +82,12 @@ const opt_def_t options_table[] = {
     {"all", NULL, OPT_GROUP_STORAGE, 0, "logout: forget every stored credential", NULL},
     {"max-message-size", "BYTES", OPT_GROUP_LIMITS, 0,
      "Largest JSON-RPC message accepted from either side (default 64 MiB; k/M suffixes)", NULL},
+    {"max-pending", "N", OPT_GROUP_LIMITS, 0,
+     "Most requests from the host in flight at once (default 1024)", NULL},
+    {"max-queued-bytes", "BYTES", OPT_GROUP_LIMITS, 0,
+     "Most bytes waiting for the host to read them (default 256 MiB)", NULL},
+    {"max-metadata-size", "BYTES", OPT_GROUP_LIMITS, 0,
+     "Largest OAuth metadata, registration or token document accepted (default 1 MiB)", NULL},
     {"debug", NULL, OPT_GROUP_LOGGING, 0,
      "Log every HTTP exchange and protocol step to stderr (never secrets)", "same"},
     {"silent", NULL, OPT_GROUP_LOGGING, 0, "Log nothing but fatal errors", "same"},
@@ -306,6 +312,17 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
                  val);
         return BRIDGE_EINVAL;
     }
+    if (!strcmp(n, "max-pending")) {
+        if (parse_long(val, 1, 1000000, &o->max_pending) == 0) return 0;
+        snprintf(err, errlen, "--max-pending \"%s\": expected a whole number from 1 to 1000000", val);
+        return BRIDGE_EINVAL;
+    }
+    if (!strcmp(n, "max-queued-bytes") || !strcmp(n, "max-metadata-size")) {
+        size_t *slot = !strcmp(n, "max-queued-bytes") ? &o->max_queued_bytes : &o->max_metadata_size;
+        if (parse_size(val, slot) == 0 && *slot >= 1024) return 0;
+        snprintf(err, errlen, "--%s \"%s\": expected a size from 1k to 2048M (e.g. 4M)", n, val);
+        return BRIDGE_EINVAL;
+    }
     if (!strcmp(n, "max-message-size")) {
         if (parse_size(val, &o->max_message_size) == 0 && o->max_message_size >= 1024) return 0;
         snprintf(err, errlen,
@@ -424,6 +441,9 @@ int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t 
     o->headers_timeout_s = 300;
     o->body_timeout_s = 300;
     o->max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
+    o->max_pending = 1024;
+    o->max_queued_bytes = 256u * 1024 * 1024;
+    o->max_metadata_size = 1024 * 1024;
     o->log_level = LOG_LEVEL_INFO;
     int seen_version = 0, seen_help = 0, only_positional = 0, seen_port_arg = 0;
     unsigned char seen[sizeof options_table / sizeof options_table[0]] = {0};

@@ -58,6 +58,8 @@ typedef struct bridge_options {
     size_t ignore_tools_len;
     long connect_timeout_s;
     size_t max_message_size;
+    long max_pending;
+    size_t max_queued_bytes, max_metadata_size;
     /* OAuth */
     char *static_client_info;     /* JSON text (after @file and ${VAR}) */
     char *static_client_metadata; /* JSON text (after @file and ${VAR}) */

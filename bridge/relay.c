@@ -47,6 +47,7 @@ struct relay {
     oauth_t *oauth; /* NULL when the user passed an Authorization header */
     keychain_t *store;
     pending_t *pending;
+    long n_pending;
     /* The host's initialize, to start a new session the same way. */
     char *init_body;
     size_t init_len;
@@ -90,6 +91,12 @@ static void emit_owned(relay_t *r, char *json, size_t len)
 
 static void emit_copy(relay_t *r, const char *json, size_t len)
 {
+    if (r->stdio.queued + len > r->opts->max_queued_bytes) {
+        log_error("a %zu-byte message from the server was dropped: the host is not reading "
+                  "(--max-queued-bytes %zu)",
+                  len, r->opts->max_queued_bytes);
+        return;
+    }
     char *copy = malloc(len + 1);
     if (!copy) {
         log_error("out of memory relaying a %zu-byte message; dropped", len);
@@ -151,6 +158,7 @@ static pending_t *pending_add(relay_t *r, json_t *id, const char *method, batch_
     p->next = r->pending;
     if (r->pending) r->pending->prev = p;
     r->pending = p;
+    r->n_pending++;
     return p;
 }
 
@@ -161,6 +169,7 @@ static void pending_remove(relay_t *r, pending_t *p)
     else
         r->pending = p->next;
     if (p->next) p->next->prev = p->prev;
+    r->n_pending--;
     free(p->id_key);
     json_decref(p->id);
     free(p->method);
@@ -446,7 +455,16 @@ static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, 
     char *filtered = NULL;
     if (!strcmp(p->method, "tools/list") && r->opts->ignore_tools_len)
         filtered = filter_tools(r, root);
-    if (filtered) {
+    if (r->stdio.queued + len > r->opts->max_queued_bytes) {
+        char text[200];
+        snprintf(text, sizeof text,
+                 "the response (%zu bytes) would put more than %zu bytes in wait for the host to "
+                 "read (--max-queued-bytes); dropped",
+                 len, r->opts->max_queued_bytes);
+        log_error("%s", text);
+        free(filtered);
+        emit_error(r, p->batch, p->id, JR_SERVER_ERROR, text);
+    } else if (filtered) {
         emit_response(r, p->batch, filtered, strlen(filtered));
     } else {
         char *copy = malloc(len + 1);
@@ -666,6 +684,15 @@ static int on_host_one(relay_t *r, const char *raw, size_t len, json_t *msg, bat
         if (dup) {
             emit_error(r, b, id, JR_INVALID_REQUEST,
                        "Invalid Request: a request with this id is still in progress");
+            return 1;
+        }
+        if (r->n_pending >= r->opts->max_pending) {
+            char text[160];
+            snprintf(text, sizeof text,
+                     "too many requests in flight: %ld (--max-pending); try again when some "
+                     "have been answered",
+                     r->n_pending);
+            emit_error(r, b, id, JR_SERVER_ERROR, text);
             return 1;
         }
         if (!strcmp(method, "initialize") && b) {
@@ -1038,6 +1065,7 @@ relay_t *relay_start(uv_loop_t *loop, const bridge_options_t *opts)
             .use_id_token = opts->use_id_token,
             .client_credentials = opts->client_credentials,
             .token_endpoint = opts->token_endpoint,
+            .metadata_max = opts->max_metadata_size,
         };
         char err[512] = "";
         r->oauth = oauth_new(&oc, err, sizeof err);

@@ -30,7 +30,7 @@
 #include <strings.h>
 #include <time.h>
 
-#define METADATA_MAX (1024 * 1024)
+#define METADATA_MAX (o->cfg.metadata_max ? o->cfg.metadata_max : 1024 * 1024)
 #define TOKEN_RESPONSE_MAX (256 * 1024)
 #define REFRESH_MARGIN_S 60 /* refresh this long before expiry, or a quarter of the lifetime */
 #define DEFAULT_AUTH_TIMEOUT_S 300

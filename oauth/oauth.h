@@ -35,6 +35,7 @@ typedef struct oauth_config {
     int use_id_token;                    /* present the ID token instead of the access token */
     int client_credentials;              /* the client credentials grant: no person involved */
     const char *token_endpoint;          /* with client_credentials: skip discovery */
+    size_t metadata_max;                 /* largest document accepted; 0: 1 MiB */
 } oauth_config_t;
 
 /* Returns NULL on allocation failure or an invalid --static-oauth-client-*
