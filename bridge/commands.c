@@ -161,6 +161,7 @@ static int setup(cmd_t *c, const bridge_options_t *o, int need_oauth)
         .client_credentials = o->client_credentials,
         .token_endpoint = o->token_endpoint,
         .metadata_max = o->max_metadata_size,
+        .device_code = o->device_code,
     };
     char err[512] = "";
     c->oauth = oauth_new(&oc, err, sizeof err);

@@ -22,6 +22,7 @@ struct http_client {
     uv_timer_t sweep;       /* once a second: requests that went quiet for too long */
     int sweeping;
     int open_timers; /* while closing */
+    CURLSH *share;   /* cookies (load-balancer stickiness), DNS cache, TLS sessions */
     int timer_closed;
 };
 
@@ -156,10 +157,17 @@ http_client_t *http_client_new(uv_loop_t *loop, const http_client_config_t *cfg)
     c->cfg = *cfg;
     if (!c->cfg.max_header_bytes) c->cfg.max_header_bytes = 256 * 1024;
     c->multi = curl_multi_init();
-    if (!c->multi) {
+    c->share = curl_share_init();
+    if (!c->multi || !c->share) {
+        if (c->multi) curl_multi_cleanup(c->multi);
+        if (c->share) curl_share_cleanup(c->share);
         free(c);
         return NULL;
     }
+    /* One thread: no lock callbacks needed. */
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     uv_timer_init(loop, &c->timer);
     c->timer.data = c;
     uv_timer_init(loop, &c->sweep);
@@ -192,8 +200,8 @@ void http_client_free(http_client_t *c)
         http_req_cancel(c->reqs);
     }
     curl_multi_cleanup(c->multi);
-    while (c->socks)
-        sock_close(c, c->socks);
+    curl_share_cleanup(c->share);
+    while (c->socks) sock_close(c, c->socks);
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, free_client_after_timer);
 }
@@ -282,6 +290,10 @@ http_req_t *http_req_new(http_client_t *c, const char *method, const char *url)
      * credentials through it silently. */
     if (!c->cfg.use_env_proxy) curl_easy_setopt(e, CURLOPT_PROXY, "");
     if (c->cfg.ipv4_only) curl_easy_setopt(e, CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V4);
+    /* Cookies a server sets (load balancers pin a session to a node with one)
+     * are kept in memory, shared by every request, and never written to disk. */
+    curl_easy_setopt(e, CURLOPT_SHARE, c->share);
+    curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
     if (!strcmp(method, "POST"))
         curl_easy_setopt(e, CURLOPT_POST, 1L);
     else if (strcmp(method, "GET") != 0)

@@ -66,6 +66,8 @@ const opt_def_t options_table[] = {
      "Send the OpenID Connect ID token to the server instead of the access token", "same"},
     {"client-credentials", NULL, OPT_GROUP_AUTH, 0,
      "No person: get tokens with the client credentials grant (needs a client secret)", "same"},
+    {"device-code", NULL, OPT_GROUP_AUTH, 0,
+     "Sign in on another device: print a code and a URL, then wait (RFC 8628)", "same"},
     {"token-endpoint", "URL", OPT_GROUP_AUTH, 0,
      "With --client-credentials: use this token endpoint and skip discovery", "same"},
     {"host", "HOST", OPT_GROUP_AUTH, 0, "Host name in the sign-in redirect URI (default 127.0.0.1)",
@@ -352,6 +354,7 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
     if (!strcmp(n, "enable-proxy")) return o->enable_proxy = 1, 0;
     if (!strcmp(n, "ipv4")) return o->ipv4 = 1, 0;
     if (!strcmp(n, "use-id-token")) return o->use_id_token = 1, 0;
+    if (!strcmp(n, "device-code")) return o->device_code = 1, 0;
     if (!strcmp(n, "client-credentials")) return o->client_credentials = 1, 0;
     if (!strcmp(n, "headers-timeout") || !strcmp(n, "body-timeout") ||
         !strcmp(n, "ping-interval")) {

@@ -73,7 +73,7 @@ typedef struct bridge_options {
     int no_browser;
     int token_store; /* keychain_backend_t: auto, keychain, file, memory */
     long headers_timeout_s, body_timeout_s, ping_interval_s;
-    int enable_proxy, ipv4, use_id_token, client_credentials;
+    int enable_proxy, ipv4, use_id_token, client_credentials, device_code;
     char *callback_path, *auth_success_url, *token_endpoint;
     char **authorize_params;
     size_t authorize_params_len;

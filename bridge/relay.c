@@ -1066,6 +1066,7 @@ relay_t *relay_start(uv_loop_t *loop, const bridge_options_t *opts)
             .client_credentials = opts->client_credentials,
             .token_endpoint = opts->token_endpoint,
             .metadata_max = opts->max_metadata_size,
+            .device_code = opts->device_code,
         };
         char err[512] = "";
         r->oauth = oauth_new(&oc, err, sizeof err);

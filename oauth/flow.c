@@ -47,6 +47,9 @@ struct oauth {
 
     /* Tokens. */
     char *access_token, *refresh_token, *granted_scope, *id_token;
+    char *device_code; /* RFC 8628, while polling */
+    long device_interval;
+    time_t device_deadline;
     time_t expires_at; /* 0: unknown */
     long lifetime;     /* expires_in of the last token response, 0 when unknown */
     char *header;
@@ -677,22 +680,130 @@ static int build_authorization_url(oauth_t *o, const char *challenge, const char
     return rc;
 }
 
-static void authorize(oauth_t *o)
+/* ---- the device authorization grant (RFC 8628) ---------------------------------------- */
+
+static void device_poll(oauth_t *o);
+
+static void on_device_timer(uv_timer_t *t)
 {
-    if (o->cfg.no_browser) {
+    device_poll(t->data);
+}
+
+static void on_device_token(void *ud, const oauth_fetch_result_t *res)
+{
+    oauth_t *o = ud;
+    char why[512];
+    if (res->rc) {
+        failf(o, res->rc, "polling the token endpoint %s failed: %s", o->token_endpoint, res->why);
+        return;
+    }
+    if (res->status >= 200 && res->status < 300) {
+        if (apply_token_response(o, res, why, sizeof why) == 0) {
+            wipe_str(&o->device_code);
+            log_info("signed in to %s", o->server_url);
+            finish(o, 0, NULL);
+        } else {
+            failf(o, BRIDGE_EPROTO, "the token endpoint %s answered with %s", o->token_endpoint, why);
+        }
+        return;
+    }
+    const char *err = jstr(res->json, "error");
+    if (err && (!strcmp(err, "authorization_pending") || !strcmp(err, "slow_down"))) {
+        if (!strcmp(err, "slow_down")) o->device_interval += 5;
+        if (time(NULL) >= o->device_deadline) {
+            failf(o, BRIDGE_ETIMEOUT, "the code was not approved in time; start again");
+            return;
+        }
+        uv_timer_start(&o->lock_timer, on_device_timer, (uint64_t)o->device_interval * 1000, 0);
+        return;
+    }
+    failf(o, BRIDGE_EHTTP, "the device sign-in ended: %s", err ? err : "the token endpoint refused it");
+}
+
+static void device_poll(oauth_t *o)
+{
+    buf_t form;
+    buf_init_secret(&form, 0);
+    int rc = oauth_form_add(&form, "grant_type", "urn:ietf:params:oauth:grant-type:device_code");
+    if (!rc) rc = oauth_form_add(&form, "device_code", o->device_code);
+    if (!rc) rc = token_request(o, &form, on_device_token);
+    if (rc) failf(o, rc, "out of memory polling for the token");
+}
+
+static void on_device_authorized(void *ud, const oauth_fetch_result_t *res)
+{
+    oauth_t *o = ud;
+    const char *code = jstr(res->json, "device_code"), *user = jstr(res->json, "user_code");
+    const char *uri = jstr(res->json, "verification_uri");
+    if (!uri) uri = jstr(res->json, "verification_url"); /* an older spelling */
+    const char *complete = jstr(res->json, "verification_uri_complete");
+    if (res->rc || res->status < 200 || res->status >= 300 || !code || !user || !uri) {
+        const char *err = jstr(res->json, "error_description");
+        if (!err) err = jstr(res->json, "error");
+        failf(o, BRIDGE_EHTTP, "the device authorization request was refused (%s)",
+              res->rc ? res->why : err ? err : "no device_code, user_code or verification_uri");
+        return;
+    }
+    if (!oauth_browser_url_ok(uri, o->cfg.allow_http)) {
+        failf(o, BRIDGE_EPROTO, "the verification URI \"%s\" is not an https URL", uri);
+        return;
+    }
+    set_str(&o->device_code, code);
+    json_t *iv = json_object_get(res->json, "interval"), *ex = json_object_get(res->json, "expires_in");
+    o->device_interval = json_is_integer(iv) && json_integer_value(iv) > 0 ? (long)json_integer_value(iv) : 5;
+    long expires = json_is_integer(ex) && json_integer_value(ex) > 0 ? (long)json_integer_value(ex) : 600;
+    o->device_deadline = time(NULL) + expires;
+    /* The user code is not a secret on its own: it is what the person types. */
+    fprintf(stderr,
+            "mcp-bridge: to sign in to %s, visit:\n  %s\nand enter the code: %s\n%s%s%s"
+            "Waiting for approval...\n",
+            o->server_url, uri, user, complete && oauth_browser_url_ok(complete, o->cfg.allow_http)
+                                          ? "(or open "
+                                          : "",
+            complete && oauth_browser_url_ok(complete, o->cfg.allow_http) ? complete : "",
+            complete && oauth_browser_url_ok(complete, o->cfg.allow_http) ? ")\n" : "");
+    uv_timer_start(&o->lock_timer, on_device_timer, (uint64_t)o->device_interval * 1000, 0);
+}
+
+static char *choose_scope(oauth_t *o);
+
+static void device_authorize(oauth_t *o)
+{
+    const char *endpoint = jstr(o->as_meta, "device_authorization_endpoint");
+    if (!endpoint) {
         failf(o, BRIDGE_EINVAL,
-              "%s needs a sign-in in a browser, and --no-browser is set. Sign in where a browser "
-              "is: `mcp-bridge login %s`, then `mcp-bridge export %s > creds.json` there and "
-              "`mcp-bridge import creds.json` here (or start with --refresh-token-file)",
-              o->server_url, o->server_url, o->server_url);
+              "%s does not offer the device authorization grant (no "
+              "device_authorization_endpoint); sign in with a browser, or use `mcp-bridge login` "
+              "elsewhere with export and import",
+              o->issuer ? o->issuer : o->server_url);
         return;
     }
-    char challenge[OAUTH_PKCE_CHALLENGE_LEN + 1];
-    if (oauth_pkce_verifier(o->verifier) || oauth_pkce_challenge_s256(o->verifier, challenge) ||
-        oauth_random_state(o->state)) {
-        failf(o, BRIDGE_EIO, "the system random generator failed");
+    if (!endpoint_ok(o, endpoint, "device authorization endpoint")) {
+        failf(o, BRIDGE_EPROTO, "the device authorization endpoint is refused");
         return;
     }
+    char *scope = choose_scope(o), *basic = NULL;
+    buf_t form;
+    buf_init_secret(&form, 0);
+    int rc = oauth_token_client_auth(&form, o->client_id, o->client_secret, o->auth_method, &basic);
+    if (!rc && scope && *scope) rc = oauth_form_add(&form, "scope", scope);
+    if (!rc && o->resource && !o->cfg.disable_resource) rc = oauth_form_add(&form, "resource", o->resource);
+    const char *headers[3] = {"Content-Type: application/x-www-form-urlencoded", basic, NULL};
+    log_debug("starting the device authorization at %s", endpoint);
+    if (!rc)
+        rc = oauth_fetch(o->cfg.http, "POST", endpoint, headers, form.data, METADATA_MAX,
+                         on_device_authorized, o);
+    free(scope);
+    if (basic) OPENSSL_cleanse(basic, strlen(basic));
+    free(basic);
+    buf_free_secret(&form);
+    if (rc) failf(o, rc, "out of memory starting the device authorization");
+}
+
+/* The scope to ask for (see oauth_select_scope), remembered for step-up; NULL
+ * to send none. */
+static char *choose_scope(oauth_t *o)
+{
     char *scope = NULL, *with_offline = NULL;
     if (!o->requested_scope) {
         oauth_select_scope(o->challenge.scope, o->prm_scopes, o->cfg.scope, &scope);
@@ -711,6 +822,30 @@ static void authorize(oauth_t *o)
         free(scope);
         scope = NULL;
     }
+    return scope;
+}
+
+static void authorize(oauth_t *o)
+{
+    if (o->cfg.device_code) {
+        device_authorize(o);
+        return;
+    }
+    if (o->cfg.no_browser) {
+        failf(o, BRIDGE_EINVAL,
+              "%s needs a sign-in in a browser, and --no-browser is set. Sign in where a browser "
+              "is: `mcp-bridge login %s`, then `mcp-bridge export %s > creds.json` there and "
+              "`mcp-bridge import creds.json` here (or start with --refresh-token-file)",
+              o->server_url, o->server_url, o->server_url);
+        return;
+    }
+    char challenge[OAUTH_PKCE_CHALLENGE_LEN + 1];
+    if (oauth_pkce_verifier(o->verifier) || oauth_pkce_challenge_s256(o->verifier, challenge) ||
+        oauth_random_state(o->state)) {
+        failf(o, BRIDGE_EIO, "the system random generator failed");
+        return;
+    }
+    char *scope = choose_scope(o);
     char *url = NULL;
     int rc = build_authorization_url(o, challenge, scope, &url);
     free(scope);
@@ -788,8 +923,10 @@ static void register_client(oauth_t *o)
                          !json_array_has(methods, "client_secret_basic")
                      ? "client_secret_post"
                      : "client_secret_basic";
+    const char *grant = o->cfg.device_code ? "urn:ietf:params:oauth:grant-type:device_code"
+                                           : "authorization_code";
     json_t *req = json_pack("{s:s, s:[s], s:[s,s], s:[s], s:s, s:s}", "client_name", "mcp-bridge",
-                            "redirect_uris", o->redirect_uri, "grant_types", "authorization_code",
+                            "redirect_uris", o->redirect_uri, "grant_types", grant,
                             "refresh_token", "response_types", "code", "token_endpoint_auth_method",
                             method, "application_type", "native");
     if (req && o->static_metadata) json_object_update(req, o->static_metadata);
@@ -863,7 +1000,10 @@ static void on_registration_loaded(void *ud, int rc, char *text)
 
 static void choose_client(oauth_t *o)
 {
-    if (start_listener(o) != 0) {
+    if (o->cfg.device_code) {
+        /* No redirect comes back: no listener, and a registration that says so. */
+        set_str(&o->redirect_uri, "http://127.0.0.1/oauth/callback");
+    } else if (start_listener(o) != 0) {
         failf(o, BRIDGE_EIO, "cannot listen on 127.0.0.1 for the sign-in redirect");
         return;
     }
@@ -1470,6 +1610,7 @@ static void really_free(oauth_t *o)
     wipe_str(&o->access_token);
     wipe_str(&o->refresh_token);
     wipe_str(&o->id_token);
+    wipe_str(&o->device_code);
     wipe_str(&o->token_at_start);
     wipe_str(&o->header);
     wipe_str(&o->client_secret);

@@ -36,6 +36,7 @@ typedef struct oauth_config {
     int client_credentials;              /* the client credentials grant: no person involved */
     const char *token_endpoint;          /* with client_credentials: skip discovery */
     size_t metadata_max;                 /* largest document accepted; 0: 1 MiB */
+    int device_code;                     /* RFC 8628: sign in on another device */
 } oauth_config_t;
 
 /* Returns NULL on allocation failure or an invalid --static-oauth-client-*

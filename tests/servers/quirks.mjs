@@ -69,6 +69,8 @@ export async function startQuirkServer(opts = {}) {
   const {
     ttl = 3600, rotate = true, revocation = true, dcr = true, staticClients = [], hint = 'absolute',
     prmAt = 'path', asPath = '', separateAs = false, oauth = true, scope = 'mcp',
+    // device: offer RFC 8628; the code is approved after `deviceApproveAfter` polls.
+    device = false, deviceApproveAfter = 2,
   } = opts;
   let accessTtl = ttl;
 
@@ -127,6 +129,7 @@ export async function startQuirkServer(opts = {}) {
     token_endpoint: `${issuer}/token`,
     ...(dcr ? { registration_endpoint: `${issuer}/register` } : {}),
     ...(revocation ? { revocation_endpoint: `${issuer}/revoke` } : {}),
+    ...(device ? { device_authorization_endpoint: `${issuer}/device_authorization` } : {}),
     response_types_supported: ['code'],
     grant_types_supported: ['authorization_code', 'refresh_token'],
     code_challenge_methods_supported: ['S256'],
@@ -241,6 +244,23 @@ export async function startQuirkServer(opts = {}) {
       out.refresh_token = rt;
       return res.json(out);
     }
+    if (gt === 'urn:ietf:params:oauth:grant-type:device_code') {
+      const d = deviceCodes.get(p.device_code);
+      if (!d || d.client_id !== c.client_id) return fail(400, 'invalid_grant', 'unknown device code');
+      d.polls++;
+      stats.devicePolls = (stats.devicePolls ?? 0) + 1;
+      if (d.polls <= deviceApproveAfter) {
+        return oauthError(res, 400, 'authorization_pending');
+      }
+      deviceCodes.delete(p.device_code);
+      stats.grants.device_code = (stats.grants.device_code ?? 0) + 1;
+      const out = issue(c.client_id, d.scope);
+      const rt = token('rt');
+      refreshTokens.set(rt, { client_id: c.client_id, scope: d.scope });
+      issued.refresh.push(rt);
+      out.refresh_token = rt;
+      return res.json(out);
+    }
     if (gt === 'refresh_token') {
       const r = refreshTokens.get(p.refresh_token);
       if (!r || r.client_id !== c.client_id) {
@@ -260,6 +280,17 @@ export async function startQuirkServer(opts = {}) {
       return res.json(out);
     }
     return fail(400, 'unsupported_grant_type', String(gt));
+  });
+
+  const deviceCodes = new Map();
+  asApp.post(`${asPath}/device_authorization`, express.urlencoded({ extended: false }), (req, res) => {
+    const c = authClient(req);
+    if (!c) return oauthError(res, 401, 'invalid_client', 'client authentication failed');
+    const dc = token('dc');
+    deviceCodes.set(dc, { client_id: c.client_id, scope: String(req.body?.scope ?? scope), polls: 0 });
+    stats.deviceAuthorizations = (stats.deviceAuthorizations ?? 0) + 1;
+    res.json({ device_code: dc, user_code: 'WDJB-MJHT', verification_uri: `${issuer}/activate`,
+      expires_in: 60, interval: 1 });
   });
 
   asApp.post(`${asPath}/revoke`, express.urlencoded({ extended: false }), (req, res) => {

@@ -1,0 +1,34 @@
+// --device-code (RFC 8628): no browser and no listener; the bridge prints a code
+// and a URL on stderr and polls until the authorization server approves.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { killAll, requireBridge } from '../lib/harness.mjs';
+import { makeDirs, rawSession, removeDirs, storedTokenRecord } from '../lib/oauth-env.mjs';
+import { startQuirkServer } from '../servers/quirks.mjs';
+
+describe('device authorization grant', { timeout: 60000 }, () => {
+  let s, d;
+  before(async () => {
+    requireBridge();
+    s = await startQuirkServer({ device: true, deviceApproveAfter: 2 });
+    d = makeDirs('device');
+  });
+  after(async () => { await killAll(); await s?.close(); removeDirs(); });
+
+  test('signs in with a user code, no browser, and stores the tokens', async () => {
+    const { b, init } = await rawSession(s.url, d, {
+      args: ['--device-code', '--token-store', 'file'],
+      env: { BROWSER: '/bin/false' },
+    });
+    try {
+      assert.ok(init.result, JSON.stringify(init));
+      assert.equal(s.stats.authorizations, 0, 'no browser authorization');
+      assert.equal(s.stats.deviceAuthorizations, 1);
+      assert.equal(s.stats.grants.device_code, 1);
+      assert.ok(s.stats.devicePolls >= 3, 'polled until approved');
+      assert.match(b.stderr(), /WDJB-MJHT/);
+      assert.match(b.stderr(), /activate/);
+      assert.ok(storedTokenRecord(d).refresh_token, 'the refresh token is stored');
+    } finally { b.kill(); }
+  });
+});
