@@ -201,7 +201,8 @@ void http_client_free(http_client_t *c)
     }
     curl_multi_cleanup(c->multi);
     curl_share_cleanup(c->share);
-    while (c->socks) sock_close(c, c->socks);
+    while (c->socks)
+        sock_close(c, c->socks);
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, free_client_after_timer);
 }

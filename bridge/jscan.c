@@ -97,7 +97,8 @@ static int scan_string(scanner_t *s, jscan_member_t *m)
 static int digits(scanner_t *s)
 {
     const unsigned char *b = s->p;
-    while (s->p < s->end && *s->p >= '0' && *s->p <= '9') s->p++;
+    while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+        s->p++;
     return s->p > b ? 0 : -1;
 }
 
@@ -250,10 +251,14 @@ static int scan_value(scanner_t *s, jscan_member_t *m, jscan_t *top)
         rc = scan_array(s, m);
         s->depth--;
         return rc;
-    case '"': return scan_string(s, m);
-    case 't': return scan_literal(s, "true", JSCAN_TRUE, m);
-    case 'f': return scan_literal(s, "false", JSCAN_FALSE, m);
-    case 'n': return scan_literal(s, "null", JSCAN_NULL, m);
+    case '"':
+        return scan_string(s, m);
+    case 't':
+        return scan_literal(s, "true", JSCAN_TRUE, m);
+    case 'f':
+        return scan_literal(s, "false", JSCAN_FALSE, m);
+    case 'n':
+        return scan_literal(s, "null", JSCAN_NULL, m);
     default:
         if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9')) return scan_number(s, m);
         return -1;

@@ -30,8 +30,8 @@ typedef struct jscan_member {
 } jscan_member_t;
 
 typedef struct jscan {
-    jscan_type_t top;             /* the type of the whole value */
-    int odd_keys;                 /* a top-level key had escapes: route with a full decode */
+    jscan_type_t top; /* the type of the whole value */
+    int odd_keys;     /* a top-level key had escapes: route with a full decode */
     jscan_member_t jsonrpc, id, method, params, result, error; /* top-level members */
 } jscan_t;
 

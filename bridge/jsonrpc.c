@@ -84,26 +84,40 @@ static json_t *member_value(const jscan_member_t *m, int shallow)
 {
     if (shallow) {
         switch (m->type) {
-        case JSCAN_OBJECT: return json_object();
-        case JSCAN_ARRAY: return json_array();
-        case JSCAN_STRING: return json_string("");
-        case JSCAN_NULL: return json_null();
-        case JSCAN_TRUE: return json_true();
-        case JSCAN_FALSE: return json_false();
-        default: return json_integer(0);
+        case JSCAN_OBJECT:
+            return json_object();
+        case JSCAN_ARRAY:
+            return json_array();
+        case JSCAN_STRING:
+            return json_string("");
+        case JSCAN_NULL:
+            return json_null();
+        case JSCAN_TRUE:
+            return json_true();
+        case JSCAN_FALSE:
+            return json_false();
+        default:
+            return json_integer(0);
         }
     }
     switch (m->type) {
     case JSCAN_STRING:
         if (!m->escaped) return json_stringn(m->at, m->len);
         return json_loadb(m->at - 1, m->len + 2, JSON_DECODE_ANY, NULL);
-    case JSCAN_INTEGER: return json_loadb(m->at, m->len, JSON_DECODE_ANY, NULL);
-    case JSCAN_NULL: return json_null();
-    case JSCAN_OBJECT: return json_object();
-    case JSCAN_ARRAY: return json_array();
-    case JSCAN_TRUE: return json_true();
-    case JSCAN_FALSE: return json_false();
-    default: return json_real(0.5); /* a type no routing accepts */
+    case JSCAN_INTEGER:
+        return json_loadb(m->at, m->len, JSON_DECODE_ANY, NULL);
+    case JSCAN_NULL:
+        return json_null();
+    case JSCAN_OBJECT:
+        return json_object();
+    case JSCAN_ARRAY:
+        return json_array();
+    case JSCAN_TRUE:
+        return json_true();
+    case JSCAN_FALSE:
+        return json_false();
+    default:
+        return json_real(0.5); /* a type no routing accepts */
     }
 }
 
@@ -169,10 +183,14 @@ static char *utf8_clean(const char *s)
         size_t len = 0;
         unsigned char c = *p;
         unsigned char lo = 0x80, hi = 0xBF;
-        if (c < 0x80) len = 1;
-        else if (c >= 0xC2 && c <= 0xDF) len = 2;
-        else if (c >= 0xE0 && c <= 0xEF) len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-        else if (c >= 0xF0 && c <= 0xF4) len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        if (c < 0x80)
+            len = 1;
+        else if (c >= 0xC2 && c <= 0xDF)
+            len = 2;
+        else if (c >= 0xE0 && c <= 0xEF)
+            len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        else if (c >= 0xF0 && c <= 0xF4)
+            len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
         int ok = len && (size_t)(end - p) >= len;
         for (size_t i = 1; ok && i < len; i++)
             ok = i == 1 ? (p[1] >= lo && p[1] <= hi) : (p[i] >= 0x80 && p[i] <= 0xBF);

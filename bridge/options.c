@@ -316,11 +316,13 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
     }
     if (!strcmp(n, "max-pending")) {
         if (parse_long(val, 1, 1000000, &o->max_pending) == 0) return 0;
-        snprintf(err, errlen, "--max-pending \"%s\": expected a whole number from 1 to 1000000", val);
+        snprintf(err, errlen, "--max-pending \"%s\": expected a whole number from 1 to 1000000",
+                 val);
         return BRIDGE_EINVAL;
     }
     if (!strcmp(n, "max-queued-bytes") || !strcmp(n, "max-metadata-size")) {
-        size_t *slot = !strcmp(n, "max-queued-bytes") ? &o->max_queued_bytes : &o->max_metadata_size;
+        size_t *slot =
+            !strcmp(n, "max-queued-bytes") ? &o->max_queued_bytes : &o->max_metadata_size;
         if (parse_size(val, slot) == 0 && *slot >= 1024) return 0;
         snprintf(err, errlen, "--%s \"%s\": expected a size from 1k to 2048M (e.g. 4M)", n, val);
         return BRIDGE_EINVAL;
@@ -387,10 +389,12 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
         int plain = !strcmp(u.scheme, "http") && !url_host_is_loopback(u.host);
         url_free(&u);
         if (plain && !strcmp(n, "token-endpoint")) {
-            snprintf(err, errlen, "--token-endpoint \"%s\": must be https:// (http:// only on loopback)", val);
+            snprintf(err, errlen,
+                     "--token-endpoint \"%s\": must be https:// (http:// only on loopback)", val);
             return BRIDGE_EINVAL;
         }
-        return set_string(!strcmp(n, "token-endpoint") ? &o->token_endpoint : &o->auth_success_url, val);
+        return set_string(!strcmp(n, "token-endpoint") ? &o->token_endpoint : &o->auth_success_url,
+                          val);
     }
     if (!strcmp(n, "token-store")) {
         /* Values map onto keychain_backend_t: 1 OS keychain, 2 file, 3 memory. */
@@ -534,8 +538,9 @@ int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t 
         return BRIDGE_EINVAL;
     }
     if (o->client_credentials && !o->static_client_info) {
-        snprintf(err, errlen, "--client-credentials needs the client's id and secret: "
-                              "--static-oauth-client-info '{\"client_id\":...,\"client_secret\":...}'");
+        snprintf(err, errlen,
+                 "--client-credentials needs the client's id and secret: "
+                 "--static-oauth-client-info '{\"client_id\":...,\"client_secret\":...}'");
         return BRIDGE_EINVAL;
     }
     if (o->all && o->command != COMMAND_LOGOUT) {
@@ -585,7 +590,8 @@ void options_free(bridge_options_t *o)
     free(o->callback_path);
     free(o->auth_success_url);
     free(o->token_endpoint);
-    for (size_t i = 0; i < o->authorize_params_len; i++) free(o->authorize_params[i]);
+    for (size_t i = 0; i < o->authorize_params_len; i++)
+        free(o->authorize_params[i]);
     free(o->authorize_params);
     if (o->refresh_token) OPENSSL_cleanse(o->refresh_token, strlen(o->refresh_token));
     free(o->refresh_token);

@@ -883,8 +883,8 @@ static void on_keepalive(uv_timer_t *t)
     if (r->stopping || !r->host_initialized || r->reinit || r->authing) return;
     char key[48], body[96];
     snprintf(key, sizeof key, "mcp-bridge-ping-%u", ++r->ping_seq);
-    int n = snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":\"%s\",\"method\":\"ping\"}",
-                     key);
+    int n =
+        snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":\"%s\",\"method\":\"ping\"}", key);
     json_t *jid = json_string(key);
     out_msg_t *m = out_msg_new(body, (size_t)n, JR_REQUEST, jid);
     json_decref(jid);
@@ -930,13 +930,21 @@ static void on_transport_closed(void *ud)
     uv_timer_start(&r->grace, on_closing_tick, 0, 0);
 }
 
+static void close_transport_now(uv_timer_t *t)
+{
+    relay_t *r = t->data;
+    if (r->oauth) oauth_cancel(r->oauth);
+    r->transport->ops->shutdown(r->transport, on_transport_closed, r);
+}
+
+/* The last answer, a signal or a failed write may come from deep inside an HTTP
+ * or SSE callback whose stream the shutdown frees: shut down from the loop. */
 static void close_transport(relay_t *r)
 {
     if (r->transport_closed) return;
     r->transport_closed = 1;
     uv_timer_stop(&r->grace);
-    if (r->oauth) oauth_cancel(r->oauth);
-    r->transport->ops->shutdown(r->transport, on_transport_closed, r);
+    uv_timer_start(&r->grace, close_transport_now, 0, 0);
 }
 
 static void maybe_finish_shutdown(relay_t *r)

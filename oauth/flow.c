@@ -89,9 +89,9 @@ struct oauth {
     uv_timer_t lock_timer;
     uint64_t lock_wait_started;
     int lock_waiting_said;
-    int store_ops; /* asynchronous store calls in flight */
+    int store_ops;     /* asynchronous store calls in flight */
     int saves_pending; /* token writes not yet landed: the lock waits for them */
-    int dead;      /* oauth_free was called; freed when the last of them returns */
+    int dead;          /* oauth_free was called; freed when the last of them returns */
     int timer_closed;
 };
 
@@ -299,8 +299,9 @@ static void server_record_name(const oauth_t *o, char *out, size_t n)
 static void on_tokens_saved(void *ud, int rc, char *secret)
 {
     oauth_t *o = ud;
-    if (rc) log_error("could not store the tokens in %s; the next start will sign in again",
-                      keychain_where(o->cfg.store));
+    if (rc)
+        log_error("could not store the tokens in %s; the next start will sign in again",
+                  keychain_where(o->cfg.store));
     if (--o->saves_pending == 0 && !o->running) release_lock(o);
     if (o->dead && o->saves_pending == 0 && o->store_ops == 0 && o->timer_closed) really_free(o);
 }
@@ -513,7 +514,8 @@ static void on_client_credentials(void *ud, const oauth_fetch_result_t *res)
         return;
     }
     const char *err = jstr(res->json, "error"), *desc = jstr(res->json, "error_description");
-    failf(o, BRIDGE_EHTTP, "the token endpoint %s refused the client credentials (HTTP %ld%s%.100s%s%.300s)",
+    failf(o, BRIDGE_EHTTP,
+          "the token endpoint %s refused the client credentials (HTTP %ld%s%.100s%s%.300s)",
           o->token_endpoint, res->status, err ? ": " : "", err ? err : "", desc ? " - " : "",
           desc ? desc : "");
 }
@@ -703,7 +705,8 @@ static void on_device_token(void *ud, const oauth_fetch_result_t *res)
             log_info("signed in to %s", o->server_url);
             finish(o, 0, NULL);
         } else {
-            failf(o, BRIDGE_EPROTO, "the token endpoint %s answered with %s", o->token_endpoint, why);
+            failf(o, BRIDGE_EPROTO, "the token endpoint %s answered with %s", o->token_endpoint,
+                  why);
         }
         return;
     }
@@ -717,7 +720,8 @@ static void on_device_token(void *ud, const oauth_fetch_result_t *res)
         uv_timer_start(&o->lock_timer, on_device_timer, (uint64_t)o->device_interval * 1000, 0);
         return;
     }
-    failf(o, BRIDGE_EHTTP, "the device sign-in ended: %s", err ? err : "the token endpoint refused it");
+    failf(o, BRIDGE_EHTTP, "the device sign-in ended: %s",
+          err ? err : "the token endpoint refused it");
 }
 
 static void device_poll(oauth_t *o)
@@ -741,7 +745,9 @@ static void on_device_authorized(void *ud, const oauth_fetch_result_t *res)
         const char *err = jstr(res->json, "error_description");
         if (!err) err = jstr(res->json, "error");
         failf(o, BRIDGE_EHTTP, "the device authorization request was refused (%s)",
-              res->rc ? res->why : err ? err : "no device_code, user_code or verification_uri");
+              res->rc ? res->why
+              : err   ? err
+                      : "no device_code, user_code or verification_uri");
         return;
     }
     if (!oauth_browser_url_ok(uri, o->cfg.allow_http)) {
@@ -749,17 +755,19 @@ static void on_device_authorized(void *ud, const oauth_fetch_result_t *res)
         return;
     }
     set_str(&o->device_code, code);
-    json_t *iv = json_object_get(res->json, "interval"), *ex = json_object_get(res->json, "expires_in");
-    o->device_interval = json_is_integer(iv) && json_integer_value(iv) > 0 ? (long)json_integer_value(iv) : 5;
-    long expires = json_is_integer(ex) && json_integer_value(ex) > 0 ? (long)json_integer_value(ex) : 600;
+    json_t *iv = json_object_get(res->json, "interval"),
+           *ex = json_object_get(res->json, "expires_in");
+    o->device_interval =
+        json_is_integer(iv) && json_integer_value(iv) > 0 ? (long)json_integer_value(iv) : 5;
+    long expires =
+        json_is_integer(ex) && json_integer_value(ex) > 0 ? (long)json_integer_value(ex) : 600;
     o->device_deadline = time(NULL) + expires;
     /* The user code is not a secret on its own: it is what the person types. */
     fprintf(stderr,
             "mcp-bridge: to sign in to %s, visit:\n  %s\nand enter the code: %s\n%s%s%s"
             "Waiting for approval...\n",
-            o->server_url, uri, user, complete && oauth_browser_url_ok(complete, o->cfg.allow_http)
-                                          ? "(or open "
-                                          : "",
+            o->server_url, uri, user,
+            complete && oauth_browser_url_ok(complete, o->cfg.allow_http) ? "(or open " : "",
             complete && oauth_browser_url_ok(complete, o->cfg.allow_http) ? complete : "",
             complete && oauth_browser_url_ok(complete, o->cfg.allow_http) ? ")\n" : "");
     uv_timer_start(&o->lock_timer, on_device_timer, (uint64_t)o->device_interval * 1000, 0);
@@ -787,7 +795,8 @@ static void device_authorize(oauth_t *o)
     buf_init_secret(&form, 0);
     int rc = oauth_token_client_auth(&form, o->client_id, o->client_secret, o->auth_method, &basic);
     if (!rc && scope && *scope) rc = oauth_form_add(&form, "scope", scope);
-    if (!rc && o->resource && !o->cfg.disable_resource) rc = oauth_form_add(&form, "resource", o->resource);
+    if (!rc && o->resource && !o->cfg.disable_resource)
+        rc = oauth_form_add(&form, "resource", o->resource);
     const char *headers[3] = {"Content-Type: application/x-www-form-urlencoded", basic, NULL};
     log_debug("starting the device authorization at %s", endpoint);
     if (!rc)
@@ -923,12 +932,12 @@ static void register_client(oauth_t *o)
                          !json_array_has(methods, "client_secret_basic")
                      ? "client_secret_post"
                      : "client_secret_basic";
-    const char *grant = o->cfg.device_code ? "urn:ietf:params:oauth:grant-type:device_code"
-                                           : "authorization_code";
+    const char *grant =
+        o->cfg.device_code ? "urn:ietf:params:oauth:grant-type:device_code" : "authorization_code";
     json_t *req = json_pack("{s:s, s:[s], s:[s,s], s:[s], s:s, s:s}", "client_name", "mcp-bridge",
-                            "redirect_uris", o->redirect_uri, "grant_types", grant,
-                            "refresh_token", "response_types", "code", "token_endpoint_auth_method",
-                            method, "application_type", "native");
+                            "redirect_uris", o->redirect_uri, "grant_types", grant, "refresh_token",
+                            "response_types", "code", "token_endpoint_auth_method", method,
+                            "application_type", "native");
     if (req && o->static_metadata) json_object_update(req, o->static_metadata);
     char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
     json_decref(req);

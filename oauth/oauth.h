@@ -27,16 +27,16 @@ typedef struct oauth_config {
     const char *callback_host;          /* redirect host, default 127.0.0.1 */
     long auth_timeout_s;
     int no_browser;
-    int allow_http; /* plain http to non-loopback OAuth endpoints */
-    const char *callback_path;           /* default /oauth/callback */
-    char *const *authorize_params;       /* "key=value" added to the authorization URL */
+    int allow_http;                /* plain http to non-loopback OAuth endpoints */
+    const char *callback_path;     /* default /oauth/callback */
+    char *const *authorize_params; /* "key=value" added to the authorization URL */
     size_t authorize_params_len;
-    const char *auth_success_url;        /* where the browser goes after the redirect */
-    int use_id_token;                    /* present the ID token instead of the access token */
-    int client_credentials;              /* the client credentials grant: no person involved */
-    const char *token_endpoint;          /* with client_credentials: skip discovery */
-    size_t metadata_max;                 /* largest document accepted; 0: 1 MiB */
-    int device_code;                     /* RFC 8628: sign in on another device */
+    const char *auth_success_url; /* where the browser goes after the redirect */
+    int use_id_token;             /* present the ID token instead of the access token */
+    int client_credentials;       /* the client credentials grant: no person involved */
+    const char *token_endpoint;   /* with client_credentials: skip discovery */
+    size_t metadata_max;          /* largest document accepted; 0: 1 MiB */
+    int device_code;              /* RFC 8628: sign in on another device */
 } oauth_config_t;
 
 /* Returns NULL on allocation failure or an invalid --static-oauth-client-*

@@ -115,7 +115,8 @@ int oauth_token_parse(const json_t *resp, oauth_token_t *out, char *why, size_t 
     const json_t *scope = json_object_get(resp, "scope");
     const json_t *idt = json_object_get(resp, "id_token");
     if (idt && !json_is_null(idt) &&
-        (!json_is_string(idt) || !printable_token(json_string_value(idt), json_string_length(idt)))) {
+        (!json_is_string(idt) ||
+         !printable_token(json_string_value(idt), json_string_length(idt)))) {
         snprintf(why, whylen, "an id_token that is not a printable string");
         return BRIDGE_EPROTO;
     }
