@@ -27,13 +27,17 @@ static void lower(char *s)
  * to a numeric shorthand) reads differently each time a URL is rebuilt. */
 static int pct_in_authority(const char *s)
 {
-    const char *auth = strstr(s, "://");
-    if (!auth) {
-        if (s[0] != '/' || s[1] != '/') return 0; /* relative: no authority */
-        auth = s + 2;
+    const char *c = s;
+    while (isalnum((unsigned char)*c) || *c == '+' || *c == '-' || *c == '.') c++;
+    const char *auth;
+    if (*c == ':' && c > s) {
+        auth = c + 1; /* curl takes "http:/host" and "http:///host" too */
+    } else if (s[0] == '/' && s[1] == '/') {
+        auth = s;
     } else {
-        auth += 3;
+        return 0; /* a relative reference without authority */
     }
+    while (*auth == '/') auth++;
     return memchr(auth, '%', strcspn(auth, "/?#")) != NULL;
 }
 

@@ -1437,15 +1437,22 @@ static void begin_run(oauth_t *o)
 /* ---- public ------------------------------------------------------------------------------------
  */
 
-void oauth_handle_challenge(oauth_t *o, long status, const char *www_authenticate, oauth_done_cb cb,
-                            void *ud)
+/* Wait for the run in progress, or start one: 1 when the caller starts it. */
+static int join_or_start(oauth_t *o, oauth_done_cb cb, void *ud)
 {
     if (add_waiter(o, cb, ud) != 0) {
         cb(ud, BRIDGE_ENOMEM, "out of memory");
-        return;
+        return 0;
     }
-    if (o->running) return;
+    if (o->running) return 0;
     o->running = 1;
+    return 1;
+}
+
+void oauth_handle_challenge(oauth_t *o, long status, const char *www_authenticate,
+                            oauth_done_cb cb, void *ud)
+{
+    if (!join_or_start(o, cb, ud)) return;
     o->status = status;
     o->tried_reregister = 0;
     oauth_challenge_free(&o->challenge);
@@ -1488,12 +1495,7 @@ void oauth_handle_challenge(oauth_t *o, long status, const char *www_authenticat
 
 void oauth_refresh(oauth_t *o, oauth_done_cb cb, void *ud)
 {
-    if (add_waiter(o, cb, ud) != 0) {
-        cb(ud, BRIDGE_ENOMEM, "out of memory");
-        return;
-    }
-    if (o->running) return;
-    o->running = 1;
+    if (!join_or_start(o, cb, ud)) return;
     oauth_challenge_free(&o->challenge);
     oauth_challenge_init(&o->challenge);
     o->refresh_only = 0; /* a refused refresh falls back to signing in */
@@ -1503,12 +1505,7 @@ void oauth_refresh(oauth_t *o, oauth_done_cb cb, void *ud)
 
 void oauth_load(oauth_t *o, oauth_done_cb cb, void *ud)
 {
-    if (add_waiter(o, cb, ud) != 0) {
-        cb(ud, BRIDGE_ENOMEM, "out of memory");
-        return;
-    }
-    if (o->running) return;
-    o->running = 1;
+    if (!join_or_start(o, cb, ud)) return;
     o->plan = PLAN_LOAD;
     begin_run(o);
 }
