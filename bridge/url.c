@@ -38,7 +38,17 @@ static int pct_in_authority(const char *s)
         return 0; /* a relative reference without authority */
     }
     while (*auth == '/') auth++;
-    return memchr(auth, '%', strcspn(auth, "/?#")) != NULL;
+    size_t len = strcspn(auth, "/?#");
+    /* Only the host (and port) matter: user information, which may well be
+     * percent-encoded, ends at the last '@'. */
+    for (size_t i = len; i > 0; i--) {
+        if (auth[i - 1] == '@') {
+            auth += i;
+            len -= i;
+            break;
+        }
+    }
+    return memchr(auth, '%', len) != NULL;
 }
 
 int url_parse(const char *s, url_t *out, char *err, size_t errlen)
