@@ -129,8 +129,14 @@ function refreshSuite(ttl, wait, label) {
         assert.deepEqual(s.stats.tokenErrors, [], `no invalid_grant (no reuse of a rotated refresh token)\n${s.describe()}`);
         assert.equal(s.stats.authorizations, before.auth, 'no new authorization');
         assert.ok(refreshes >= 1, 'at least one refresh');
-        const rec = storedTokenRecord(d);
-        assert.ok(s.isLiveRefreshToken(rec.refresh_token), 'the stored refresh token is the live (latest) one');
+        // The store is written in the background: give the write a moment to land.
+        let rec;
+        for (let i = 0; i < 60; i++) {
+          rec = storedTokenRecord(d);
+          if (rec && s.isLiveRefreshToken(rec.refresh_token)) break;
+          await sleep(50);
+        }
+        assert.ok(s.isLiveRefreshToken(rec?.refresh_token), 'the stored refresh token is the live (latest) one');
         assert.equal(refreshes, 1, `exactly one refresh_token grant for the ${N} processes\n${s.describe()}`);
       });
     }
