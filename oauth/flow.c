@@ -80,7 +80,7 @@ struct oauth {
     oauth_callback_t *listener;
     char verifier[OAUTH_PKCE_VERIFIER_LEN + 1];
     char state[OAUTH_STATE_LEN + 1];
-    int refresh_only, tried_reregister, refresh_after_discovery;
+    int tried_reregister, refresh_after_discovery;
 
     /* Single flight across processes, and the store's asynchronous calls. */
     enum { PLAN_LOAD, PLAN_REAUTH, PLAN_STEPUP, PLAN_REFRESH } plan;
@@ -463,20 +463,35 @@ static int apply_token_response(oauth_t *o, const oauth_fetch_result_t *res, cha
     return 0;
 }
 
+/* The part every token-endpoint answer shares. Returns 1 when the run ended
+ * here: the exchange failed, or a 2xx answer was taken (`done` is logged) or,
+ * with `strict`, refused as unusable. Returns 0 for the caller to handle an
+ * error answer, or (not strict) an unusable 2xx whose reason is in `why`. */
+static int token_answer(oauth_t *o, const oauth_fetch_result_t *res, const char *doing,
+                        const char *done, int strict, char *why, size_t n)
+{
+    why[0] = 0;
+    if (res->rc) {
+        failf(o, res->rc, "%s at %s failed: %s", doing, o->token_endpoint, res->why);
+        return 1;
+    }
+    if (res->status < 200 || res->status >= 300) return 0;
+    if (apply_token_response(o, res, why, n) == 0) {
+        log_info("%s", done);
+        finish(o, 0, NULL);
+        return 1;
+    }
+    if (!strict) return 0;
+    failf(o, BRIDGE_EPROTO, "the token endpoint %s answered with %s", o->token_endpoint, why);
+    return 1;
+}
+
 static void on_refreshed(void *ud, const oauth_fetch_result_t *res)
 {
     oauth_t *o = ud;
     char why[512];
-    if (res->rc) {
-        failf(o, res->rc, "refreshing the token at %s failed: %s", o->token_endpoint, res->why);
+    if (token_answer(o, res, "refreshing the token", "access token refreshed", 0, why, sizeof why))
         return;
-    }
-    if (res->status >= 200 && res->status < 300 &&
-        apply_token_response(o, res, why, sizeof why) == 0) {
-        log_info("access token refreshed");
-        finish(o, 0, NULL);
-        return;
-    }
     const char *err = jstr(res->json, "error");
     if (res->status >= 200 && res->status < 300)
         log_error("the token endpoint %s answered the refresh with an unusable response: %s",
@@ -489,10 +504,6 @@ static void on_refreshed(void *ud, const oauth_fetch_result_t *res)
     save_tokens(o);
     if (err && (!strcmp(err, "invalid_client") || !strcmp(err, "unauthorized_client")))
         drop_registration(o);
-    if (o->refresh_only) {
-        failf(o, BRIDGE_EHTTP, "the token could not be refreshed; a new sign-in is needed");
-        return;
-    }
     full_flow(o);
 }
 
@@ -502,17 +513,10 @@ static void discover(oauth_t *o);
 static void on_client_credentials(void *ud, const oauth_fetch_result_t *res)
 {
     oauth_t *o = ud;
-    char why[512];
-    if (res->rc) {
-        failf(o, res->rc, "the token request to %s failed: %s", o->token_endpoint, res->why);
-        return;
-    }
-    if (res->status >= 200 && res->status < 300 &&
-        apply_token_response(o, res, why, sizeof why) == 0) {
-        log_info("obtained a token for %s with the client credentials grant", o->server_url);
-        finish(o, 0, NULL);
-        return;
-    }
+    char why[512], done[600];
+    snprintf(done, sizeof done, "obtained a token for %s with the client credentials grant",
+             o->server_url);
+    if (token_answer(o, res, "the token request", done, 1, why, sizeof why)) return;
     const char *err = jstr(res->json, "error"), *desc = jstr(res->json, "error_description");
     failf(o, BRIDGE_EHTTP,
           "the token endpoint %s refused the client credentials (HTTP %ld%s%.100s%s%.300s)",
@@ -572,21 +576,9 @@ static void start_refresh(oauth_t *o)
 static void on_code_exchanged(void *ud, const oauth_fetch_result_t *res)
 {
     oauth_t *o = ud;
-    char why[512];
-    if (res->rc) {
-        failf(o, res->rc, "the token request to %s failed: %s", o->token_endpoint, res->why);
-        return;
-    }
-    if (res->status >= 200 && res->status < 300) {
-        if (apply_token_response(o, res, why, sizeof why) == 0) {
-            log_info("signed in to %s", o->server_url);
-            finish(o, 0, NULL);
-        } else {
-            failf(o, BRIDGE_EPROTO, "the token endpoint %s answered with %s", o->token_endpoint,
-                  why);
-        }
-        return;
-    }
+    char why[512], done[600];
+    snprintf(done, sizeof done, "signed in to %s", o->server_url);
+    if (token_answer(o, res, "the token request", done, 1, why, sizeof why)) return;
     const char *err = jstr(res->json, "error"), *desc = jstr(res->json, "error_description");
     if (err && !strcmp(err, "invalid_client") && !o->client_static && !o->client_cimd &&
         o->registration_endpoint && !o->tried_reregister) {
@@ -694,20 +686,10 @@ static void on_device_timer(uv_timer_t *t)
 static void on_device_token(void *ud, const oauth_fetch_result_t *res)
 {
     oauth_t *o = ud;
-    char why[512];
-    if (res->rc) {
-        failf(o, res->rc, "polling the token endpoint %s failed: %s", o->token_endpoint, res->why);
-        return;
-    }
-    if (res->status >= 200 && res->status < 300) {
-        if (apply_token_response(o, res, why, sizeof why) == 0) {
-            wipe_str(&o->device_code);
-            log_info("signed in to %s", o->server_url);
-            finish(o, 0, NULL);
-        } else {
-            failf(o, BRIDGE_EPROTO, "the token endpoint %s answered with %s", o->token_endpoint,
-                  why);
-        }
+    char why[512], done[600];
+    snprintf(done, sizeof done, "signed in to %s", o->server_url);
+    if (token_answer(o, res, "polling for the token", done, 1, why, sizeof why)) {
+        wipe_str(&o->device_code); /* used once, whatever came of it */
         return;
     }
     const char *err = jstr(res->json, "error");
@@ -1271,7 +1253,6 @@ static void discover(oauth_t *o)
 
 static void full_flow(oauth_t *o)
 {
-    o->refresh_only = 0;
     if (o->cfg.client_credentials) {
         if (o->cfg.token_endpoint) { /* given: no discovery */
             set_str(&o->token_endpoint, o->cfg.token_endpoint);
@@ -1449,8 +1430,8 @@ static int join_or_start(oauth_t *o, oauth_done_cb cb, void *ud)
     return 1;
 }
 
-void oauth_handle_challenge(oauth_t *o, long status, const char *www_authenticate,
-                            oauth_done_cb cb, void *ud)
+void oauth_handle_challenge(oauth_t *o, long status, const char *www_authenticate, oauth_done_cb cb,
+                            void *ud)
 {
     if (!join_or_start(o, cb, ud)) return;
     o->status = status;
@@ -1498,7 +1479,6 @@ void oauth_refresh(oauth_t *o, oauth_done_cb cb, void *ud)
     if (!join_or_start(o, cb, ud)) return;
     oauth_challenge_free(&o->challenge);
     oauth_challenge_init(&o->challenge);
-    o->refresh_only = 0; /* a refused refresh falls back to signing in */
     o->plan = PLAN_REFRESH;
     begin_run(o);
 }
