@@ -10,7 +10,12 @@
 // (`npm ci --prefix bench`). No timed assertions: the exit status is non-zero only
 // when something could not be run at all.
 //
-// --only takes a comma-separated subset of: cold,session,blob,tools,sdk,callgrind.
+// --only takes a comma-separated subset of: cold,session,floor,blob,tools,sdk,callgrind.
+//
+// "floor" also runs bench/floor/relay.c (compiled here with cc): a blocking relay
+// that moves bytes between stdio and HTTP and does nothing else. What it adds to
+// the direct client is what the two extra pipe hops and process wake-ups of any
+// stdio bridge cost on this machine.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -145,9 +150,19 @@ process.on('exit', () => rmSync(remoteConfigDir, { recursive: true, force: true 
 
 const CONTENDERS = ['direct', 'mcp-bridge', 'mcp-remote'];
 
+/** bench/floor/relay.c, compiled into a temporary directory; null if there is no cc. */
+function buildFloor() {
+  const out = path.join(remoteConfigDir, 'floor-relay');
+  const r = spawnSync('cc', ['-O2', '-o', out, path.join(BENCH, 'floor', 'relay.c')], { encoding: 'utf8' });
+  if (r.status !== 0) { log(`bench: the floor relay did not build (${r.error?.message ?? r.stderr.trim()}); skipped`); return null; }
+  return out;
+}
+const floorBin = want('floor') ? buildFloor() : null;
+
 function command(contender, url) {
   if (contender === 'direct') return [];
   if (contender === 'mcp-bridge') return [opts.bridge, url, '--header', TOKEN_HEADER];
+  if (contender === 'floor') return [floorBin, new URL(url).port];
   return [NODE, remoteBin, url, '--header', TOKEN_HEADER];
 }
 
@@ -381,6 +396,24 @@ function report(m, cfg, cg, cgError) {
     L.push(table(rows), '');
   }
 
+  if (floorBin && want('floor')) {
+    const FLOOR = ['direct', 'floor', 'mcp-bridge'];
+    const frow = (label, field, fmt, lowerBetter, words) => {
+      const [d, f, b] = FLOOR.map((c) => med('floor', 'session', c, field));
+      return `| ${label} | ${[d, f, b].map(fmt).join(' | ')} | ${ratio(f, d, lowerBetter, words)} | ${ratio(b, f, lowerBetter, words)} |`;
+    };
+    L.push('## The floor: what any stdio bridge pays (minimal server)', '',
+      'The floor relay (bench/floor/relay.c) reads a line, POSTs it over one keep-alive connection with blocking I/O, and ' +
+      'writes the body back: no event loop, no JSON, no checks. What it adds to direct is the cost of the two extra pipe ' +
+      'hops and process wake-ups, which no stdio bridge can avoid. Sequential calls only (the floor has one call in flight).', '',
+      '| | direct | floor relay | mcp-bridge | floor vs direct | bridge vs floor |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      frow('Sequential echo: p50 latency (ms)', 'sequential.p50Ms', fmtMs, true, TIME),
+      frow('Sequential echo: p99 latency (ms)', 'sequential.p99Ms', fmtMs, true, TIME),
+      frow('Sequential echo: calls/s', 'sequential.callsPerSec', fmtRate, false, TIME),
+      frow('Contender CPU per sequential call (µs)', 'sequential.cpuMsPerKCall', fmtUs, true, SIZE), '');
+  }
+
   if (want('sdk')) {
     L.push('## TypeScript SDK server (bench/servers/sdk.mjs, McpServer + StreamableHTTPServerTransport, SSE responses)', '');
     L.push(table([
@@ -409,6 +442,12 @@ function report(m, cfg, cg, cgError) {
     const y = b('minimal', 'session', 'sequential.p50Ms') / d('minimal', 'session', 'sequential.p50Ms');
     target('Sequential p50 latency ≤ 1.15× direct', y,
       `${y.toFixed(2)}×${pairedRange('minimal', 'session', 'sequential.p50Ms', 'mcp-bridge', 'direct')}`, y <= 1.15);
+    if (floorBin && want('floor')) {
+      const f = med('floor', 'session', 'floor', 'sequential.p50Ms') / med('floor', 'session', 'direct', 'sequential.p50Ms');
+      const g = med('floor', 'session', 'mcp-bridge', 'sequential.p50Ms') / med('floor', 'session', 'floor', 'sequential.p50Ms');
+      targets.push(`| (for reference: the floor relay's p50 is ${f.toFixed(2)}× direct${pairedRange('floor', 'session', 'sequential.p50Ms', 'floor', 'direct')}; ` +
+        `mcp-bridge's is ${g.toFixed(2)}× the floor's${pairedRange('floor', 'session', 'sequential.p50Ms', 'mcp-bridge', 'floor')}) | | |`);
+    }
     const z = b('minimal', 'session', 'pipelined.callsPerSec') / d('minimal', 'session', 'pipelined.callsPerSec');
     target('Pipelined throughput ≥ 0.9× direct', z,
       `${z.toFixed(2)}×${pairedRange('minimal', 'session', 'pipelined.callsPerSec', 'mcp-bridge', 'direct')}`, z >= 0.9);
@@ -495,6 +534,11 @@ if (sdk) await runClient(['--url', sdk.url, '--scenario', 'session', '--seq', '3
 const sessionArgs = ['--seq', String(cfg.seq), '--pipe', String(cfg.pipe), '--depth', String(cfg.depth), '--warmup', String(cfg.warmup)];
 if (want('cold')) { log('cold start (minimal server)'); await measure('minimal', minimal, 'cold', cfg.coldReps, []); }
 if (want('session')) { log('echo session (minimal server)'); await measure('minimal', minimal, 'session', cfg.sessionReps, sessionArgs); }
+if (floorBin) {
+  log('floor relay (minimal server)');
+  await measure('floor', minimal, 'session', cfg.sessionReps,
+    ['--seq', String(cfg.seq), '--pipe', '64', '--depth', '1', '--warmup', String(cfg.warmup)], ['direct', 'floor', 'mcp-bridge']);
+}
 if (want('blob')) {
   log(`${cfg.blob / MiB} MiB result (minimal server)`);
   await measure('minimal', minimal, 'blob', cfg.reps, ['--blob', String(cfg.blob), '--seq', '500']);

@@ -6,9 +6,12 @@
 #include "bridge/log.h"
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 struct http_client {
     uv_loop_t *loop;
@@ -24,13 +27,23 @@ struct http_client {
     int open_timers; /* while closing */
     CURLSH *share;   /* cookies (load-balancer stickiness), DNS cache, TLS sessions */
     int timer_closed;
+    http_req_t *idle; /* finished requests kept with their curl handle for reuse */
+    int idle_len;
+    int closing;
+};
+
+/* A set of request header lines many requests share (reference counted). */
+struct http_headers {
+    struct curl_slist *list;
+    int refs;
 };
 
 struct http_req {
     http_client_t *c;
     http_req_t *prev, *next;
     CURL *easy;
-    struct curl_slist *headers;
+    struct curl_slist *headers; /* lines added to this request alone */
+    http_headers_t *shared;     /* or a shared set */
     char *method, *url;
     http_callbacks_t cbs;
     void *ud;
@@ -44,12 +57,22 @@ struct http_req {
     int abort_rc;
 };
 
+/* One polled socket. A connection's socket (conn: curl opened it through
+ * open_socket) keeps its poll handle while the connection waits in curl's cache
+ * for the next request, and loses it in close_socket just before the socket is
+ * closed; any other socket curl asks to watch (the resolver's) is dropped as soon
+ * as curl stops watching it. */
 typedef struct sock_ctx {
     uv_poll_t poll;
     curl_socket_t fd;
     http_client_t *c;
+    int conn;
     struct sock_ctx *prev, *next;
 } sock_ctx_t;
+
+/* Idle requests (and their curl handles) kept for the next ones: a reused handle
+ * keeps its buffers and every option that does not change between requests. */
+#define IDLE_MAX 32
 
 static void check_done(http_client_t *c);
 static int respond(http_req_t *r);
@@ -97,34 +120,73 @@ static void sock_close(http_client_t *c, sock_ctx_t *sc)
     else
         c->socks = sc->next;
     if (sc->next) sc->next->prev = sc->prev;
-    uv_poll_stop(&sc->poll);
     uv_close((uv_handle_t *)&sc->poll, free_sock);
+}
+
+static sock_ctx_t *sock_new(http_client_t *c, curl_socket_t fd, int conn)
+{
+    sock_ctx_t *sc = calloc(1, sizeof *sc);
+    if (!sc) return NULL;
+    sc->fd = fd;
+    sc->c = c;
+    sc->conn = conn;
+    if (uv_poll_init_socket(c->loop, &sc->poll, fd) != 0) {
+        free(sc);
+        return NULL;
+    }
+    sc->poll.data = sc;
+    sc->next = c->socks;
+    if (c->socks) c->socks->prev = sc;
+    c->socks = sc;
+    return sc;
+}
+
+static sock_ctx_t *sock_find(http_client_t *c, curl_socket_t fd)
+{
+    for (sock_ctx_t *sc = c->socks; sc; sc = sc->next)
+        if (sc->fd == fd) return sc;
+    return NULL;
+}
+
+static curl_socket_t open_socket(void *userp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    http_client_t *c = userp;
+    (void)purpose;
+    curl_socket_t fd = socket(a->family, a->socktype, a->protocol);
+    if (fd == CURL_SOCKET_BAD) return fd;
+    if (!sock_new(c, fd, 1)) {
+        close(fd);
+        return CURL_SOCKET_BAD;
+    }
+    return fd;
+}
+
+static int close_socket(void *userp, curl_socket_t fd)
+{
+    http_client_t *c = userp;
+    sock_ctx_t *sc = sock_find(c, fd);
+    if (sc) sock_close(c, sc); /* before close(): the fd number may be reused at once */
+    return close(fd);
 }
 
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
     http_client_t *c = userp;
     sock_ctx_t *sc = socketp;
+    (void)easy;
     if (what == CURL_POLL_REMOVE) {
         if (sc) {
-            sock_close(c, sc);
+            if (sc->conn)
+                uv_poll_stop(&sc->poll);
+            else
+                sock_close(c, sc);
             curl_multi_assign(c->multi, s, NULL);
         }
         return 0;
     }
     if (!sc) {
-        sc = calloc(1, sizeof *sc);
-        if (!sc) return -1;
-        sc->fd = s;
-        sc->c = c;
-        if (uv_poll_init_socket(c->loop, &sc->poll, s) != 0) {
-            free(sc);
-            return -1;
-        }
-        sc->poll.data = sc;
-        sc->next = c->socks;
-        if (c->socks) c->socks->prev = sc;
-        c->socks = sc;
+        sc = sock_find(c, s);
+        if (!sc && !(sc = sock_new(c, s, 0))) return -1;
         curl_multi_assign(c->multi, s, sc);
     }
     int ev = 0;
@@ -194,11 +256,19 @@ void http_client_free(http_client_t *c)
 {
     if (!c) return;
     c->open_timers = 2;
+    c->closing = 1;
     uv_close((uv_handle_t *)&c->sweep, free_client_after_timer);
     while (c->reqs) {
         c->reqs->cancelled = 0;
         http_req_cancel(c->reqs);
     }
+    while (c->idle) {
+        http_req_t *r = c->idle;
+        c->idle = r->next;
+        curl_easy_cleanup(r->easy);
+        free(r);
+    }
+    /* Closes the cached connections, and their poll handles in close_socket. */
     curl_multi_cleanup(c->multi);
     curl_share_cleanup(c->share);
     while (c->socks)
@@ -258,24 +328,17 @@ static size_t on_body_chunk(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
-http_req_t *http_req_new(http_client_t *c, const char *method, const char *url)
+/* A curl handle with every option that is the same for all requests. */
+static CURL *easy_new(http_client_t *c, http_req_t *r)
 {
-    http_req_t *r = calloc(1, sizeof *r);
-    if (!r) return NULL;
-    r->c = c;
-    r->easy = curl_easy_init();
-    r->method = strdup(method);
-    r->url = strdup(url);
-    if (!r->easy || !r->method || !r->url) goto fail;
-    CURL *e = r->easy;
-    curl_easy_setopt(e, CURLOPT_URL, url);
+    CURL *e = curl_easy_init();
+    if (!e) return NULL;
     curl_easy_setopt(e, CURLOPT_PRIVATE, r);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR,
                      c->cfg.allow_http_redirects ? "http,https" : "https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(e, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, c->cfg.connect_timeout_s);
@@ -285,7 +348,10 @@ http_req_t *http_req_new(http_client_t *c, const char *method, const char *url)
     curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body_chunk);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "mcp-bridge/" MCP_BRIDGE_VERSION);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, c);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, c);
     /* Proxies from the environment only when asked (--enable-proxy): a proxy
      * sees every request, and a variable set for other tools should not route
      * credentials through it silently. */
@@ -295,19 +361,63 @@ http_req_t *http_req_new(http_client_t *c, const char *method, const char *url)
      * are kept in memory, shared by every request, and never written to disk. */
     curl_easy_setopt(e, CURLOPT_SHARE, c->share);
     curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
-    if (!strcmp(method, "POST"))
+    return e;
+}
+
+/* "Expect:" turns off curl's "Expect: 100-continue" round trip for large bodies;
+ * the User-Agent line is sent as a header rather than through CURLOPT_USERAGENT,
+ * which curl formats again for every request. */
+static struct curl_slist *base_headers(void)
+{
+    struct curl_slist *l = curl_slist_append(NULL, "Expect:"), *m;
+    if (!l) return NULL;
+    if (!(m = curl_slist_append(l, "User-Agent: mcp-bridge/" MCP_BRIDGE_VERSION))) {
+        curl_slist_free_all(l);
+        return NULL;
+    }
+    return m;
+}
+
+http_req_t *http_req_new(http_client_t *c, const char *method, const char *url)
+{
+    http_req_t *r = c->idle;
+    CURL *e;
+    if (r) {
+        c->idle = r->next;
+        c->idle_len--;
+        e = r->easy;
+        memset(r, 0, sizeof *r);
+        r->easy = e;
+    } else {
+        if (!(r = calloc(1, sizeof *r))) return NULL;
+        if (!(r->easy = e = easy_new(c, r))) {
+            free(r);
+            return NULL;
+        }
+    }
+    r->c = c;
+    r->method = strdup(method);
+    r->url = strdup(url);
+    if (!r->method || !r->url) goto fail;
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 0L);
+    if (!strcmp(method, "POST")) {
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, ""); /* never read a body from stdin */
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
         curl_easy_setopt(e, CURLOPT_POST, 1L);
-    else if (strcmp(method, "GET") != 0)
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-    /* No "Expect: 100-continue" round trip for large bodies. */
-    r->headers = curl_slist_append(NULL, "Expect:");
-    if (!r->headers) goto fail;
+    } else {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, strcmp(method, "GET") ? method : NULL);
+    }
     r->next = c->reqs;
     if (c->reqs) c->reqs->prev = r;
     c->reqs = r;
     return r;
 fail:
-    if (r->easy) curl_easy_cleanup(r->easy);
+    curl_easy_cleanup(r->easy);
     free(r->method);
     free(r->url);
     free(r);
@@ -316,10 +426,53 @@ fail:
 
 int http_req_add_header(http_req_t *r, const char *line)
 {
+    if (!r->headers && !(r->headers = base_headers())) return BRIDGE_ENOMEM;
     struct curl_slist *l = curl_slist_append(r->headers, line);
     if (!l) return BRIDGE_ENOMEM;
     r->headers = l;
     return 0;
+}
+
+http_headers_t *http_headers_new(void)
+{
+    http_headers_t *h = calloc(1, sizeof *h);
+    if (!h) return NULL;
+    h->refs = 1;
+    if (!(h->list = base_headers())) {
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+int http_headers_add(http_headers_t *h, const char *line)
+{
+    struct curl_slist *l = curl_slist_append(h->list, line);
+    if (!l) return BRIDGE_ENOMEM;
+    h->list = l;
+    return 0;
+}
+
+/* Header lines may carry credentials: wipe them before they are freed. */
+static void free_lines(struct curl_slist *l)
+{
+    for (struct curl_slist *i = l; i; i = i->next)
+        OPENSSL_cleanse(i->data, strlen(i->data));
+    curl_slist_free_all(l);
+}
+
+void http_headers_unref(http_headers_t *h)
+{
+    if (!h || --h->refs > 0) return;
+    free_lines(h->list);
+    free(h);
+}
+
+void http_req_use_headers(http_req_t *r, http_headers_t *h)
+{
+    h->refs++;
+    http_headers_unref(r->shared);
+    r->shared = h;
 }
 
 void http_req_set_body(http_req_t *r, const char *body, size_t len)
@@ -367,7 +520,8 @@ int http_req_start(http_req_t *r, const http_callbacks_t *cbs, void *ud)
 {
     r->cbs = *cbs;
     r->ud = ud;
-    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
+    if (!r->headers && !r->shared && !(r->headers = base_headers())) return BRIDGE_ENOMEM;
+    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers ? r->headers : r->shared->list);
     r->started = 1;
     r->last_activity = uv_now(r->c->loop);
     http_client_t *c = r->c;
@@ -384,8 +538,8 @@ static void req_free(http_req_t *r)
 {
     http_client_t *c = r->c;
     if (r->added) curl_multi_remove_handle(c->multi, r->easy);
-    curl_easy_cleanup(r->easy);
-    curl_slist_free_all(r->headers);
+    free_lines(r->headers);
+    http_headers_unref(r->shared);
     if (r->prev)
         r->prev->next = r->next;
     else
@@ -393,7 +547,16 @@ static void req_free(http_req_t *r)
     if (r->next) r->next->prev = r->prev;
     free(r->method);
     free(r->url);
-    free(r);
+    /* A paused handle would carry its pause into the next request. */
+    if (c->closing || r->paused || c->idle_len >= IDLE_MAX) {
+        curl_easy_cleanup(r->easy);
+        free(r);
+        return;
+    }
+    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, NULL);
+    r->next = c->idle;
+    c->idle = r;
+    c->idle_len++;
 }
 
 void http_req_cancel(http_req_t *r)

@@ -43,6 +43,17 @@ void http_client_free(http_client_t *c);
  * borrowed: it must stay valid until on_done or cancel. */
 http_req_t *http_req_new(http_client_t *c, const char *method, const char *url);
 int http_req_add_header(http_req_t *r, const char *line);
+
+/* Header lines many requests share, built once (e.g. what every POST of a
+ * session carries). Reference counted; the lines are wiped when the last
+ * reference goes, as they may carry credentials. */
+typedef struct http_headers http_headers_t;
+http_headers_t *http_headers_new(void);
+int http_headers_add(http_headers_t *h, const char *line);
+void http_headers_unref(http_headers_t *h);
+/* Send h (a reference is taken) rather than lines added with http_req_add_header:
+ * a request uses one or the other. */
+void http_req_use_headers(http_req_t *r, http_headers_t *h);
 void http_req_set_body(http_req_t *r, const char *body, size_t len);
 void http_req_set_timeout_ms(http_req_t *r, long ms);
 /* Follow redirects (the default) or not. */

@@ -141,13 +141,19 @@ static void post_item(item_t *it)
 
 /* ---- the event stream ---------------------------------------------------------- */
 
+/* Takes ownership of data (malloc'd, NUL-terminated). */
 static void on_message_event(legacy_t *t, char *data, size_t len)
 {
     char err[256];
     int skeleton = 0;
+    if (!data) {
+        log_error("out of memory reading a message from %s; dropped", t->cfg.url);
+        return;
+    }
     json_t *root = jr_decode_fast(data, len, &skeleton, err, sizeof err);
     if (!root) {
         log_error("%s sent a message that is not JSON (%s); dropped", t->cfg.url, err);
+        free(data);
         return;
     }
     json_t *id = NULL;
@@ -216,7 +222,7 @@ static int on_event(void *ud, const sse_event_t *ev)
     if (!strcmp(ev->type, "endpoint")) return on_endpoint_event(t, ev->data);
     if (!strcmp(ev->type, "message")) {
         if (!t->endpoint) log_debug("message before the endpoint event from %s", t->cfg.url);
-        on_message_event(t, (char *)ev->data, ev->data_len);
+        on_message_event(t, sse_parser_take_data(t->sse), ev->data_len);
     }
     return 0;
 }

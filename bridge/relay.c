@@ -89,22 +89,17 @@ static void emit_owned(relay_t *r, char *json, size_t len)
     stdio_write_owned(&r->stdio, json, len);
 }
 
-static void emit_copy(relay_t *r, const char *json, size_t len)
+/* A request or notification from the server; takes ownership. */
+static void emit_server_message(relay_t *r, char *json, size_t len)
 {
     if (r->stdio.queued + len > r->opts->max_queued_bytes) {
         log_error("a %zu-byte message from the server was dropped: the host is not reading "
                   "(--max-queued-bytes %zu)",
                   len, r->opts->max_queued_bytes);
+        free(json);
         return;
     }
-    char *copy = malloc(len + 1);
-    if (!copy) {
-        log_error("out of memory relaying a %zu-byte message; dropped", len);
-        return;
-    }
-    memcpy(copy, json, len);
-    copy[len] = 0;
-    emit_owned(r, copy, len);
+    emit_owned(r, json, len);
 }
 
 static batch_t *batch_new(void)
@@ -413,6 +408,7 @@ static char *filter_tools(relay_t *r, json_t *root)
     return changed ? json_dumps(root, JSON_COMPACT) : NULL;
 }
 
+/* Takes ownership of raw. */
 static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, json_t *id,
                                int skeleton)
 {
@@ -422,6 +418,7 @@ static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, 
     if (!key) {
         log_error("the server sent a response with id null (an error it could not attribute); "
                   "dropped");
+        free(raw);
         return;
     }
     if (r->reinit_key && !strcmp(key, r->reinit_key)) {
@@ -429,6 +426,7 @@ static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, 
         free(r->reinit_key);
         r->reinit_key = NULL;
         whole = skeleton ? jr_decode(raw, len, err, sizeof err) : NULL;
+        free(raw);
         on_reinit_response(r, whole ? whole : root);
         json_decref(whole);
         return;
@@ -437,6 +435,7 @@ static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, 
     free(key);
     if (!p) {
         log_debug("dropping a response to a request that is no longer pending");
+        free(raw);
         return;
     }
     int wants_content = !strcmp(p->method, "initialize") ||
@@ -463,16 +462,13 @@ static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, 
                  len, r->opts->max_queued_bytes);
         log_error("%s", text);
         free(filtered);
+        free(raw);
         emit_error(r, p->batch, p->id, JR_SERVER_ERROR, text);
     } else if (filtered) {
+        free(raw);
         emit_response(r, p->batch, filtered, strlen(filtered));
     } else {
-        char *copy = malloc(len + 1);
-        if (copy) {
-            memcpy(copy, raw, len);
-            copy[len] = 0;
-            emit_response(r, p->batch, copy, len);
-        }
+        emit_response(r, p->batch, raw, len);
     }
     json_decref(whole);
     int was_init = !strcmp(p->method, "initialize");
@@ -481,6 +477,7 @@ static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, 
     maybe_finish_shutdown(r);
 }
 
+/* Takes ownership of raw. */
 static void on_server_one(relay_t *r, char *raw, size_t len, json_t *root, int skeleton)
 {
     json_t *id;
@@ -491,10 +488,11 @@ static void on_server_one(relay_t *r, char *raw, size_t len, json_t *root, int s
         break;
     case JR_REQUEST:
     case JR_NOTIFICATION:
-        emit_copy(r, raw, len);
+        emit_server_message(r, raw, len);
         break;
     default:
         log_error("the server sent an invalid JSON-RPC message (%s); dropped", why);
+        free(raw);
         break;
     }
 }
@@ -508,11 +506,11 @@ static void on_transport_message(void *ud, char *raw, size_t len, json_t *root, 
     }
     size_t i;
     json_t *el;
+    free(raw);
     json_array_foreach(root, i, el)
     {
         char *s = json_dumps(el, JSON_COMPACT | JSON_ENCODE_ANY);
         if (s) on_server_one(r, s, strlen(s), el, 0);
-        free(s);
     }
 }
 

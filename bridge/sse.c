@@ -1,7 +1,9 @@
 /* text/event-stream parser following WHATWG HTML "Parsing an event stream".
  * Each fed byte is scanned once: complete lines that lie inside one chunk are
  * interpreted in place, and only a line split across chunks is copied into the
- * line buffer, so a huge event fed in small chunks costs linear time. */
+ * line buffer, so a huge event fed in small chunks costs linear time. A split
+ * data: line goes straight to the data buffer once its field name is known, so a
+ * large message is held once, not twice. */
 #include "bridge/sse.h"
 #include "bridge/buf.h"
 #include "bridge/err.h"
@@ -29,6 +31,8 @@ struct sse_parser {
     int bom_matched; /* bytes of a leading BOM seen so far; -1 once past the start */
     int skip_lf;     /* the previous line ended with CR: an LF next is part of that end */
     int field_seen;  /* a field line arrived since the last blank line */
+    int in_data;     /* the rest of the current data: line goes to the data buffer */
+    size_t data_line_len; /* then: the length of that line so far (bounded like any line) */
 };
 
 sse_parser_t *sse_parser_new(size_t max_event_bytes, sse_event_cb cb, void *ud)
@@ -170,6 +174,21 @@ static size_t skip_bom(sse_parser_t *p, const char *buf, size_t len)
     return i;
 }
 
+/* The line buffer holds the start of a line: once it is known to be a data:
+ * field (and whether one space follows the colon), move its value to the data
+ * buffer, where the rest of the line will go too. */
+static int maybe_stream_data(sse_parser_t *p)
+{
+    if (p->line.len < 6 || memcmp(p->line.data, "data:", 5) != 0) return 0;
+    size_t skip = p->line.data[5] == ' ' ? 6 : 5;
+    p->field_seen = 1;
+    p->in_data = 1;
+    p->data_line_len = p->line.len;
+    int rc = buf_append(&p->data, p->line.data + skip, p->line.len - skip);
+    buf_reset(&p->line);
+    return rc;
+}
+
 int sse_parser_feed(sse_parser_t *p, const char *buf, size_t len)
 {
     if (p->failed) return p->failed;
@@ -192,9 +211,30 @@ int sse_parser_feed(sse_parser_t *p, const char *buf, size_t len)
 
         int rc;
         if (j == len) {
-            rc = buf_append(&p->line, buf + i, len - i);
+            if (p->in_data) {
+                p->data_line_len += len - i;
+                rc = p->max && p->data_line_len > p->max ? BRIDGE_ETOOBIG
+                                                         : buf_append(&p->data, buf + i, len - i);
+            } else {
+                rc = buf_append(&p->line, buf + i, len - i);
+                if (!rc) rc = maybe_stream_data(p);
+            }
             if (rc) p->failed = rc;
             return rc;
+        }
+        if (p->in_data) { /* the end of a data: line that began in earlier chunks */
+            p->in_data = 0;
+            p->skip_lf = buf[j] == '\r';
+            p->data_line_len += j - i;
+            rc = p->max && p->data_line_len > p->max ? BRIDGE_ETOOBIG
+                                                     : buf_append(&p->data, buf + i, j - i);
+            if (!rc) rc = buf_append_byte(&p->data, '\n');
+            if (rc) {
+                p->failed = rc;
+                return rc;
+            }
+            i = j + 1;
+            continue;
         }
 
         const char *line;
@@ -229,6 +269,11 @@ int sse_parser_feed(sse_parser_t *p, const char *buf, size_t len)
         if (cb_rc) return cb_rc;
     }
     return 0;
+}
+
+char *sse_parser_take_data(sse_parser_t *p)
+{
+    return buf_steal(&p->data);
 }
 
 const char *sse_parser_last_event_id(const sse_parser_t *p)

@@ -38,6 +38,10 @@ int sse_parser_feed(sse_parser_t *p, const char *buf, size_t len);
  * id: takes effect at the blank line ending its event, so an event cut off by
  * the end of the stream does not advance the ID a reconnection resumes from. */
 const char *sse_parser_last_event_id(const sse_parser_t *p);
+/* Only inside the event callback: take the event's data (malloc'd, ev->data_len
+ * bytes and a NUL) rather than copy it; ev->data is not valid afterwards. NULL
+ * when out of memory. */
+char *sse_parser_take_data(sse_parser_t *p);
 /* The last valid retry: value in ms, or -1 if the stream never sent one. */
 long sse_parser_retry_ms(const sse_parser_t *p);
 /* True when bytes of an unfinished event are buffered (the stream ended mid-event):

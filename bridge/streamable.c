@@ -8,6 +8,7 @@
 #include "bridge/sse.h"
 #include "bridge/transport.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,12 @@ struct streamable {
     char *session_id;
     unsigned session_gen; /* changes whenever session_id does */
     char *protocol_version;
+    /* The header lines of every POST, built again only when the session id, the
+     * protocol version or the Authorization line changes. */
+    http_headers_t *post_hdrs;
+    unsigned post_hdrs_gen;
+    char *post_hdrs_version;
+    char *post_hdrs_auth;
     stream_t *streams;
     stream_t *listen;
     int listen_unsupported;
@@ -150,15 +157,21 @@ static int is_response_to(json_t *root, const out_msg_t *m)
     return same;
 }
 
-/* A complete message from the server (JSON body or SSE data). */
+/* A complete message from the server (JSON body or SSE data); takes ownership
+ * of raw (malloc'd, NUL-terminated). */
 static void deliver(stream_t *s, char *raw, size_t len)
 {
     streamable_t *t = s->t;
     char err[256];
     int skeleton = 0;
+    if (!raw) {
+        log_error("out of memory reading a message from %s; dropped", t->cfg.url);
+        return;
+    }
     json_t *root = jr_decode_fast(raw, len, &skeleton, err, sizeof err);
     if (!root) {
         log_error("%s sent a message that is not JSON (%s); dropped", t->cfg.url, err);
+        free(raw);
         return;
     }
     if (is_response_to(root, s->msg)) s->answered = 1;
@@ -180,7 +193,7 @@ static int on_sse_event(void *ud, const sse_event_t *ev)
         log_debug("ignoring SSE event of type \"%s\" from %s", ev->type, s->t->cfg.url);
         return 0;
     }
-    deliver(s, (char *)ev->data, ev->data_len);
+    deliver(s, sse_parser_take_data(s->sse), ev->data_len);
     /* A resumed stream has done its job once the response came; the server may
      * keep it open, so close it (returning non-zero ends the exchange). */
     return s->kind == STREAM_RESUME && s->answered;
@@ -188,23 +201,86 @@ static int on_sse_event(void *ud, const sse_event_t *ev)
 
 /* ---- requests ------------------------------------------------------------ */
 
-static int add_common_headers(streamable_t *t, http_req_t *r)
+typedef int (*add_line_fn)(void *to, const char *line);
+
+/* The lines every request carries: --header lines, session, credentials, version. */
+static int common_lines(streamable_t *t, const char *auth, add_line_fn add, void *to)
 {
     char line[512];
     int rc = 0;
     for (size_t i = 0; i < t->cfg.headers_len && !rc; i++)
-        rc = http_req_add_header(r, t->cfg.headers[i]);
+        rc = add(to, t->cfg.headers[i]);
     if (!rc && t->session_id) {
         snprintf(line, sizeof line, "Mcp-Session-Id: %s", t->session_id);
-        rc = http_req_add_header(r, line);
+        rc = add(to, line);
     }
-    const char *auth = t->cfg.auth_header ? t->cfg.auth_header(t->cfg.ud) : NULL;
-    if (!rc && auth) rc = http_req_add_header(r, auth);
+    if (!rc && auth) rc = add(to, auth);
     if (!rc && t->protocol_version) {
         snprintf(line, sizeof line, "MCP-Protocol-Version: %s", t->protocol_version);
-        rc = http_req_add_header(r, line);
+        rc = add(to, line);
     }
     return rc;
+}
+
+static int add_to_req(void *r, const char *line)
+{
+    return http_req_add_header(r, line);
+}
+
+static int add_to_set(void *h, const char *line)
+{
+    return http_headers_add(h, line);
+}
+
+static int add_common_headers(streamable_t *t, http_req_t *r)
+{
+    const char *auth = t->cfg.auth_header ? t->cfg.auth_header(t->cfg.ud) : NULL;
+    return common_lines(t, auth, add_to_req, r);
+}
+
+static int same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+static void drop_post_headers(streamable_t *t)
+{
+    http_headers_unref(t->post_hdrs);
+    t->post_hdrs = NULL;
+    free(t->post_hdrs_version);
+    t->post_hdrs_version = NULL;
+    if (t->post_hdrs_auth) OPENSSL_cleanse(t->post_hdrs_auth, strlen(t->post_hdrs_auth));
+    free(t->post_hdrs_auth);
+    t->post_hdrs_auth = NULL;
+}
+
+/* The header set for a POST: the one built for the previous POST while nothing
+ * in it changed. NULL when out of memory. */
+static http_headers_t *post_headers(streamable_t *t)
+{
+    const char *auth = t->cfg.auth_header ? t->cfg.auth_header(t->cfg.ud) : NULL;
+    if (t->post_hdrs && t->post_hdrs_gen == t->session_gen &&
+        same_str(t->post_hdrs_version, t->protocol_version) && same_str(t->post_hdrs_auth, auth))
+        return t->post_hdrs;
+    drop_post_headers(t);
+    http_headers_t *h = http_headers_new();
+    int rc = h ? common_lines(t, auth, add_to_set, h) : BRIDGE_ENOMEM;
+    if (!rc) rc = http_headers_add(h, "Content-Type: application/json");
+    if (!rc) rc = http_headers_add(h, "Accept: application/json, text/event-stream");
+    char *version = t->protocol_version ? strdup(t->protocol_version) : NULL;
+    char *auth_copy = auth ? strdup(auth) : NULL;
+    if (rc || (t->protocol_version && !version) || (auth && !auth_copy)) {
+        http_headers_unref(h);
+        free(version);
+        if (auth_copy) OPENSSL_cleanse(auth_copy, strlen(auth_copy));
+        free(auth_copy);
+        return NULL;
+    }
+    t->post_hdrs = h;
+    t->post_hdrs_gen = t->session_gen;
+    t->post_hdrs_version = version;
+    t->post_hdrs_auth = auth_copy;
+    return h;
 }
 
 static int session_id_valid(const char *v)
@@ -454,7 +530,10 @@ static void on_done(http_req_t *r, void *ud, int rc, const char *why_in)
     }
 
     if (status >= 200 && status < 300) {
-        if (!s->is_sse && s->body.len) deliver(s, s->body.data, s->body.len);
+        if (!s->is_sse && s->body.len) {
+            size_t n = s->body.len;
+            deliver(s, buf_steal(&s->body), n);
+        }
         if (s->answered || !s->msg || !s->msg->id_key) {
             stream_report(s, 0, NULL);
         } else if (s->is_sse) {
@@ -475,7 +554,8 @@ static void on_done(http_req_t *r, void *ud, int rc, const char *why_in)
         int ours = root && is_response_to(root, s->msg);
         json_decref(root);
         if (ours) {
-            deliver(s, s->body.data, s->body.len);
+            size_t n = s->body.len;
+            deliver(s, buf_steal(&s->body), n);
             stream_report(s, 0, NULL);
             return;
         }
@@ -499,12 +579,15 @@ static void stream_begin(stream_t *s)
     s->is_sse = 0;
     s->session_gen = t->session_gen;
     http_req_t *r = http_req_new(t->cfg.http, method, t->cfg.url);
-    int rc = r ? add_common_headers(t, r) : BRIDGE_ENOMEM;
+    int rc = r ? 0 : BRIDGE_ENOMEM;
     if (!rc && s->kind == STREAM_POST) {
-        rc = http_req_add_header(r, "Content-Type: application/json");
-        if (!rc) rc = http_req_add_header(r, "Accept: application/json, text/event-stream");
+        http_headers_t *h = post_headers(t);
+        if (h)
+            http_req_use_headers(r, h);
+        else
+            rc = BRIDGE_ENOMEM;
         http_req_set_body(r, s->msg->body, s->msg->len);
-    } else if (!rc && s->kind != STREAM_DELETE) {
+    } else if (!rc && !(rc = add_common_headers(t, r)) && s->kind != STREAM_DELETE) {
         rc = http_req_add_header(r, "Accept: text/event-stream");
         if (!rc && s->last_event_id && s->last_event_id[0]) {
             char line[600];
@@ -683,6 +766,7 @@ static void t_free(transport_t *base)
     streamable_t *t = (streamable_t *)base;
     while (t->streams)
         stream_free(t->streams);
+    drop_post_headers(t);
     free(t->session_id);
     free(t->protocol_version);
     uv_close((uv_handle_t *)&t->hold_timer, free_after_close);

@@ -32,9 +32,10 @@ typedef struct transport transport_t;
 
 typedef struct transport_events {
     /* One message from the server (an object, or an array from a 2025-03-26
-     * server). `raw` is the exact bytes, writable, not NUL-terminated; `root` is
-     * the decoded value, borrowed: only its routing members when `skeleton`
-     * (see jr_decode_fast), so decode `raw` when the content is needed. */
+     * server). `raw` is the exact bytes, malloc'd and NUL-terminated, and the
+     * callee owns it (it is relayed without a copy); `root` is the decoded value,
+     * borrowed: only its routing members when `skeleton` (see jr_decode_fast), so
+     * decode `raw` when the content is needed. */
     void (*on_message)(void *ud, char *raw, size_t len, json_t *root, int skeleton);
     /* The server took the message (rc 0), or it could not be delivered or
      * answered (rc < 0, `why` a sentence naming the URL and cause). For a request,
