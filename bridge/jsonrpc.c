@@ -102,10 +102,20 @@ static json_t *member_value(const jscan_member_t *m, int shallow)
     }
     switch (m->type) {
     case JSCAN_STRING:
-        if (!m->escaped) return json_stringn(m->at, m->len);
+        /* jscan has checked the UTF-8, and an unescaped string has no NUL. */
+        if (!m->escaped) return json_stringn_nocheck(m->at, m->len);
         return json_loadb(m->at - 1, m->len + 2, JSON_DECODE_ANY, NULL);
-    case JSCAN_INTEGER:
-        return json_loadb(m->at, m->len, JSON_DECODE_ANY, NULL);
+    case JSCAN_INTEGER: {
+        /* jscan has checked the syntax: -?digits. Up to 18 digits cannot overflow. */
+        const char *p = m->at, *end = m->at + m->len;
+        int neg = *p == '-';
+        if (neg) p++;
+        if (end - p > 18) return json_loadb(m->at, m->len, JSON_DECODE_ANY, NULL);
+        json_int_t v = 0;
+        for (; p < end; p++)
+            v = v * 10 + (*p - '0');
+        return json_integer(neg ? -v : v);
+    }
     case JSCAN_NULL:
         return json_null();
     case JSCAN_OBJECT:
@@ -154,9 +164,19 @@ char *jr_id_key(json_t *id)
 {
     char *key = NULL;
     if (json_is_integer(id)) {
-        char tmp[32];
-        snprintf(tmp, sizeof tmp, "n:%lld", (long long)json_integer_value(id));
-        key = strdup(tmp);
+        /* "n:" and the decimal digits, written by hand: this runs for every message. */
+        char tmp[32], *p = tmp + sizeof tmp;
+        long long v = (long long)json_integer_value(id);
+        unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+        *--p = 0;
+        do {
+            *--p = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (v < 0) *--p = '-';
+        *--p = ':';
+        *--p = 'n';
+        key = strdup(p);
     } else if (json_is_string(id)) {
         size_t n = json_string_length(id);
         key = malloc(n + 3);

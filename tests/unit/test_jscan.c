@@ -80,6 +80,13 @@ static void skeleton(void)
         "{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":\"s\"}",
         "{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"x\"}",
         "{\"id\":1,\"error\":\"e\",\"jsonrpc\":\"2.0\"}",
+        /* Integer ids read without jansson: signs, zero, the edges of 64 bits. */
+        "{\"jsonrpc\":\"2.0\",\"id\":-0,\"result\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":-17,\"result\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":999999999999999999,\"result\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":9223372036854775807,\"result\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":-9223372036854775808,\"result\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":\"caf\u00e9\",\"result\":{}}",
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char err[128];

@@ -63,6 +63,21 @@ static void id_keys(void)
     CHECK_STR(kn, "n:42");
     CHECK_STR(ks, "s:42");
     CHECK(kr == NULL);
+    const struct {
+        json_int_t v;
+        const char *key;
+    } ints[] = {{0, "n:0"},
+                {-1, "n:-1"},
+                {1234567890, "n:1234567890"},
+                {9223372036854775807LL, "n:9223372036854775807"},
+                {-9223372036854775807LL - 1, "n:-9223372036854775808"}};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        json_t *v = json_integer(ints[i].v);
+        char *k = jr_id_key(v);
+        CHECK_STR(k, ints[i].key);
+        free(k);
+        json_decref(v);
+    }
     free(kn);
     free(ks);
     json_decref(n);
