@@ -11,11 +11,12 @@
 
 #define READ_CHUNK (64 * 1024)
 
+/* One write of one or more messages, each followed by "\n". */
 typedef struct write_req {
     uv_write_t req;
     stdio_chan_t *s;
-    char *msg;
-    size_t len;
+    size_t n, bytes;
+    struct stdio_pending msgs[]; /* n */
 } write_req_t;
 
 static void deliver_lines(stdio_chan_t *s, const char *p, size_t n)
@@ -141,7 +142,12 @@ int stdio_start(stdio_chan_t *s, uv_loop_t *loop, size_t max_line, const stdio_c
     s->out_kind = uv_guess_handle(1);
     if (s->out_kind != UV_FILE && open_stream(loop, 1, s->out_kind, &s->out, 0) != 0)
         s->out_kind = UV_FILE; /* fall back to blocking writes */
-    if (s->out_kind != UV_FILE) s->out.pipe.data = s;
+    if (s->out_kind != UV_FILE) {
+        s->out.pipe.data = s;
+        uv_check_init(loop, &s->flush_check);
+        uv_idle_init(loop, &s->flush_idle);
+        s->flush_check.data = s->flush_idle.data = s;
+    }
 
     s->in_kind = uv_guess_handle(0);
     s->in_reading = 1;
@@ -175,14 +181,91 @@ static void on_written(uv_write_t *req, int status)
 {
     write_req_t *w = (write_req_t *)req;
     stdio_chan_t *s = w->s;
-    s->queued -= w->len + 1;
-    free(w->msg);
+    s->queued -= w->bytes;
+    for (size_t i = 0; i < w->n; i++)
+        free(w->msgs[i].msg);
     free(w);
     if (status < 0 && !s->out_failed) {
         s->out_failed = 1;
         if (s->cbs.on_write_error) s->cbs.on_write_error(s->ud, uv_strerror(status));
     }
     maybe_drained(s);
+}
+
+static void write_failed(stdio_chan_t *s, const char *why)
+{
+    if (s->out_failed) return;
+    s->out_failed = 1;
+    if (s->cbs.on_write_error) s->cbs.on_write_error(s->ud, why);
+}
+
+static void drop_pending(stdio_chan_t *s)
+{
+    for (size_t i = 0; i < s->pending_len; i++) {
+        s->queued -= s->pending[i].len + 1;
+        free(s->pending[i].msg);
+    }
+    s->pending_len = 0;
+}
+
+/* Hand every pending message to libuv in one write. */
+static void flush(stdio_chan_t *s)
+{
+    uv_check_stop(&s->flush_check);
+    uv_idle_stop(&s->flush_idle);
+    size_t n = s->pending_len;
+    if (!n) return;
+    if (s->out_failed || s->out_closed) {
+        drop_pending(s);
+        maybe_drained(s);
+        return;
+    }
+    write_req_t *w = malloc(sizeof *w + n * sizeof w->msgs[0]);
+    uv_buf_t small[16], *bufs = 2 * n <= 16 ? small : malloc(2 * n * sizeof *bufs);
+    if (!w || !bufs) {
+        free(w);
+        if (bufs != small) free(bufs);
+        drop_pending(s);
+        write_failed(s, "out of memory");
+        maybe_drained(s);
+        return;
+    }
+    w->s = s;
+    w->n = n;
+    w->bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        w->msgs[i] = s->pending[i];
+        w->bytes += w->msgs[i].len + 1;
+        bufs[2 * i] = uv_buf_init(w->msgs[i].msg, (unsigned)w->msgs[i].len);
+        bufs[2 * i + 1] = uv_buf_init("\n", 1);
+    }
+    s->pending_len = 0;
+    int rc = uv_write(&w->req, (uv_stream_t *)&s->out, bufs, (unsigned)(2 * n), on_written);
+    if (bufs != small) free(bufs); /* libuv keeps its own copy of the array */
+    if (rc) {
+        s->queued -= w->bytes;
+        for (size_t i = 0; i < n; i++)
+            free(w->msgs[i].msg);
+        free(w);
+        write_failed(s, uv_strerror(rc));
+        maybe_drained(s);
+        return;
+    }
+    if (!s->congested && s->queued > STDIO_HIGH_WATER &&
+        uv_stream_get_write_queue_size((uv_stream_t *)&s->out) > 0) {
+        s->congested = 1;
+        if (s->cbs.on_backpressure) s->cbs.on_backpressure(s->ud, 1);
+    }
+}
+
+static void on_flush_check(uv_check_t *h)
+{
+    flush(h->data);
+}
+
+static void on_flush_idle(uv_idle_t *h)
+{
+    flush(h->data);
 }
 
 static int write_file(stdio_chan_t *s, const char *p, size_t n)
@@ -206,36 +289,26 @@ int stdio_write_owned(stdio_chan_t *s, char *msg, size_t len)
         int rc = write_file(s, msg, len);
         if (!rc) rc = write_file(s, "\n", 1);
         free(msg);
-        if (rc && !s->out_failed) {
-            s->out_failed = 1;
-            if (s->cbs.on_write_error) s->cbs.on_write_error(s->ud, "write failed");
-        }
+        if (rc) write_failed(s, "write failed");
         return rc;
     }
-    write_req_t *w = malloc(sizeof *w);
-    if (!w) {
-        free(msg);
-        return BRIDGE_ENOMEM;
+    if (s->pending_len == s->pending_cap) {
+        size_t cap = s->pending_cap ? 2 * s->pending_cap : 16;
+        struct stdio_pending *p = realloc(s->pending, cap * sizeof *p);
+        if (!p) {
+            free(msg);
+            return BRIDGE_ENOMEM;
+        }
+        s->pending = p;
+        s->pending_cap = cap;
     }
-    w->s = s;
-    w->msg = msg;
-    w->len = len;
-    uv_buf_t bufs[2] = {uv_buf_init(msg, (unsigned)len), uv_buf_init("\n", 1)};
+    s->pending[s->pending_len].msg = msg;
+    s->pending[s->pending_len].len = len;
+    if (s->pending_len++ == 0) {
+        uv_check_start(&s->flush_check, on_flush_check);
+        uv_idle_start(&s->flush_idle, on_flush_idle);
+    }
     s->queued += len + 1;
-    int rc = uv_write(&w->req, (uv_stream_t *)&s->out, bufs, 2, on_written);
-    if (!rc && !s->congested && s->queued > STDIO_HIGH_WATER &&
-        uv_stream_get_write_queue_size((uv_stream_t *)&s->out) > 0) {
-        s->congested = 1;
-        if (s->cbs.on_backpressure) s->cbs.on_backpressure(s->ud, 1);
-    }
-    if (rc) {
-        s->queued -= len + 1;
-        free(msg);
-        free(w);
-        s->out_failed = 1;
-        if (s->cbs.on_write_error) s->cbs.on_write_error(s->ud, uv_strerror(rc));
-        return BRIDGE_ECLOSED;
-    }
     return 0;
 }
 
@@ -251,7 +324,10 @@ int stdio_write(stdio_chan_t *s, const char *msg, size_t len)
 void stdio_when_drained(stdio_chan_t *s, void (*cb)(void *ud))
 {
     s->drained_cb = cb;
-    if (s->out_failed) s->queued = 0;
+    if (s->out_failed) {
+        drop_pending(s);
+        s->queued = 0;
+    }
     maybe_drained(s);
 }
 
@@ -270,9 +346,14 @@ void stdio_close(stdio_chan_t *s)
         uv_close((uv_handle_t *)&s->in, NULL);
     }
     if (s->out_kind != UV_FILE && !s->out_closed) {
+        drop_pending(s); /* only after a write error: the relay closes once drained */
         s->out_closed = 1;
         uv_close((uv_handle_t *)&s->out, NULL);
+        uv_close((uv_handle_t *)&s->flush_check, NULL);
+        uv_close((uv_handle_t *)&s->flush_idle, NULL);
     }
+    free(s->pending);
+    s->pending = NULL;
     buf_free(&s->line);
     /* in_chunk may still be the target of a file read in flight; the process is
      * exiting, so it is left to the OS rather than freed under that read. */

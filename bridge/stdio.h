@@ -41,6 +41,16 @@ typedef struct stdio_chan {
     size_t max_line;
     size_t discarding; /* bytes dropped from an oversize line so far, or 0 */
     size_t queued;     /* bytes queued toward stdout and not yet written */
+    /* Messages written in one turn of the loop leave in one write: they wait here
+     * until the check phase (after I/O callbacks) or the idle phase (before the
+     * loop would block), whichever comes first. */
+    struct stdio_pending {
+        char *msg;
+        size_t len;
+    } *pending;
+    size_t pending_len, pending_cap;
+    uv_check_t flush_check;
+    uv_idle_t flush_idle;
     int congested;     /* queued passed STDIO_HIGH_WATER and has not yet dropped below LOW */
     void (*drained_cb)(void *ud);
     stdio_callbacks_t cbs;
