@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <uv.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -26,6 +27,13 @@
 
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "help")) {
+        if (argc > 3) {
+            fprintf(stderr, "mcp-bridge: usage: mcp-bridge help [options | commands | OPTION]\n");
+            return 2;
+        }
+        return options_help(argc == 3 ? argv[2] : NULL, stdout);
+    }
     bridge_options_t opts;
     char err[512] = "";
     int rc = options_parse(argc, argv, &opts, err, sizeof err);

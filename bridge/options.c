@@ -104,7 +104,29 @@ const size_t options_table_len = sizeof options_table / sizeof options_table[0];
 const char *const command_names[] = {"",      "login",  "logout", "status",
                                      "token", "doctor", "export", "import"};
 
-static const char *const group_titles[] = {
+const command_doc_t command_docs[] = {
+    [COMMAND_RELAY] = {NULL, NULL},
+    [COMMAND_LOGIN] = {"<server-url>", "Sign in to the server now and store the credentials"},
+    [COMMAND_LOGOUT] = {"<server-url> | --all", "Revoke the stored tokens where the server allows "
+                                                "it and delete them (--all: every server)"},
+    [COMMAND_STATUS] =
+        {"[<server-url>]",
+         "List the stored credentials: issuer, scope, expiry, and where they are kept"},
+    [COMMAND_TOKEN] =
+        {"<server-url>",
+         "Print a valid access token for the server on stdout (refreshing it if needed)"},
+    [COMMAND_DOCTOR] =
+        {"<server-url>",
+         "Check the server step by step: URL, connection, initialize, OAuth discovery"},
+    [COMMAND_EXPORT] =
+        {"<server-url>",
+         "Print the server's credentials (a refresh token: a secret) as JSON on stdout"},
+    [COMMAND_IMPORT] = {"[FILE | -]",
+                        "Store credentials written by export, from FILE or stdin; the "
+                        "next start refreshes them"},
+};
+
+const char *const option_group_titles[] = {
     [OPT_GROUP_CONNECTION] = "Connection", [OPT_GROUP_AUTH] = "Authentication (OAuth)",
     [OPT_GROUP_STORAGE] = "Storage",       [OPT_GROUP_LIMITS] = "Limits",
     [OPT_GROUP_LOGGING] = "Logging",       [OPT_GROUP_GENERAL] = "General",
@@ -125,23 +147,104 @@ const char *transport_mode_name(transport_mode_t m)
     return "?";
 }
 
+#define HELP_WIDTH 79
+#define HELP_INDENT 16 /* "Authentication: " */
+
+/* "--name ARG" (a quoted ARG when it has spaces). */
+static void option_synopsis(const opt_def_t *d, char *out, size_t n)
+{
+    const char *q = d->arg && strchr(d->arg, ' ') ? "\"" : "";
+    snprintf(out, n, "--%s%s%s%s%s", d->name, d->arg ? " " : "", q, d->arg ? d->arg : "", q);
+}
+
 void options_print_help(FILE *out)
 {
-    fprintf(out, "Usage: mcp-bridge <server-url> [options]\n"
-                 "Relays an MCP host's stdio JSON-RPC to a remote MCP server over Streamable HTTP\n"
-                 "or HTTP+SSE.\n");
+    fputs("Usage: mcp-bridge <server-url> [callback-port] [options]\n"
+          "       mcp-bridge login|logout|status|token|doctor|export|import ...\n"
+          "Relays an MCP host's stdio JSON-RPC to a remote MCP server (Streamable HTTP or\n"
+          "HTTP+SSE), signing in with OAuth when the server asks.\n\n",
+          out);
     for (int g = 0; g <= OPT_GROUP_GENERAL; g++) {
-        fprintf(out, "\n%s:\n", group_titles[g]);
+        /* The group's title up to its first space, then its options in a column. */
+        const char *t = option_group_titles[g];
+        int tlen = (int)strcspn(t, " ");
+        fprintf(out, "%.*s:%*s", tlen, t, HELP_INDENT - tlen - 1, "");
+        size_t col = HELP_INDENT;
+        int first = 1;
         for (size_t i = 0; i < options_table_len; i++) {
             const opt_def_t *d = &options_table[i];
             if (d->group != g) continue;
-            char lhs[64];
-            snprintf(lhs, sizeof lhs, "--%s%s%s", d->name, d->arg ? " " : "", d->arg ? d->arg : "");
-            fprintf(out, "  %-28s %s\n", lhs, d->help);
+            char syn[80];
+            option_synopsis(d, syn, sizeof syn);
+            size_t len = strlen(syn);
+            if (!first && col + 2 + len > HELP_WIDTH) {
+                fprintf(out, "\n%*s", HELP_INDENT, "");
+                col = HELP_INDENT;
+            } else if (!first) {
+                fputs("  ", out);
+                col += 2;
+            }
+            fputs(syn, out);
+            col += len;
+            first = 0;
+        }
+        fputc('\n', out);
+    }
+    fputs("\nmcp-bridge help options: what each option does (help OPTION: one of them);\n"
+          "mcp-bridge help commands: the subcommands. man mcp-bridge: signing in, where\n"
+          "tokens are kept, host configuration, moving from mcp-remote.\n"
+          "Exit status: 0 after a normal shutdown, 1 on a fatal error, 2 on a usage error.\n",
+          out);
+}
+
+static void print_option(const opt_def_t *d, FILE *out)
+{
+    char lhs[80];
+    option_synopsis(d, lhs, sizeof lhs);
+    fprintf(out, "  %-28s %s\n", lhs, d->help);
+}
+
+int options_help(const char *topic, FILE *out)
+{
+    if (!topic) {
+        options_print_help(out);
+        return 0;
+    }
+    if (!strcmp(topic, "options")) {
+        for (int g = 0; g <= OPT_GROUP_GENERAL; g++) {
+            fprintf(out, "%s%s:\n", g ? "\n" : "", option_group_titles[g]);
+            for (size_t i = 0; i < options_table_len; i++)
+                if (options_table[i].group == g) print_option(&options_table[i], out);
+        }
+        return 0;
+    }
+    if (!strcmp(topic, "commands")) {
+        for (int c = COMMAND_RELAY + 1; c <= COMMAND_IMPORT; c++)
+            fprintf(out, "mcp-bridge %s %s [options]\n    %s\n", command_names[c],
+                    command_docs[c].args, command_docs[c].help);
+        return 0;
+    }
+    const char *name = topic;
+    while (*name == '-')
+        name++;
+    for (size_t i = 0; i < options_table_len; i++) {
+        if (!strcmp(options_table[i].name, name)) {
+            print_option(&options_table[i], out);
+            return 0;
         }
     }
-    fprintf(out,
-            "\nExit status: 0 on a normal shutdown, 1 on a fatal error, 2 on a usage error.\n");
+    for (int c = COMMAND_RELAY + 1; c <= COMMAND_IMPORT; c++) {
+        if (!strcmp(command_names[c], name)) {
+            fprintf(out, "mcp-bridge %s %s [options]\n    %s\n", command_names[c],
+                    command_docs[c].args, command_docs[c].help);
+            return 0;
+        }
+    }
+    fprintf(stderr,
+            "mcp-bridge: no help on \"%s\"; try: mcp-bridge help options | commands | "
+            "OPTION | COMMAND\n",
+            topic);
+    return 2;
 }
 
 static int parse_long(const char *s, long min, long max, long *out)

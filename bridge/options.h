@@ -47,6 +47,14 @@ enum bridge_command {
     COMMAND_IMPORT,
 };
 extern const char *const command_names[];
+/* Index = enum bridge_command (relaying, 0, has none): a subcommand's arguments and
+ * one line on what it does (--help, `mcp-bridge help commands`, man page, completions). */
+typedef struct command_doc {
+    const char *args, *help;
+} command_doc_t;
+extern const command_doc_t command_docs[];
+/* Index = opt_group_t: the titles of the option groups. */
+extern const char *const option_group_titles[];
 
 typedef struct bridge_options {
     int command; /* enum bridge_command */
@@ -93,7 +101,12 @@ enum {
  * negative code with a one-line reason in err (a usage error: exit 2). */
 int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t errlen);
 void options_free(bridge_options_t *o);
+/* --help: usage, subcommands and every option's name, grouped, on one screen. */
 void options_print_help(FILE *out);
+/* `mcp-bridge help [TOPIC]`: TOPIC NULL (the --help screen), "options" (what each
+ * option does), "commands", or an option name with or without its dashes. Returns 0,
+ * or 2 after saying on stderr that the topic is unknown. */
+int options_help(const char *topic, FILE *out);
 const char *transport_mode_name(transport_mode_t m);
 
 #endif

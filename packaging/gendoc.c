@@ -10,33 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-/* The same titles as options.c's group_titles[] (static there), in --help's order. */
-static const char *const group_titles[] = {
-    [OPT_GROUP_CONNECTION] = "Connection", [OPT_GROUP_AUTH] = "Authentication (OAuth)",
-    [OPT_GROUP_STORAGE] = "Storage",       [OPT_GROUP_LIMITS] = "Limits",
-    [OPT_GROUP_LOGGING] = "Logging",       [OPT_GROUP_GENERAL] = "General",
-};
-#define GROUP_COUNT (sizeof group_titles / sizeof group_titles[0])
-
-/* One line per subcommand, keyed by its name in command_names[]. */
-static const struct {
-    const char *name, *args, *help;
-} command_docs[] = {
-    {"login", "<server-url>", "Sign in to the server now and store the credentials"},
-    {"logout", "<server-url> | --all",
-     "Revoke the stored tokens where the server allows it and delete them (--all: every server)"},
-    {"status", "[<server-url>]",
-     "List the stored credentials: issuer, scope, expiry, and where they are kept"},
-    {"token", "<server-url>",
-     "Print a valid access token for the server on stdout (refreshing it if needed)"},
-    {"doctor", "<server-url>",
-     "Check the server step by step: URL, connection, initialize, OAuth discovery"},
-    {"export", "<server-url>",
-     "Print the server's credentials (a refresh token: a secret) as JSON on stdout"},
-    {"import", "[FILE | -]",
-     "Store credentials written by export, from FILE or stdin; the next start refreshes them"},
-};
-#define COMMAND_DOC_COUNT (sizeof command_docs / sizeof command_docs[0])
+#define GROUP_COUNT (OPT_GROUP_GENERAL + 1)
+#define group_titles option_group_titles
 
 /* Options whose argument is one of a few words. */
 static const char *const token_store_values[] = {"keychain", "file", "memory", NULL};
@@ -75,15 +50,16 @@ static int arg_is_file(const opt_def_t *d)
     return d->arg && !strcmp(d->arg, "FILE");
 }
 
+/* The one line on a subcommand (options.c's command_docs[]), and its arguments. */
 static const char *command_help(const char *name, const char **args)
 {
-    for (size_t i = 0; i < COMMAND_DOC_COUNT; i++) {
-        if (!strcmp(command_docs[i].name, name)) {
-            if (args) *args = command_docs[i].args;
-            return command_docs[i].help;
+    for (int c = COMMAND_RELAY + 1; c <= COMMAND_IMPORT; c++) {
+        if (!strcmp(command_names[c], name) && command_docs[c].help) {
+            if (args) *args = command_docs[c].args;
+            return command_docs[c].help;
         }
     }
-    die("subcommand \"%s\" has no description in packaging/gendoc.c (command_docs)", name);
+    die("subcommand \"%s\" has no description in bridge/options.c (command_docs)", name);
 }
 
 /* Every option's group and every subcommand must be known here: a new one fails the build
@@ -93,7 +69,7 @@ static void check_tables(void)
     for (size_t i = 0; i < options_table_len; i++) {
         int g = options_table[i].group;
         if (g < 0 || (size_t)g >= GROUP_COUNT || !group_titles[g])
-            die("option --%s has a group packaging/gendoc.c does not know (group_titles)",
+            die("option --%s has a group bridge/options.c has no title for (option_group_titles)",
                 options_table[i].name);
     }
     static const char *const with_values[] = {"transport", "token-store"};
@@ -178,6 +154,7 @@ static void print_man(FILE *out)
         roff(out, args, 1);
         fputs("\n.RI [ options ]\n", out);
     }
+    fputs(".br\n.B mcp\\-bridge help\n.RI [ options | commands | option ]\n", out);
     fputs(".SH DESCRIPTION\n"
           ".B mcp\\-bridge\n"
           "lets an MCP host that can only start local servers (a command speaking\n"
@@ -550,8 +527,8 @@ static void print_bash(FILE *out)
           "        COMPREPLY=($(compgen -W '",
           out);
     for (int c = COMMAND_RELAY + 1; c <= COMMAND_IMPORT; c++)
-        fprintf(out, "%s%s", c > COMMAND_RELAY + 1 ? " " : "", command_names[c]);
-    fputs("' -- \"$cur\"))\n"
+        fprintf(out, "%s ", command_names[c]);
+    fputs("help' -- \"$cur\"))\n"
           "    elif [[ $sub == import ]]; then\n"
           "        compopt -o filenames 2>/dev/null\n"
           "        COMPREPLY=($(compgen -f -- \"$cur\"))\n"
@@ -578,6 +555,7 @@ static void print_zsh(FILE *out)
         single_quoted(out, entry, "'\\''");
         fputc('\n', out);
     }
+    fputs("    'help:Say what the options and subcommands do'\n", out);
     fputs("  )\n"
           "  _describe -t commands 'mcp-bridge subcommand' subcommands\n"
           "  _urls\n"
@@ -631,6 +609,9 @@ static void print_fish(FILE *out)
         single_quoted(out, command_help(command_names[c], NULL), "\\'");
         fputc('\n', out);
     }
+    fputs("complete -c mcp-bridge -n __fish_use_subcommand -a help "
+          "-d 'Say what the options and subcommands do'\n",
+          out);
     fputs("complete -c mcp-bridge -n '__fish_seen_subcommand_from import' -F\n", out);
     const char *values[8];
     for (size_t i = 0; i < options_table_len; i++) {

@@ -319,6 +319,30 @@ describe('command-line usage', { timeout: 30000 }, () => {
     assert.match(r.stdout + r.stderr, /usage/i);
     assert.match(r.stdout + r.stderr, /--header/);
   });
+
+  test('--help fits on one screen; `help` explains options and subcommands', async () => {
+    const r = await runBridge(['--help']);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.ok(lines.length <= 30, `--help is ${lines.length} lines:\n${r.stdout}`);
+    for (const l of lines) assert.ok([...l].length <= 80, `a line over 80 columns: ${l}`);
+    assert.match(r.stdout, /login\|logout\|status\|token\|doctor\|export\|import/);
+    const same = await runBridge(['help']);
+    assert.equal(same.code, 0, same.stderr);
+    assert.equal(same.stdout, r.stdout);
+    const one = await runBridge(['help', 'scope']);
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /^ {2}--scope SCOPES +Request these space-separated scopes/);
+    assert.equal((await runBridge(['help', '--no-browser'])).code, 0);
+    const all = await runBridge(['help', 'options']);
+    assert.equal(all.code, 0, all.stderr);
+    for (const opt of r.stdout.match(/--[a-z0-9-]+/g)) assert.ok(all.stdout.includes(opt), `${opt} in help options`);
+    const cmds = await runBridge(['help', 'commands']);
+    assert.match(cmds.stdout, /mcp-bridge logout <server-url> \| --all/);
+    const bad = await runBridge(['help', 'nope']);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stdout, '');
+    assert.match(bad.stderr, /no help on "nope"/);
+  });
 });
 
 describe('--header, --header-file and ${VAR} are sent', { timeout: 30000 }, () => {
