@@ -9,6 +9,9 @@
 // Without D-Bus (no DBUS_SESSION_BUS_ADDRESS, XDG_RUNTIME_DIR an empty dir):
 //  - --token-store keychain fails clearly (status and the relay);
 //  - the default store falls back to files, with a one-line note on stderr.
+// Without libsecret (its file hidden in a private mount namespace; needs root):
+//  - --token-store keychain says libsecret is not installed; the default store
+//    uses files.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -264,5 +267,45 @@ describe('keychain: no D-Bus session', { timeout: 60000 }, () => {
     assert.ok(notes[0].includes(path.join(d.config, 'mcp-bridge', 'credentials')), notes[0]);
     assert.ok(storedTokenRecord(d)?.refresh_token, 'tokens stored in files');
     assert.equal(s.stats.authorizations, 1);
+  });
+});
+
+// libsecret is loaded with dlopen() on first use: without it the bridge still
+// starts, --token-store keychain says why, and the default store uses files.
+// Hiding the library needs a private mount namespace (root and unshare).
+function libsecretPath() {
+  const r = spawnSync('ldconfig', ['-p'], { encoding: 'utf8' });
+  const m = /libsecret-1\.so\.0 \([^)]*x86-64[^)]*\) => (\S+)/.exec(r.stdout ?? '') ??
+    /libsecret-1\.so\.0 .*=> (\S+)/.exec(r.stdout ?? '');
+  return m ? fs.realpathSync(m[1]) : null;
+}
+const LIB = libsecretPath();
+const CAN_HIDE = process.getuid?.() === 0 && have('unshare') && LIB &&
+  spawnSync('unshare', ['-m', 'true'], { stdio: 'ignore' }).status === 0;
+
+describe('keychain: libsecret not installed', {
+  skip: CAN_HIDE ? false : 'needs root, unshare and libsecret to hide (a private mount namespace)', timeout: 60000,
+}, () => {
+  let d;
+  before(() => { d = makeDirs('nolibsecret'); });
+  after(() => removeDirs());
+
+  /** Runs `mcp-bridge ARGS` with libsecret's file replaced by /dev/null. */
+  function withoutLibsecret(args) {
+    const cmd = `mount --bind /dev/null "$1" && shift && exec "$@"`;
+    return spawnSync('unshare', ['-m', 'sh', '-c', cmd, 'sh', LIB, requireBridge(), ...args], {
+      encoding: 'utf8', timeout: 20000,
+      // A bus address, so that the bridge gets as far as loading libsecret.
+      env: bridgeEnv({ XDG_CONFIG_HOME: d.config, XDG_RUNTIME_DIR: d.runtime, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent' }),
+    });
+  }
+
+  test('--token-store keychain says libsecret is missing; the default store uses files', () => {
+    const k = withoutLibsecret(['status', '--token-store', 'keychain']);
+    assert.equal(k.status, 1, `${k.stdout}\n${k.stderr}`);
+    assert.match(k.stderr, /keychain is not available: libsecret is not installed/, k.stderr);
+    const f = withoutLibsecret(['status']);
+    assert.equal(f.status, 0, `${f.stdout}\n${f.stderr}`);
+    assert.match(f.stdout, new RegExp(`files in ${path.join(d.config, 'mcp-bridge', 'credentials').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), f.stdout);
   });
 });
