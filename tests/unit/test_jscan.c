@@ -108,9 +108,52 @@ static void skeleton(void)
     }
 }
 
+/* Strings are skimmed 16 and 8 bytes at a time: a byte that matters must be seen
+ * at every position and string length around those widths, as jansson sees it. */
+static void wide_skips(void)
+{
+    const char *specials[] = {"\x01", "\x1f", "\\n", "\\u00e9", "\xc3\xa9", "\xff", "\xe2\x82",
+                              "\x7f", "\"", "\\"};
+    char text[200];
+    int agree = 1;
+    for (size_t sp = 0; sp < sizeof specials / sizeof specials[0]; sp++) {
+        for (size_t len = 0; len <= 40; len++) {
+            for (size_t at = 0; at <= len; at++) {
+                size_t n = 0;
+                n += (size_t)snprintf(text, sizeof text, "{\"text\":\"");
+                for (size_t i = 0; i < len; i++) {
+                    if (i == at) {
+                        memcpy(text + n, specials[sp], strlen(specials[sp]));
+                        n += strlen(specials[sp]);
+                    }
+                    text[n++] = (char)('a' + i % 26);
+                }
+                if (at == len) {
+                    memcpy(text + n, specials[sp], strlen(specials[sp]));
+                    n += strlen(specials[sp]);
+                }
+                memcpy(text + n, "\"}", 2);
+                n += 2;
+                jscan_t sc;
+                int ours = jscan(text, n, &sc, NULL) == 0;
+                json_t *j = json_loadb(text, n, 0, NULL);
+                int theirs = j != NULL;
+                json_decref(j);
+                if (ours != theirs) {
+                    fprintf(stderr, "  special %zu at %zu of %zu: jscan %d, jansson %d\n", sp, at,
+                            len, ours, theirs);
+                    agree = 0;
+                }
+            }
+        }
+    }
+    CHECK(agree);
+}
+
 int main(void)
 {
     validity();
+    wide_skips();
     members();
     skeleton();
     return CHECK_DONE();
