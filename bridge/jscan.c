@@ -56,7 +56,6 @@ static int utf8_seq(scanner_t *s)
     return 0;
 }
 
-/* At the opening quote. */
 /* Skip bytes that need no closer look in a string: no quote, backslash, control
  * character or non-ASCII byte. Sixteen at a time with SSE2 (a signed compare
  * catches both the control characters and the bytes >= 0x80), then eight at a
@@ -88,6 +87,7 @@ static const unsigned char *skip_plain(const unsigned char *p, const unsigned ch
     return p;
 }
 
+/* At the opening quote. */
 static int scan_string(scanner_t *s, jscan_member_t *m)
 {
     s->p++;

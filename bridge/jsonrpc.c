@@ -82,30 +82,24 @@ json_t *jr_decode(const char *buf, size_t len, char *err, size_t errlen)
  * an empty value of its type (params, result, error may be large). */
 static json_t *member_value(const jscan_member_t *m, int shallow)
 {
-    if (shallow) {
-        switch (m->type) {
-        case JSCAN_OBJECT:
-            return json_object();
-        case JSCAN_ARRAY:
-            return json_array();
-        case JSCAN_STRING:
-            return json_string("");
-        case JSCAN_NULL:
-            return json_null();
-        case JSCAN_TRUE:
-            return json_true();
-        case JSCAN_FALSE:
-            return json_false();
-        default:
-            return json_integer(0);
-        }
-    }
     switch (m->type) {
+    case JSCAN_OBJECT:
+        return json_object();
+    case JSCAN_ARRAY:
+        return json_array();
+    case JSCAN_NULL:
+        return json_null();
+    case JSCAN_TRUE:
+        return json_true();
+    case JSCAN_FALSE:
+        return json_false();
     case JSCAN_STRING:
+        if (shallow) return json_string("");
         /* jscan has checked the UTF-8, and an unescaped string has no NUL. */
         if (!m->escaped) return json_stringn_nocheck(m->at, m->len);
         return json_loadb(m->at - 1, m->len + 2, JSON_DECODE_ANY, NULL);
     case JSCAN_INTEGER: {
+        if (shallow) return json_integer(0);
         /* jscan has checked the syntax: -?digits. Up to 18 digits cannot overflow. */
         const char *p = m->at, *end = m->at + m->len;
         int neg = *p == '-';
@@ -116,18 +110,8 @@ static json_t *member_value(const jscan_member_t *m, int shallow)
             v = v * 10 + (*p - '0');
         return json_integer(neg ? -v : v);
     }
-    case JSCAN_NULL:
-        return json_null();
-    case JSCAN_OBJECT:
-        return json_object();
-    case JSCAN_ARRAY:
-        return json_array();
-    case JSCAN_TRUE:
-        return json_true();
-    case JSCAN_FALSE:
-        return json_false();
-    default:
-        return json_real(0.5); /* a type no routing accepts */
+    default: /* a number with a fraction or an exponent */
+        return shallow ? json_integer(0) : json_real(0.5); /* a type no routing accepts */
     }
 }
 
@@ -160,34 +144,46 @@ json_t *jr_decode_fast(const char *buf, size_t len, int *skeleton, char *err, si
     return o;
 }
 
+/* "n:" and the decimal digits of an integer id, at the end of tmp: written by
+ * hand, as this runs for every message. */
+static const char *int_key(json_int_t id, char tmp[32])
+{
+    char *p = tmp + 32;
+    long long v = (long long)id;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    *--p = 0;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    *--p = ':';
+    *--p = 'n';
+    return p;
+}
+
 char *jr_id_key(json_t *id)
 {
-    char *key = NULL;
-    if (json_is_integer(id)) {
-        /* "n:" and the decimal digits, written by hand: this runs for every message. */
-        char tmp[32], *p = tmp + sizeof tmp;
-        long long v = (long long)json_integer_value(id);
-        unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-        *--p = 0;
-        do {
-            *--p = (char)('0' + u % 10);
-            u /= 10;
-        } while (u);
-        if (v < 0) *--p = '-';
-        *--p = ':';
-        *--p = 'n';
-        key = strdup(p);
-    } else if (json_is_string(id)) {
-        size_t n = json_string_length(id);
-        key = malloc(n + 3);
-        if (key) {
-            key[0] = 's';
-            key[1] = ':';
-            memcpy(key + 2, json_string_value(id), n);
-            key[n + 2] = 0;
-        }
+    char tmp[32];
+    if (json_is_integer(id)) return strdup(int_key(json_integer_value(id), tmp));
+    if (!json_is_string(id)) return NULL;
+    size_t n = json_string_length(id);
+    char *key = malloc(n + 3);
+    if (key) {
+        key[0] = 's';
+        key[1] = ':';
+        memcpy(key + 2, json_string_value(id), n);
+        key[n + 2] = 0;
     }
     return key;
+}
+
+int jr_id_is(json_t *id, const char *key)
+{
+    char tmp[32];
+    if (json_is_integer(id)) return !strcmp(int_key(json_integer_value(id), tmp), key);
+    if (!json_is_string(id) || key[0] != 's' || key[1] != ':') return 0;
+    return !strcmp(key + 2, json_string_value(id));
 }
 
 /* A copy of s that is valid UTF-8: each byte that does not start a valid

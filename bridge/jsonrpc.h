@@ -43,6 +43,8 @@ json_t *jr_decode_fast(const char *buf, size_t len, int *skeleton, char *err, si
 /* A stable string key for an id ("n:42", "s:abc") used to match responses to
  * requests; malloc'd. NULL for an id that is not a string or integer. */
 char *jr_id_key(json_t *id);
+/* Whether id's key (as jr_id_key makes it) is `key`, without allocating. */
+int jr_id_is(json_t *id, const char *key);
 
 /* A compact one-line JSON-RPC error response, without the trailing newline;
  * id may be NULL (-> null). data may be NULL; it is borrowed. malloc'd. */

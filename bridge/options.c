@@ -204,6 +204,12 @@ static void print_option(const opt_def_t *d, FILE *out)
     fprintf(out, "  %-28s %s\n", lhs, d->help);
 }
 
+static void print_command(int c, FILE *out)
+{
+    fprintf(out, "mcp-bridge %s %s [options]\n    %s\n", command_names[c], command_docs[c].args,
+            command_docs[c].help);
+}
+
 int options_help(const char *topic, FILE *out)
 {
     if (!topic) {
@@ -220,8 +226,7 @@ int options_help(const char *topic, FILE *out)
     }
     if (!strcmp(topic, "commands")) {
         for (int c = COMMAND_RELAY + 1; c <= COMMAND_IMPORT; c++)
-            fprintf(out, "mcp-bridge %s %s [options]\n    %s\n", command_names[c],
-                    command_docs[c].args, command_docs[c].help);
+            print_command(c, out);
         return 0;
     }
     const char *name = topic;
@@ -235,8 +240,7 @@ int options_help(const char *topic, FILE *out)
     }
     for (int c = COMMAND_RELAY + 1; c <= COMMAND_IMPORT; c++) {
         if (!strcmp(command_names[c], name)) {
-            fprintf(out, "mcp-bridge %s %s [options]\n    %s\n", command_names[c],
-                    command_docs[c].args, command_docs[c].help);
+            print_command(c, out);
             return 0;
         }
     }

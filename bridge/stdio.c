@@ -208,27 +208,23 @@ static void drop_pending(stdio_chan_t *s)
     s->pending_len = 0;
 }
 
-/* Hand every pending message to libuv in one write. */
+/* Hand every pending message to libuv in one write. They stay pending (and
+ * counted in queued) until libuv has taken them. */
 static void flush(stdio_chan_t *s)
 {
     uv_check_stop(&s->flush_check);
     uv_idle_stop(&s->flush_idle);
     size_t n = s->pending_len;
     if (!n) return;
-    if (s->out_failed || s->out_closed) {
-        drop_pending(s);
-        maybe_drained(s);
-        return;
-    }
-    write_req_t *w = malloc(sizeof *w + n * sizeof w->msgs[0]);
-    uv_buf_t small[16], *bufs = 2 * n <= 16 ? small : malloc(2 * n * sizeof *bufs);
+    const char *why = NULL;
+    write_req_t *w = NULL;
+    uv_buf_t small[16], *bufs = small;
+    if (s->out_failed || s->out_closed) goto drop;
+    w = malloc(sizeof *w + n * sizeof w->msgs[0]);
+    if (2 * n > sizeof small / sizeof small[0]) bufs = malloc(2 * n * sizeof *bufs);
     if (!w || !bufs) {
-        free(w);
-        if (bufs != small) free(bufs);
-        drop_pending(s);
-        write_failed(s, "out of memory");
-        maybe_drained(s);
-        return;
+        why = "out of memory";
+        goto drop;
     }
     w->s = s;
     w->n = n;
@@ -239,23 +235,25 @@ static void flush(stdio_chan_t *s)
         bufs[2 * i] = uv_buf_init(w->msgs[i].msg, (unsigned)w->msgs[i].len);
         bufs[2 * i + 1] = uv_buf_init("\n", 1);
     }
-    s->pending_len = 0;
     int rc = uv_write(&w->req, (uv_stream_t *)&s->out, bufs, (unsigned)(2 * n), on_written);
-    if (bufs != small) free(bufs); /* libuv keeps its own copy of the array */
     if (rc) {
-        s->queued -= w->bytes;
-        for (size_t i = 0; i < n; i++)
-            free(w->msgs[i].msg);
-        free(w);
-        write_failed(s, uv_strerror(rc));
-        maybe_drained(s);
-        return;
+        why = uv_strerror(rc);
+        goto drop;
     }
+    s->pending_len = 0; /* libuv has them now, and its own copy of the array */
+    if (bufs != small) free(bufs);
     if (!s->congested && s->queued > STDIO_HIGH_WATER &&
         uv_stream_get_write_queue_size((uv_stream_t *)&s->out) > 0) {
         s->congested = 1;
         if (s->cbs.on_backpressure) s->cbs.on_backpressure(s->ud, 1);
     }
+    return;
+drop:
+    free(w);
+    if (bufs != small) free(bufs);
+    drop_pending(s);
+    if (why) write_failed(s, why);
+    maybe_drained(s);
 }
 
 static void on_flush_check(uv_check_t *h)

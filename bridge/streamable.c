@@ -151,10 +151,7 @@ static int is_response_to(json_t *root, const out_msg_t *m)
     if (!m || !m->id_key) return 0;
     json_t *id = NULL;
     if (jr_classify(root, &id, NULL, NULL) != JR_RESPONSE) return 0;
-    char *key = jr_id_key(id);
-    int same = key && !strcmp(key, m->id_key);
-    free(key);
-    return same;
+    return jr_id_is(id, m->id_key);
 }
 
 /* A complete message from the server (JSON body or SSE data); takes ownership

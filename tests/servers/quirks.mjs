@@ -217,6 +217,16 @@ export async function startQuirkServer(opts = {}) {
     return out;
   }
 
+  /** A new access token and a new refresh token (for the same client and scope). */
+  function issueWithRefresh(client_id, grantedScope) {
+    const out = issue(client_id, grantedScope);
+    const rt = token('rt');
+    refreshTokens.set(rt, { client_id, scope: grantedScope });
+    issued.refresh.push(rt);
+    out.refresh_token = rt;
+    return out;
+  }
+
   asApp.post(`${asPath}/token`, express.urlencoded({ extended: false }), (req, res) => {
     stats.tokenRequests++;
     const p = req.body ?? {};
@@ -237,12 +247,7 @@ export async function startQuirkServer(opts = {}) {
       const want = b64url(createHash('sha256').update(String(p.code_verifier ?? '')).digest());
       if (want !== k.challenge) return fail(400, 'invalid_grant', 'PKCE verification failed');
       stats.grants.authorization_code++;
-      const out = issue(c.client_id, k.scope);
-      const rt = token('rt');
-      refreshTokens.set(rt, { client_id: c.client_id, scope: k.scope });
-      issued.refresh.push(rt);
-      out.refresh_token = rt;
-      return res.json(out);
+      return res.json(issueWithRefresh(c.client_id, k.scope));
     }
     if (gt === 'urn:ietf:params:oauth:grant-type:device_code') {
       const d = deviceCodes.get(p.device_code);
@@ -254,12 +259,7 @@ export async function startQuirkServer(opts = {}) {
       }
       deviceCodes.delete(p.device_code);
       stats.grants.device_code = (stats.grants.device_code ?? 0) + 1;
-      const out = issue(c.client_id, d.scope);
-      const rt = token('rt');
-      refreshTokens.set(rt, { client_id: c.client_id, scope: d.scope });
-      issued.refresh.push(rt);
-      out.refresh_token = rt;
-      return res.json(out);
+      return res.json(issueWithRefresh(c.client_id, d.scope));
     }
     if (gt === 'refresh_token') {
       const r = refreshTokens.get(p.refresh_token);
@@ -268,16 +268,10 @@ export async function startQuirkServer(opts = {}) {
         return fail(400, 'invalid_grant', why);
       }
       stats.grants.refresh_token++;
-      const out = issue(c.client_id, r.scope);
-      if (rotate) {
-        refreshTokens.delete(p.refresh_token);
-        usedRefreshTokens.add(p.refresh_token);
-        const rt = token('rt');
-        refreshTokens.set(rt, { ...r });
-        issued.refresh.push(rt);
-        out.refresh_token = rt;
-      }
-      return res.json(out);
+      if (!rotate) return res.json(issue(c.client_id, r.scope));
+      refreshTokens.delete(p.refresh_token);
+      usedRefreshTokens.add(p.refresh_token);
+      return res.json(issueWithRefresh(c.client_id, r.scope));
     }
     return fail(400, 'unsupported_grant_type', String(gt));
   });

@@ -63,6 +63,8 @@ static void id_keys(void)
     CHECK_STR(kn, "n:42");
     CHECK_STR(ks, "s:42");
     CHECK(kr == NULL);
+    CHECK(jr_id_is(s, "s:42") && !jr_id_is(s, "n:42") && !jr_id_is(s, "s:4"));
+    CHECK(jr_id_is(n, "n:42") && !jr_id_is(n, "s:42") && !jr_id_is(r, "n:1"));
     const struct {
         json_int_t v;
         const char *key;
@@ -75,6 +77,9 @@ static void id_keys(void)
         json_t *v = json_integer(ints[i].v);
         char *k = jr_id_key(v);
         CHECK_STR(k, ints[i].key);
+        CHECK(jr_id_is(v, ints[i].key));
+        CHECK(!jr_id_is(v, "n:7") || ints[i].v == 7);
+        CHECK(!jr_id_is(v, "s:0"));
         free(k);
         json_decref(v);
     }
