@@ -67,6 +67,8 @@ typedef struct sock_ctx {
     curl_socket_t fd;
     http_client_t *c;
     int conn;
+    int events;  /* what curl last asked to watch (UV_READABLE | UV_WRITABLE), 0: none */
+    int closing; /* uv_close was called; freed when it completes */
     struct sock_ctx *prev, *next;
 } sock_ctx_t;
 
@@ -102,10 +104,16 @@ static void on_poll(uv_poll_t *h, int status, int events)
 {
     sock_ctx_t *sc = h->data;
     int flags = 0;
-    if (status < 0) flags = CURL_CSELECT_ERR;
     if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
     if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
+    /* An error condition (a reset, say) comes with no events, and libuv stops the
+     * handle. Rather than CURL_CSELECT_ERR, which fails the transfer on the spot,
+     * pass no flags: curl then looks at the socket itself, meets the error in
+     * recv or send, and retries a request whose reused connection was closed
+     * under it, as it does with a blocking transfer. */
     run_action(sc->c, sc->fd, flags);
+    if (status < 0 && !sc->closing && sc->events && !uv_is_active((uv_handle_t *)&sc->poll))
+        uv_poll_start(&sc->poll, sc->events, on_poll);
 }
 
 static void free_sock(uv_handle_t *h)
@@ -120,6 +128,7 @@ static void sock_close(http_client_t *c, sock_ctx_t *sc)
     else
         c->socks = sc->next;
     if (sc->next) sc->next->prev = sc->prev;
+    sc->closing = 1;
     uv_close((uv_handle_t *)&sc->poll, free_sock);
 }
 
@@ -176,6 +185,7 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     (void)easy;
     if (what == CURL_POLL_REMOVE) {
         if (sc) {
+            sc->events = 0;
             if (sc->conn)
                 uv_poll_stop(&sc->poll);
             else
@@ -192,6 +202,7 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     int ev = 0;
     if (what & CURL_POLL_IN) ev |= UV_READABLE;
     if (what & CURL_POLL_OUT) ev |= UV_WRITABLE;
+    sc->events = ev;
     uv_poll_start(&sc->poll, ev, on_poll);
     return 0;
 }

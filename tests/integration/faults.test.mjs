@@ -202,3 +202,70 @@ describe('faults: error messages built from UTF-8 text', { timeout: 30000 }, () 
     assertError(await b.waitForId(id, 5000), 'a hidden tool with a long UTF-8 name');
   });
 });
+
+// A keep-alive connection the server drops (with a reset) just as a request
+// arrives on it: the race every HTTP client meets when a server closes idle
+// connections. The request has not been answered at all, so it is sent again on
+// a new connection instead of failing.
+describe('faults: a reused connection reset under a request', { timeout: 30000 }, () => {
+  let server, url, resetNext = false, resets = 0;
+  before(async () => {
+    requireBridge();
+    const net = await import('node:net');
+    server = net.createServer((sock) => {
+      let buf = Buffer.alloc(0), served = 0;
+      sock.on('error', () => {});
+      sock.on('data', (d) => {
+        buf = Buffer.concat([buf, d]);
+        for (;;) {
+          const end = buf.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const head = buf.subarray(0, end).toString('latin1');
+          const len = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+          if (buf.length < end + 4 + len) return;
+          const body = buf.subarray(end + 4, end + 4 + len).toString('utf8');
+          buf = buf.subarray(end + 4 + len);
+          if (resetNext && served > 0) {
+            resetNext = false;
+            resets++;
+            sock.resetAndDestroy();
+            return;
+          }
+          served++;
+          const reply = (status, json, extra = '') => sock.write(
+            `HTTP/1.1 ${status} X\r\nContent-Type: application/json\r\n${extra}Content-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`);
+          if (!head.startsWith('POST')) { reply(405, '{}'); continue; }
+          const m = JSON.parse(body);
+          if (m.method === 'initialize') {
+            reply(200, JSON.stringify({ jsonrpc: '2.0', id: m.id, result: { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'reset', version: '1' } } }), 'Mcp-Session-Id: s1\r\n');
+          } else if (m.id === undefined) {
+            reply(202, '');
+          } else {
+            reply(200, JSON.stringify({ jsonrpc: '2.0', id: m.id, result: { content: [{ type: 'text', text: 'echo' }] } }));
+          }
+        }
+      });
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${server.address().port}/mcp`;
+  });
+  after(async () => {
+    await killAll();
+    server?.close();
+  });
+
+  test('the request is sent again on a new connection and answered', async () => {
+    const b = spawnRawBridge([url]);
+    const init = await rawHandshake(b);
+    assert.ok(init.result, `initialize: ${JSON.stringify(init)}\n${b.stderr()}`);
+    const first = await b.waitForId(call(b, 'echo'), 10000);
+    assert.equal(first.result?.content?.[0]?.text, 'echo', JSON.stringify(first));
+    for (let round = 0; round < 3; round++) {
+      resetNext = true;
+      const r = await b.waitForId(call(b, 'echo'), 10000);
+      assert.equal(r.result?.content?.[0]?.text, 'echo', `after a reset: ${JSON.stringify(r)}\n${b.stderr()}`);
+    }
+    assert.equal(resets, 3, 'the server reset three reused connections');
+    assertAllJsonRpc(b.lines, 'stdout');
+  });
+});
