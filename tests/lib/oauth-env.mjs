@@ -80,15 +80,23 @@ export function filesContaining(dir, strings) {
 export function storedDocs(d) {
   const dir = path.join(d.config, 'mcp-bridge', 'credentials');
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).map((name) => {
-    const text = fs.readFileSync(path.join(dir, name), 'utf8');
+  // A bridge may be writing meanwhile: skip its NAME.tmp files and any file
+  // renamed away between listing and reading.
+  return fs.readdirSync(dir).filter((name) => !name.endsWith('.tmp')).map((name) => {
+    let text;
+    try {
+      text = fs.readFileSync(path.join(dir, name), 'utf8');
+    } catch (e) {
+      if (e.code === 'ENOENT') return null;
+      throw e;
+    }
     try {
       const j = JSON.parse(text);
       return { name, doc: typeof j.secret === 'string' ? JSON.parse(j.secret) : j };
     } catch {
       return { name, doc: undefined };
     }
-  });
+  }).filter(Boolean);
 }
 
 /** The stored token record (file store) or undefined. */

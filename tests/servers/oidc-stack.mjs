@@ -447,19 +447,29 @@ export function oauthEnv(home, extra = {}) {
 }
 
 /** The files under $XDG_CONFIG_HOME/mcp-bridge/credentials: [{ name, mode, text, json, doc }]
- * (each file is {"label": ..., "secret": "<JSON text>"}; doc is the parsed secret). */
+ * (each file is {"label": ..., "secret": "<JSON text>"}; doc is the parsed secret).
+ * A bridge may be writing meanwhile: its NAME.tmp files are skipped, and a file
+ * renamed away between listing and reading is left out. */
 export function readCredentials(home) {
   const dir = path.join(home, 'mcp-bridge', 'credentials');
   if (!fs.existsSync(dir)) return { dir, dirMode: null, files: [] };
-  const files = fs.readdirSync(dir).map((name) => {
+  const files = fs.readdirSync(dir).filter((name) => !name.endsWith('.tmp')).map((name) => {
     const file = path.join(dir, name);
-    const text = fs.readFileSync(file, 'utf8');
+    let text;
+    let mode;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+      mode = fs.statSync(file).mode & 0o777;
+    } catch (e) {
+      if (e.code === 'ENOENT') return null;
+      throw e;
+    }
     let json;
     let doc;
     try { json = JSON.parse(text); } catch { json = undefined; }
     try { doc = typeof json?.secret === 'string' ? JSON.parse(json.secret) : undefined; } catch { doc = undefined; }
-    return { name, file, mode: fs.statSync(file).mode & 0o777, text, json, doc };
-  });
+    return { name, file, mode, text, json, doc };
+  }).filter(Boolean);
   return { dir, dirMode: fs.statSync(dir).mode & 0o777, files };
 }
 
