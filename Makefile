@@ -1,6 +1,7 @@
-# A thin wrapper around CMake so the README's commands stay short.
-#   make demo   installs what is missing, builds, runs the bridge against the bundled demo server
-#   make test   installs what is missing, builds, runs every test
+# Shortcuts for a machine that has make. The README's two commands are the scripts
+# themselves (scripts/demo.sh, scripts/run-tests.sh): a fresh machine has no make.
+#   make demo   = scripts/demo.sh: installs what is missing, builds, runs the demo
+#   make test   = scripts/run-tests.sh: installs what is missing, builds, runs every test
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
@@ -15,10 +16,7 @@ build:
 	cmake --build $(BUILD) -j $(JOBS)
 
 demo:
-	scripts/setup.sh demo
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
-	cmake --build $(BUILD) -j $(JOBS)
-	tests/node_modules/node/bin/node tests/demo/demo.mjs $(BUILD)/mcp-bridge
+	scripts/demo.sh
 
 test:
 	scripts/run-tests.sh

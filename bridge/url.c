@@ -51,6 +51,21 @@ static int pct_in_authority(const char *s)
     return memchr(auth, '%', len) != NULL;
 }
 
+/* Whether the text has a query or a fragment, empty ones included. libcurl's
+ * answer for an empty one ("https://h/?", "https://h/#") changed between
+ * versions (7.88 reports an empty query but no empty fragment; 8.x neither,
+ * unless asked with a flag 7.88 lacks), so the bridge reads the text itself:
+ * by RFC 3986 the first '#' starts the fragment, and a '?' before it the query. */
+static int has_fragment_text(const char *s)
+{
+    return strchr(s, '#') != NULL;
+}
+
+static int has_query_text(const char *s)
+{
+    return strcspn(s, "?#") < strcspn(s, "#");
+}
+
 int url_parse(const char *s, url_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -69,7 +84,7 @@ int url_parse(const char *s, url_t *out, char *err, size_t errlen)
         goto done;
     }
     char *frag = part(h, CURLUPART_FRAGMENT, 0);
-    if (frag) {
+    if (frag || has_fragment_text(s)) {
         free(frag);
         snprintf(err, errlen, "\"%s\" has a #fragment, which an MCP server URL cannot have", s);
         goto done;
@@ -91,6 +106,10 @@ int url_parse(const char *s, url_t *out, char *err, size_t errlen)
     out->port = part(h, CURLUPART_PORT, 0);
     out->path = part(h, CURLUPART_PATH, 0);
     out->query = part(h, CURLUPART_QUERY, 0);
+    if (!out->query && has_query_text(s) && !(out->query = strdup(""))) {
+        rc = BRIDGE_ENOMEM;
+        goto done;
+    }
     out->href = part(h, CURLUPART_URL, 0);
     if (!out->host || !*out->host || !out->path || !out->href) {
         snprintf(err, errlen, "\"%s\" has no host", s);

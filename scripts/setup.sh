@@ -11,9 +11,10 @@ need=(cmake make gcc pkg-config libuv1-dev libcurl4-openssl-dev libjansson-dev l
       libsecret-1-dev ca-certificates curl)
 case "$what" in  # clang for the sanitizer build and libFuzzer; a real Secret Service for the
   # keychain test (gnome-keyring in a private D-Bus session).
+  # libclang-rt-dev: clang's own runtimes (libFuzzer, ASan, UBSan), only a Recommends of clang.
   # dpkg-dev, file, rpm, man-db and groff-base for the package and man page tests.
-  test) need+=(clang llvm valgrind nodejs npm dbus-daemon gnome-keyring libsecret-tools
-               dpkg-dev file rpm man-db groff-base) ;;
+  test) need+=(clang libclang-rt-dev llvm valgrind nodejs npm dbus-daemon gnome-keyring
+               libsecret-tools dpkg-dev file rpm man-db groff-base) ;;
   demo) need+=(nodejs npm) ;;
 esac
 

@@ -21,6 +21,13 @@ static void parse_ok(void)
     CHECK_STR(u.path, "/");
     CHECK(u.query == NULL);
     url_free(&u);
+
+    /* An empty query is there whichever libcurl reads it (8.x reports none
+     * unless asked, 7.88 an empty one); the URL itself is written without it. */
+    CHECK(url_parse("https://example.com/mcp?", &u, err, sizeof err) == 0);
+    CHECK_STR(u.query, "");
+    CHECK_STR(u.href, "https://example.com/mcp");
+    url_free(&u);
 }
 
 static void parse_refused(void)
@@ -30,6 +37,7 @@ static void parse_refused(void)
     CHECK(url_parse("ftp://example.com/x", &u, err, sizeof err) != 0);
     CHECK(strstr(err, "http") != NULL);
     CHECK(url_parse("https://example.com/mcp#frag", &u, err, sizeof err) != 0);
+    CHECK(url_parse("https://example.com/mcp#", &u, err, sizeof err) != 0);
     CHECK(url_parse("https://user:pw@example.com/mcp", &u, err, sizeof err) != 0);
     CHECK(url_parse("not a url", &u, err, sizeof err) != 0);
     CHECK(url_parse("/relative/only", &u, err, sizeof err) != 0);
