@@ -355,6 +355,17 @@ static int apply_record(oauth_t *o, const char *text)
         json_decref(doc);
         return 0;
     }
+    static const char *const token_keys[] = {"access_token", "refresh_token", "id_token"};
+    for (size_t i = 0; i < sizeof token_keys / sizeof token_keys[0]; i++) {
+        const char *v = jstr(doc, token_keys[i]);
+        if (v && !oauth_token_printable(v)) {
+            log_error("the stored sign-in for %s has a %s that is not a printable token (in "
+                      "%s); it is ignored and you will be asked to sign in again",
+                      o->server_url, token_keys[i], keychain_where(o->cfg.store));
+            json_decref(doc);
+            return 0;
+        }
+    }
     set_str(&o->issuer, jstr(doc, "issuer"));
     set_str(&o->resource, jstr(doc, "resource"));
     set_str(&o->token_endpoint, jstr(doc, "token_endpoint"));

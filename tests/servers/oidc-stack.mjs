@@ -288,12 +288,12 @@ export async function startOidcStack(opts = {}) {
     bearer_methods_supported: ['header'],
     resource_name: 'oidc-stack test MCP server',
   };
-  const rsLog = []; // { method, path, token (raw or null), status, rpc, why }
+  const rsLog = []; // { method, path, headers (names), token (raw or null), status, rpc, why }
   const tokensSeen = new Set();
   let challengeMode = challenge;
 
   rsApp.use((req, res, next) => {
-    const entry = { method: req.method, path: req.path, at: Date.now() };
+    const entry = { method: req.method, path: req.path, at: Date.now(), headers: Object.keys(req.headers) };
     rsLog.push(entry);
     res.on('finish', () => { entry.status = res.statusCode; });
     req.logEntry = entry;
