@@ -9,6 +9,7 @@
 #include "bridge/sse.h"
 #include "bridge/url.h"
 #include "keychain/keychain.h"
+#include "oauth/browser.h"
 #include "oauth/fetch.h"
 #include "oauth/oauth.h"
 #include "oauth/token.h"
@@ -287,7 +288,8 @@ static int cmd_token(const bridge_options_t *o)
     cmd_t c;
     if (setup(&c, o, 1)) return 1;
     int code = 1;
-    if (!oauth_access_token(c.oauth) && !oauth_should_refresh(c.oauth) && !o->refresh_token) {
+    /* After `import` there is only a refresh token: that is enough. */
+    if (!oauth_access_token(c.oauth) && !oauth_has_refresh_token(c.oauth)) {
         fprintf(stderr, "mcp-bridge: not signed in to %s; run: mcp-bridge login %s\n", o->url,
                 o->url);
     } else {
@@ -388,11 +390,15 @@ static int cmd_status(const bridge_options_t *o)
     return rc ? 1 : 0;
 }
 
-/* RFC 7009: revoke a token, authenticating as the client did. */
+/* RFC 7009: revoke a token, authenticating as the client did. The stored
+ * endpoint is checked against this run's policy, like any endpoint that gets a
+ * secret. 0: revoked; 1: nothing to revoke; 2: the endpoint is refused;
+ * -1: the server refused. */
 static int revoke_token(cmd_t *c, const json_t *rec, const char *token, const char *hint)
 {
     const char *endpoint = jstr(rec, "revocation_endpoint");
     if (!endpoint || !token || !jstr(rec, "client_id")) return 1;
+    if (!oauth_browser_url_ok(endpoint, c->o->allow_http)) return 2;
     buf_t form;
     buf_init_secret(&form, 0);
     char *basic = NULL;
@@ -418,7 +424,11 @@ static int logout_one(cmd_t *c, const char *name, json_t *rec)
     int r1 = revoke_token(c, rec, jstr(rec, "refresh_token"), "refresh_token");
     int r2 = revoke_token(c, rec, jstr(rec, "access_token"), "access_token");
     int del = keychain_delete(c->store, name);
-    if (r1 < 0 || r2 < 0)
+    if (r1 == 2 || r2 == 2)
+        printf("Signed out of %s: the tokens were deleted from %s but not revoked: the "
+               "revocation endpoint %s is not https:// (pass --allow-http to use it).\n",
+               server, keychain_where(c->store), jstr(rec, "revocation_endpoint"));
+    else if (r1 < 0 || r2 < 0)
         printf("Signed out of %s: the authorization server refused to revoke the tokens; they "
                "were deleted here%s.\n",
                server, del ? " (deleting failed!)" : "");

@@ -1,7 +1,12 @@
 /* The file backend: one JSON document per secret in a 0700 directory, written
- * 0600 to a temporary file and renamed over the old one, so a crash never
- * leaves half a secret. Also the memory backend, which keeps nothing. */
+ * 0600 to a temporary file of its own (NAME.json.XXXXXX.tmp) and renamed over
+ * the old one, so neither a crash nor another bridge writing at the same time
+ * leaves half a secret. What is read back is checked like input from outside:
+ * a regular file (not a FIFO or device that would block), of bounded size.
+ * Also the memory backend, which keeps nothing. */
+#include "bridge/buf.h"
 #include "bridge/err.h"
+#include "bridge/log.h"
 #include "keychain/backend.h"
 
 #include <dirent.h>
@@ -67,19 +72,43 @@ static int file_get(void *st, const char *name, char **secret)
     file_store_t *f = st;
     char *path = file_path(f, name, "");
     if (!path) return BRIDGE_ENOMEM;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    free(path);
-    if (fd < 0) return BRIDGE_EINVAL;
+    /* O_NONBLOCK: opening a FIFO put there must not hang the start. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) {
+        int missing = errno == ENOENT;
+        if (!missing) log_error("cannot read %s; it is ignored", path);
+        free(path);
+        return missing ? BRIDGE_EINVAL : BRIDGE_EIO;
+    }
     struct stat sb;
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > MAX_SECRET_FILE) {
+        log_error("%s is not a regular file of at most %d bytes; it is ignored (remove it)", path,
+                  MAX_SECRET_FILE);
+        free(path);
         close(fd);
         return BRIDGE_EIO;
     }
-    json_error_t je;
-    json_t *doc = json_loadfd(fd, 0, &je);
+    free(path);
+    buf_t in;
+    buf_init_secret(&in, MAX_SECRET_FILE);
+    char chunk[4096];
+    ssize_t n;
+    int rc = 0;
+    while (!rc && (n = read(fd, chunk, sizeof chunk)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            rc = BRIDGE_EIO;
+        } else {
+            rc = buf_append(&in, chunk, (size_t)n); /* BRIDGE_ETOOBIG past the bound */
+        }
+    }
+    OPENSSL_cleanse(chunk, sizeof chunk);
     close(fd);
+    json_error_t je;
+    json_t *doc = rc ? NULL : json_loadb(in.data ? in.data : "", in.len, 0, &je);
+    buf_free_secret(&in);
     json_t *s = json_object_get(doc, "secret");
-    int rc = BRIDGE_EIO;
+    rc = BRIDGE_EIO;
     if (json_is_string(s)) {
         *secret = strdup(json_string_value(s));
         rc = *secret ? 0 : BRIDGE_ENOMEM;
@@ -97,6 +126,18 @@ static int make_dirs(file_store_t *f)
     return rc;
 }
 
+static int write_all(int fd, const char *p, size_t len)
+{
+    while (len) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return BRIDGE_EIO;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
 static int file_put(void *st, const char *name, const char *label, const char *kind,
                     const char *subject, const char *secret)
 {
@@ -106,17 +147,18 @@ static int file_put(void *st, const char *name, const char *label, const char *k
     char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
     json_decref(doc);
     if (!text) return BRIDGE_ENOMEM;
-    char *path = file_path(f, name, ""), *tmp = file_path(f, name, ".tmp");
+    /* A temporary name of this write's own: another writer never renames a
+     * half-written file of ours into place (nor we one of theirs). */
+    char *path = file_path(f, name, ""), *tmp = file_path(f, name, ".XXXXXX.tmp");
     int rc = (path && tmp) ? make_dirs(f) : BRIDGE_ENOMEM;
     if (!rc) {
-        unlink(tmp);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        size_t len = strlen(text);
+        int fd = mkstemps(tmp, (int)strlen(".tmp")); /* 0600, O_EXCL */
         if (fd < 0) {
             rc = BRIDGE_EIO;
         } else {
-            ssize_t w = write(fd, text, len);
-            if (w != (ssize_t)len || fsync(fd) != 0) rc = BRIDGE_EIO;
+            (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+            rc = write_all(fd, text, strlen(text));
+            if (!rc && (fchmod(fd, 0600) != 0 || fsync(fd) != 0)) rc = BRIDGE_EIO;
             if (close(fd) != 0) rc = BRIDGE_EIO;
             if (!rc && rename(tmp, path) != 0) rc = BRIDGE_EIO;
             if (rc) unlink(tmp);

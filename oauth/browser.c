@@ -43,7 +43,10 @@ static int spawn(uv_loop_t *loop, const char *program, const char *url)
     };
     int rc = uv_spawn(loop, p, &o);
     if (rc) {
-        free(p);
+        /* libuv registered the handle even though the spawn failed (no such
+         * program): it must be closed, and freed only once closed. */
+        log_debug("cannot run the browser command %s: %s", program, uv_strerror(rc));
+        uv_close((uv_handle_t *)p, (uv_close_cb)free);
         return BRIDGE_EIO;
     }
     return 0;

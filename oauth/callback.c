@@ -33,6 +33,9 @@ struct oauth_callback {
     void *ud;
     conn_t *conns;
     int handles, closing, done;
+    /* libuv reads into this, one read at a time; each read is copied into its
+     * connection's buffer and wiped at once: it may hold the code. */
+    char chunk[4096];
 };
 
 static const char page_ok[] =
@@ -50,6 +53,7 @@ static const char page_unknown[] =
 static void owner_maybe_free(oauth_callback_t *c)
 {
     if (c->closing && c->handles == 0) {
+        OPENSSL_cleanse(c->chunk, sizeof c->chunk);
         free(c->state);
         free(c->path);
         free(c->success_url);
@@ -186,6 +190,7 @@ static void handle_request(conn_t *k)
     oauth_callback_params_t p;
     int rc = oauth_callback_parse(k->in.data, k->in.len, c->path, &p);
     if (rc == OAUTH_CALLBACK_NEED_MORE) return;
+    OPENSSL_cleanse(k->in.data, k->in.len); /* parsed: the copy in p is wiped by its free */
     if (rc < 0) {
         respond(k, 400, "Bad Request", page_error);
         return;
@@ -217,9 +222,9 @@ static void handle_request(conn_t *k)
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
-    static char chunk[4096];
-    b->base = chunk;
-    b->len = sizeof chunk;
+    conn_t *k = h->data;
+    b->base = k->owner->chunk;
+    b->len = sizeof k->owner->chunk;
 }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
@@ -230,7 +235,9 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
         return;
     }
     if (n == 0) return;
-    if (buf_append(&k->in, b->base, (size_t)n) != 0) {
+    int rc = buf_append(&k->in, b->base, (size_t)n);
+    OPENSSL_cleanse(b->base, (size_t)n);
+    if (rc != 0) {
         respond(k, 431, "Request Header Fields Too Large", page_error);
         return;
     }

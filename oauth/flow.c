@@ -66,6 +66,7 @@ struct oauth {
 
     /* Client. */
     char *client_id, *client_secret, *auth_method, *redirect_uri;
+    char *registered_scope; /* the scope in the AS's registration answer */
     int client_static, client_cimd, registered_now;
     json_t *static_metadata;
 
@@ -316,7 +317,10 @@ static void save_tokens(oauth_t *o)
     PUT("issuer", o->issuer);
     PUT("resource", o->resource);
     PUT("token_endpoint", o->token_endpoint);
-    PUT("revocation_endpoint", jstr(o->as_meta, "revocation_endpoint"));
+    /* Only an endpoint we would send tokens to: `logout` checks again. */
+    const char *revocation = jstr(o->as_meta, "revocation_endpoint");
+    if (revocation && !oauth_browser_url_ok(revocation, o->cfg.allow_http)) revocation = NULL;
+    PUT("revocation_endpoint", revocation);
     PUT("client_id", o->client_id);
     PUT("client_secret", o->client_secret);
     PUT("token_endpoint_auth_method", o->auth_method);
@@ -350,6 +354,17 @@ static int apply_record(oauth_t *o, const char *text)
         strcmp(jstr(doc, "server"), o->server_url)) {
         json_decref(doc);
         return 0;
+    }
+    static const char *const token_keys[] = {"access_token", "refresh_token", "id_token"};
+    for (size_t i = 0; i < sizeof token_keys / sizeof token_keys[0]; i++) {
+        const char *v = jstr(doc, token_keys[i]);
+        if (v && !oauth_token_printable(v)) {
+            log_error("the stored sign-in for %s has a %s that is not a printable token (in "
+                      "%s); it is ignored and you will be asked to sign in again",
+                      o->server_url, token_keys[i], keychain_where(o->cfg.store));
+            json_decref(doc);
+            return 0;
+        }
     }
     set_str(&o->issuer, jstr(doc, "issuer"));
     set_str(&o->resource, jstr(doc, "resource"));
@@ -422,6 +437,10 @@ static int token_request(oauth_t *o, buf_t *form, oauth_fetch_cb cb)
 {
     const char *headers[3] = {"Content-Type: application/x-www-form-urlencoded", NULL, NULL};
     char *basic = NULL;
+    if (!endpoint_ok(o, o->token_endpoint, "token endpoint")) { /* never send secrets there */
+        buf_free_secret(form);
+        return BRIDGE_EPROTO;
+    }
     int rc = oauth_token_client_auth(form, o->client_id, o->client_secret, o->auth_method, &basic);
     if (!rc && o->resource && !o->cfg.disable_resource)
         rc = oauth_form_add(form, "resource", o->resource);
@@ -432,6 +451,12 @@ static int token_request(oauth_t *o, buf_t *form, oauth_fetch_cb cb)
     wipe_str(&basic);
     buf_free_secret(form);
     return rc;
+}
+
+/* Why token_request failed. */
+static const char *request_failure(int rc)
+{
+    return rc == BRIDGE_EPROTO ? "the token endpoint is refused (see above)" : "out of memory";
 }
 
 static int apply_token_response(oauth_t *o, const oauth_fetch_result_t *res, char *why, size_t n)
@@ -544,7 +569,7 @@ static void client_credentials_grant(oauth_t *o)
     free(selected);
     log_debug("requesting a token with the client credentials grant at %s", o->token_endpoint);
     if (!rc) rc = token_request(o, &form, on_client_credentials);
-    if (rc) failf(o, rc, "out of memory requesting a token");
+    if (rc) failf(o, rc, "cannot request a token: %s", request_failure(rc));
 }
 
 static void start_refresh(oauth_t *o)
@@ -560,6 +585,21 @@ static void start_refresh(oauth_t *o)
         discover(o);
         return;
     }
+    if (o->token_endpoint && !o->discovered &&
+        !oauth_browser_url_ok(o->token_endpoint, o->cfg.allow_http)) {
+        /* Stored by a run with --allow-http, or imported: this run's policy
+         * decides. Ask the server where its token endpoint is now. */
+        log_info("the stored token endpoint %s is not https; looking up the current one",
+                 o->token_endpoint);
+        set_str(&o->token_endpoint, NULL);
+        if (o->refresh_token && o->client_id) {
+            o->refresh_after_discovery = 1;
+            discover(o);
+        } else {
+            full_flow(o);
+        }
+        return;
+    }
     if (!o->token_endpoint || !o->client_id || !o->refresh_token) {
         full_flow(o);
         return;
@@ -570,7 +610,7 @@ static void start_refresh(oauth_t *o)
     if (!rc) rc = oauth_form_add(&form, "refresh_token", o->refresh_token);
     log_debug("refreshing the access token at %s", o->token_endpoint);
     if (!rc) rc = token_request(o, &form, on_refreshed);
-    if (rc) failf(o, rc, "out of memory refreshing the token");
+    if (rc) failf(o, rc, "cannot refresh the token: %s", request_failure(rc));
 }
 
 static void on_code_exchanged(void *ud, const oauth_fetch_result_t *res)
@@ -624,7 +664,7 @@ static void on_redirect(void *ud, int rc, const char *code, const char *iss, con
     if (!e) e = oauth_form_add(&form, "code_verifier", o->verifier);
     log_debug("exchanging the authorization code at %s", o->token_endpoint);
     if (!e) e = token_request(o, &form, on_code_exchanged);
-    if (e) failf(o, e, "out of memory exchanging the code");
+    if (e) failf(o, e, "cannot exchange the code: %s", request_failure(e));
 }
 
 static int build_authorization_url(oauth_t *o, const char *challenge, const char *scope, char **out)
@@ -634,6 +674,13 @@ static int build_authorization_url(oauth_t *o, const char *challenge, const char
     int rc = curl_url_set(h, CURLUPART_URL, o->authorization_endpoint, 0) == CURLUE_OK
                  ? 0
                  : BRIDGE_EINVAL;
+    /* An OpenID provider issues a refresh token for offline_access only with
+     * prompt=consent; a prompt the user chose is left alone. */
+    int user_prompt = 0;
+    for (size_t i = 0; i < o->cfg.authorize_params_len; i++)
+        if (!strncmp(o->cfg.authorize_params[i], "prompt=", 7)) user_prompt = 1;
+    int consent = !user_prompt && oauth_scope_wants_consent(
+                                      scope, json_object_get(o->as_meta, "scopes_supported"));
     const char *kv[][2] = {
         {"response_type", "code"},
         {"client_id", o->client_id},
@@ -643,6 +690,7 @@ static int build_authorization_url(oauth_t *o, const char *challenge, const char
         {"state", o->state},
         {"scope", scope},
         {"resource", o->cfg.disable_resource ? NULL : o->resource},
+        {"prompt", consent ? "consent" : NULL},
     };
     for (size_t i = 0; i < sizeof kv / sizeof kv[0] && !rc; i++) {
         if (!kv[i][1]) continue;
@@ -713,7 +761,7 @@ static void device_poll(oauth_t *o)
     int rc = oauth_form_add(&form, "grant_type", "urn:ietf:params:oauth:grant-type:device_code");
     if (!rc) rc = oauth_form_add(&form, "device_code", o->device_code);
     if (!rc) rc = token_request(o, &form, on_device_token);
-    if (rc) failf(o, rc, "out of memory polling for the token");
+    if (rc) failf(o, rc, "cannot poll for the token: %s", request_failure(rc));
 }
 
 static void on_device_authorized(void *ud, const oauth_fetch_result_t *res)
@@ -798,6 +846,9 @@ static char *choose_scope(oauth_t *o)
     char *scope = NULL, *with_offline = NULL;
     if (!o->requested_scope) {
         oauth_select_scope(o->challenge.scope, o->prm_scopes, o->cfg.scope, &scope);
+        if (!scope && !o->cfg.scope && o->legacy) /* no protected resource metadata */
+            oauth_scope_fallback(jstr(o->static_metadata, "scope"), o->registered_scope,
+                                 json_object_get(o->as_meta, "scopes_supported"), &scope);
         if (scope && !o->cfg.scope &&
             oauth_scope_add_offline_access(scope, json_object_get(o->as_meta, "scopes_supported"),
                                            &with_offline) == 0 &&
@@ -893,6 +944,7 @@ static void on_registered(void *ud, const oauth_fetch_result_t *res)
     set_str(&o->client_secret, jstr(res->json, "client_secret"));
     const char *method = jstr(res->json, "token_endpoint_auth_method");
     set_str(&o->auth_method, method ? method : pick_auth_method(o, o->client_secret != NULL));
+    set_str(&o->registered_scope, jstr(res->json, "scope"));
     o->registered_now = 1;
     log_info("registered with %s as client %s", o->issuer ? o->issuer : o->registration_endpoint,
              o->client_id);
@@ -1495,6 +1547,11 @@ const char *oauth_access_token(const oauth_t *o)
     return o->access_token;
 }
 
+int oauth_has_refresh_token(const oauth_t *o)
+{
+    return o->refresh_token != NULL;
+}
+
 void oauth_seed_refresh_token(oauth_t *o, const char *refresh_token)
 {
     if (o->refresh_token || !refresh_token || !*refresh_token) return;
@@ -1614,6 +1671,7 @@ static void really_free(oauth_t *o)
     free(o->client_id);
     free(o->auth_method);
     free(o->redirect_uri);
+    free(o->registered_scope);
     json_decref(o->static_metadata);
     free(o->requested_scope);
     clear_candidates(o);

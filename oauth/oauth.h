@@ -46,6 +46,8 @@ void oauth_free(oauth_t *o);
 
 /* The access token itself (for `mcp-bridge token`), or NULL. */
 const char *oauth_access_token(const oauth_t *o);
+/* 1 when a refresh token is held (stored, imported or seeded). */
+int oauth_has_refresh_token(const oauth_t *o);
 /* Use this refresh token when nothing stored has one (--refresh-token-file,
  * MCP_BRIDGE_REFRESH_TOKEN). Call after oauth_load has finished. */
 void oauth_seed_refresh_token(oauth_t *o, const char *refresh_token);

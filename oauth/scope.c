@@ -138,3 +138,37 @@ int oauth_scope_add_offline_access(const char *scope, const json_t *as_scopes_su
         rc = add_token(&list, "offline_access", strlen("offline_access"));
     return finish(&list, rc, out);
 }
+
+int oauth_scope_fallback(const char *client_scope, const char *registered_scope,
+                         const json_t *as_scopes_supported, char **out)
+{
+    *out = NULL;
+    buf_t list;
+    buf_init(&list, OAUTH_SCOPE_MAX);
+    int rc = add_string(&list, client_scope);
+    if (!rc && list.len == 0) rc = add_string(&list, registered_scope);
+    if (!rc && list.len == 0 && json_is_array(as_scopes_supported))
+        rc = add_array(&list, as_scopes_supported);
+    return finish(&list, rc, out);
+}
+
+int oauth_scope_has(const char *scope, const char *token)
+{
+    size_t n = strlen(token);
+    for (const char *p = scope; p && *p;) {
+        while (is_sep(*p))
+            p++;
+        size_t len = 0;
+        while (p[len] && !is_sep(p[len]))
+            len++;
+        if (len == n && memcmp(p, token, n) == 0) return 1;
+        p += len;
+    }
+    return 0;
+}
+
+int oauth_scope_wants_consent(const char *scope, const json_t *as_scopes_supported)
+{
+    return oauth_scope_has(scope, "offline_access") &&
+           array_has(as_scopes_supported, "offline_access");
+}

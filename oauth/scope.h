@@ -30,4 +30,20 @@ int oauth_scope_union(const char *a, const char *b, char **out);
 int oauth_scope_add_offline_access(const char *scope, const json_t *as_scopes_supported,
                                    char **out);
 
+/* Without protected resource metadata (the 2025-03-26 path) and without a
+ * scope from the challenge: the client metadata's scope (--static-oauth-client-
+ * metadata), else the scope the AS registered for the client, else all of the
+ * AS metadata's `scopes_supported`, else NULL. An AS that refuses an empty
+ * scope then still gets one it announced. */
+int oauth_scope_fallback(const char *client_scope, const char *registered_scope,
+                         const json_t *as_scopes_supported, char **out);
+
+/* 1 when the space-separated `scope` (may be NULL) holds `token`. */
+int oauth_scope_has(const char *scope, const char *token);
+
+/* 1 when the authorization request should carry prompt=consent: it asks for
+ * offline_access at an AS that announces it (an OpenID provider), which honours
+ * offline_access only with prompt=consent (OpenID Connect Core 1.0 §11). */
+int oauth_scope_wants_consent(const char *scope, const json_t *as_scopes_supported);
+
 #endif

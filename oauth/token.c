@@ -72,6 +72,11 @@ static int printable_token(const char *s, size_t n)
     return 1;
 }
 
+int oauth_token_printable(const char *s)
+{
+    return s && printable_token(s, strnlen(s, OAUTH_TOKEN_MAX + 1));
+}
+
 int oauth_token_parse(const json_t *resp, oauth_token_t *out, char *why, size_t whylen)
 {
     memset(out, 0, sizeof *out);

@@ -34,4 +34,9 @@ int oauth_token_client_auth(buf_t *form, const char *client_id, const char *clie
 int oauth_token_parse(const json_t *resp, oauth_token_t *out, char *why, size_t whylen);
 void oauth_token_free(oauth_token_t *t);
 
+/* 1 when s is a token we would accept from a token endpoint: 1 to
+ * OAUTH_TOKEN_MAX bytes of printable ASCII (no space, CR or LF). For what is
+ * read back from the store, which is checked like input from the network. */
+int oauth_token_printable(const char *s);
+
 #endif

@@ -4,7 +4,8 @@
 //  - an authorization server built on oidc-provider v9 (its own loopback port,
 //    optionally mounted under a path so its issuer has a path component):
 //    PKCE (S256) required, RFC 8707 resource indicators issuing JWT access
-//    tokens whose audience is the MCP server's URL, refresh tokens issued and
+//    tokens whose audience is the MCP server's URL, refresh tokens issued by
+//    the provider's default policy (offline_access with prompt=consent) and
 //    rotated, RFC 7591 dynamic registration (optional), static clients
 //    (optional), and an interaction handler that signs in a fixed test user and
 //    grants consent without any form, so tests/conformance/browser.sh (a curl
@@ -63,6 +64,11 @@ function closeServer(s) {
  *   prmAt             'path' (default: /.well-known/oauth-protected-resource/mcp only)
  *                     'root' (/.well-known/oauth-protected-resource only)
  *                     'both' (the path one and the root one)
+ *                     'none' (no protected resource metadata anywhere)
+ *   sameOrigin        the AS and the MCP server share one origin (one port), as
+ *                     with 2025-03-26 servers that are their own AS
+ *   requireScope      the MCP server refuses tokens without `scope` (default
+ *                     true); false: any token its AS issued for it will do
  *   extraMetadataAt   more AS-origin paths that serve the provider's discovery
  *                     document (e.g. '/.well-known/openid-configuration/oidc')
  *   mcpPath           default '/mcp'
@@ -78,15 +84,17 @@ export async function startOidcStack(opts = {}) {
   const {
     issuerPath = '', registration = true, publicClients = true, staticClients = [],
     accessTokenTTL = 3600, refreshTokenTTL = 3600, scope = 'mcp', challenge = 'hint', prmAt = 'path',
-    mcpPath = '/mcp', extraMetadataAt = [], stepUp = null,
+    mcpPath = '/mcp', extraMetadataAt = [], stepUp = null, sameOrigin = false,
+    requireScope = true,
   } = opts;
   let maxTokenAgeS = opts.maxTokenAgeS ?? 0;
 
   // ---- two apps on two ports: the AS and the MCP server -------------------
   const asApp = express();
-  const rsApp = express();
+  // Same origin: the MCP routes are a router mounted ahead of the provider.
+  const rsApp = sameOrigin ? express.Router() : express();
   const asHttp = await listen(asApp);
-  const rsHttp = await listen(rsApp);
+  const rsHttp = sameOrigin ? asHttp : await listen(rsApp);
   const asOrigin = `http://127.0.0.1:${asHttp.address().port}`;
   const rsOrigin = `http://127.0.0.1:${rsHttp.address().port}`;
   const issuer = `${asOrigin}${issuerPath}`;
@@ -162,9 +170,9 @@ export async function startOidcStack(opts = {}) {
         },
       },
     },
-    // Refresh tokens for every client allowed the refresh_token grant (not only
-    // with offline_access + prompt=consent), rotated on every use.
-    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Refresh tokens are issued by oidc-provider's default policy (only for
+    // offline_access, which it honours only with prompt=consent), as real
+    // OpenID providers do; rotated on every use.
     rotateRefreshToken: () => true,
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? accessTokenTTL,
@@ -265,6 +273,7 @@ export async function startOidcStack(opts = {}) {
       res.status(r.status).json(await r.json());
     });
   }
+  if (sameOrigin) asApp.use(rsApp);
   if (issuerPath) asApp.use(issuerPath, provider.callback());
   else asApp.use(provider.callback());
 
@@ -279,19 +288,19 @@ export async function startOidcStack(opts = {}) {
     bearer_methods_supported: ['header'],
     resource_name: 'oidc-stack test MCP server',
   };
-  const rsLog = []; // { method, path, token (raw or null), status, rpc, why }
+  const rsLog = []; // { method, path, headers (names), token (raw or null), status, rpc, why }
   const tokensSeen = new Set();
   let challengeMode = challenge;
 
   rsApp.use((req, res, next) => {
-    const entry = { method: req.method, path: req.path, at: Date.now() };
+    const entry = { method: req.method, path: req.path, at: Date.now(), headers: Object.keys(req.headers) };
     rsLog.push(entry);
     res.on('finish', () => { entry.status = res.statusCode; });
     req.logEntry = entry;
     next();
   });
-  if (prmAt !== 'root') rsApp.get(prmPath, (_req, res) => res.json(prm));
-  if (prmAt !== 'path') rsApp.get('/.well-known/oauth-protected-resource', (_req, res) => res.json(prm));
+  if (prmAt === 'path' || prmAt === 'both') rsApp.get(prmPath, (_req, res) => res.json(prm));
+  if (prmAt === 'root' || prmAt === 'both') rsApp.get('/.well-known/oauth-protected-resource', (_req, res) => res.json(prm));
 
   const challengeHeader = (error, description) => {
     switch (challengeMode) {
@@ -325,7 +334,7 @@ export async function startOidcStack(opts = {}) {
         return deny('invalid_token', 'the access token was revoked');
       }
       const scopes = String(payload.scope ?? '').split(' ');
-      if (!scopes.includes(scope)) return deny('invalid_token', `token lacks scope ${scope}`);
+      if (requireScope && !scopes.includes(scope)) return deny('invalid_token', `token lacks scope ${scope}`);
       tokensSeen.add(m[1]);
       req.auth = { payload, protectedHeader };
       return next();
@@ -412,7 +421,7 @@ export async function startOidcStack(opts = {}) {
     },
     async close() {
       for (const e of sessions.values()) e.transport.close().catch(() => {});
-      await Promise.all([closeServer(asHttp), closeServer(rsHttp)]);
+      await Promise.all(sameOrigin ? [closeServer(asHttp)] : [closeServer(asHttp), closeServer(rsHttp)]);
     },
   };
 }

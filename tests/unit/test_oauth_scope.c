@@ -195,8 +195,43 @@ static void offline_access(void)
     json_decref(tricky);
 }
 
+/* No protected resource metadata: client scope, registered scope, AS scopes. */
+static void fallback(void)
+{
+    json_t *as = arr("[\"openid\", \"offline_access\"]");
+    char *s = NULL;
+    CHECK(oauth_scope_fallback("mine", "reg", as, &s) == 0);
+    CHECK_STR(s, "mine");
+    free(s);
+    CHECK(oauth_scope_fallback(NULL, "reg x", as, &s) == 0);
+    CHECK_STR(s, "reg x");
+    free(s);
+    CHECK(oauth_scope_fallback(NULL, NULL, as, &s) == 0);
+    CHECK_STR(s, "openid offline_access");
+    free(s);
+    CHECK(oauth_scope_fallback(NULL, NULL, NULL, &s) == 0);
+    CHECK(s == NULL);
+    json_t *bad = arr("[\"a b\"]");
+    CHECK(oauth_scope_fallback(NULL, NULL, bad, &s) == BRIDGE_EINVAL);
+    CHECK(s == NULL);
+    json_decref(bad);
+
+    /* prompt=consent only for offline_access at an AS that announces it. */
+    CHECK(oauth_scope_wants_consent("mcp offline_access", as) == 1);
+    CHECK(oauth_scope_wants_consent("mcp", as) == 0);
+    CHECK(oauth_scope_wants_consent("mcp offline_accessX", as) == 0);
+    CHECK(oauth_scope_wants_consent(NULL, as) == 0);
+    json_t *plain = arr("[\"mcp\"]");
+    CHECK(oauth_scope_wants_consent("mcp offline_access", plain) == 0);
+    CHECK(oauth_scope_wants_consent("offline_access", NULL) == 0);
+    CHECK(oauth_scope_has("\ta offline_access ", "offline_access") == 1);
+    json_decref(plain);
+    json_decref(as);
+}
+
 int main(void)
 {
+    fallback();
     select_order();
     select_invalid();
     bounds();
