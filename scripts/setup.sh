@@ -28,21 +28,33 @@ for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
 
+# What the installers print goes to a log, shown only when a step fails.
+mkdir -p build
+log=build/setup.log
+: >"$log"
+run_logged() {
+  if ! "$@" >>"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "setup: failed: $*; the whole log is in $log" >&2
+    exit 1
+  fi
+}
+
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing Debian packages: ${missing[*]}" >&2
+  echo "setup: installing Debian packages (log: $log): ${missing[*]}" >&2
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  run_logged $sudo apt-get update -q
+  run_logged $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
 if [ "$what" != build ]; then
   # Node packages for the test servers and clients, pinned by tests/package-lock.json.
   stamp=tests/node_modules/.mcp-bridge-installed
   if [ ! -f "$stamp" ] || [ tests/package-lock.json -nt "$stamp" ]; then
-    echo "setup: installing npm packages in tests/" >&2
-    (cd tests && npm ci --no-audit --no-fund --loglevel=error >&2)
+    echo "setup: installing npm packages in tests/ (log: $log)" >&2
+    run_logged npm ci --prefix tests --no-audit --no-fund --loglevel=error
     touch "$stamp"
   fi
 fi
