@@ -525,8 +525,7 @@ static void on_transport_sent(void *ud, out_msg_t *m, int rc, const char *why)
     if (rc < 0) {
         fail_msg(r, m, why);
     } else {
-        int initialized_note =
-            m->kind == JR_NOTIFICATION && strstr(m->body, "notifications/initialized");
+        int initialized_note = m->is_initialized_note;
         for (pending_t *p = r->pending, *next; p; p = next) {
             next = p->next;
             if (p->msg == m)
@@ -743,6 +742,8 @@ static int on_host_one(relay_t *r, const char *raw, size_t len, json_t *msg, bat
         }
         m->is_initialize = kind == JR_REQUEST && !strcmp(method, "initialize");
     }
+    if (kind == JR_NOTIFICATION && !strcmp(method, "notifications/initialized"))
+        m->is_initialized_note = 1; /* a batch carrier too: it opens the GET stream */
     if (p) p->msg = m;
     if (m->is_initialize) r->init_in_flight = 1;
     if (!carrier) dispatch(r, m);

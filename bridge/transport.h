@@ -21,6 +21,7 @@ typedef struct out_msg {
     char *id_key; /* requests: jr_id_key(id) */
     int internal; /* sent by the bridge itself; its response never reaches stdout */
     int is_initialize;
+    int is_initialized_note; /* the host's notifications/initialized */
     int resends; /* times re-sent after a lost session */
     int connect_retries;
     int auth_attempts;    /* authorizations this message has caused */
