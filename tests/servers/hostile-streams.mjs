@@ -8,7 +8,7 @@
 //                    'hold' (open, silent), 'loop' (a priming event with
 //                    retry: 0, then the end, every time), 'none' (405)
 // tools/call by name:
-//   echo          a JSON answer
+//   any other     a JSON answer whose text is the tool's name (after `delayMs`)
 //   priming-loop  an SSE stream with only a priming event (retry: 0) that ends;
 //                 every resume GET gets the same (a new event id), never the answer
 //   huge-retry    an SSE stream with a priming event and retry: 100000000000 that
@@ -77,15 +77,18 @@ export async function startHostileStreamsServer({ port = 0, host = '127.0.0.1', 
       res.writeHead(200, { 'Content-Type': 'text/event-stream' });
       return res.end(`id: ${ev}\nretry: 100000000000\ndata:\n\n`);
     }
+    if (api.delayMs) await new Promise((r) => setTimeout(r, api.delayMs));
     return json(result(id, name ?? msg.method));
   });
   const actual = await listen(server, port, host);
-  return {
+  const api = {
     url: `http://${host}:${actual}/mcp`,
     port: actual,
     requests,
+    delayMs: 0, // set to delay each plain tools/call answer
     stop: () => closeServer(server),
   };
+  return api;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
