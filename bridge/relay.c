@@ -18,7 +18,7 @@
 #include <string.h>
 
 #define BAD_VERSION                                                                                \
-    "the server's initialize result has a protocolVersion with control characters, spaces or "    \
+    "the server's initialize result has a protocolVersion with control characters, spaces or "     \
     "over 64 characters, which cannot be sent back in a header"
 #define EOF_GRACE_MS 10000   /* stdin closed: time left for answers in flight */
 #define SIGNAL_GRACE_MS 1500 /* SIGTERM/SIGINT: the host is in a hurry */
@@ -291,8 +291,7 @@ static void dispatch(relay_t *r, out_msg_t *m)
         return;
     }
     m->auth_gen = r->oauth ? oauth_generation(r->oauth) : 0;
-    if (transport_send(r, m) != 0)
-        fail_msg(r, m, "out of memory sending the message");
+    if (transport_send(r, m) != 0) fail_msg(r, m, "out of memory sending the message");
 }
 
 /* Send what waited, in order; what still cannot go waits again. */
@@ -643,8 +642,7 @@ static void on_transport_auth_challenge(void *ud, out_msg_t *m, long status, con
     if (m && m->auth_gen != oauth_generation(r->oauth) && status == 401 && !r->authing) {
         /* Sent with a token that has been replaced since: just send it again. */
         if (m->internal) {
-            if (transport_send(r, m) != 0)
-                on_internal_sent(r, m, BRIDGE_ENOMEM, "out of memory");
+            if (transport_send(r, m) != 0) on_internal_sent(r, m, BRIDGE_ENOMEM, "out of memory");
         } else {
             dispatch(r, m);
         }

@@ -454,7 +454,8 @@ static int session_gone(const stream_t *s, long status)
     json_t *e = json_object_get(root, "error");
     json_t *msg = json_is_string(e) ? e : json_object_get(e, "message");
     if (!json_is_string(msg)) msg = json_object_get(root, "error_description");
-    int gone = json_is_string(msg) && mentions_session(json_string_value(msg), json_string_length(msg));
+    int gone =
+        json_is_string(msg) && mentions_session(json_string_value(msg), json_string_length(msg));
     json_decref(root);
     return gone;
 }
@@ -587,8 +588,8 @@ static void stream_done(http_req_t *r, void *ud, int rc, const char *why_in)
             if (s->is_sse) {
                 /* The server closed the stream: open another, later if this one
                  * was short and brought nothing. */
-                int empty = !s->progress &&
-                            uv_now(t->cfg.loop) - s->started_at < LISTEN_MIN_LIFETIME_MS;
+                int empty =
+                    !s->progress && uv_now(t->cfg.loop) - s->started_at < LISTEN_MIN_LIFETIME_MS;
                 listen_retry(s, empty);
             } else {
                 log_debug("GET %s did not answer with an event stream; not listening", t->cfg.url);

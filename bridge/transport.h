@@ -22,7 +22,7 @@ typedef struct out_msg {
     int internal; /* sent by the bridge itself; its response never reaches stdout */
     int is_initialize;
     int is_initialized_note; /* the host's notifications/initialized */
-    int resends; /* times re-sent after a lost session */
+    int resends;             /* times re-sent after a lost session */
     int connect_retries;
     int auth_attempts;    /* authorizations this message has caused */
     unsigned auth_gen;    /* the token generation it was sent with */
