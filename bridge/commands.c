@@ -187,10 +187,10 @@ static void teardown(cmd_t *c)
 }
 
 /* The headers of an MCP request: JSON in, JSON or SSE out, the user's headers,
- * and our token when there is one. */
-static const char **mcp_headers(cmd_t *c)
+ * our token when there is one, and `extra` (NULL or one more line). */
+static const char **mcp_headers(cmd_t *c, const char *extra)
 {
-    size_t n = c->o->headers.count + 4;
+    size_t n = c->o->headers.count + 5;
     const char **h = calloc(n, sizeof *h);
     if (!h) return NULL;
     size_t i = 0;
@@ -199,6 +199,7 @@ static const char **mcp_headers(cmd_t *c)
     for (size_t k = 0; k < c->o->headers.count; k++)
         h[i++] = c->o->headers.lines[k];
     if (c->oauth && oauth_header(c->oauth)) h[i++] = oauth_header(c->oauth);
+    if (extra) h[i++] = extra;
     return h;
 }
 
@@ -212,16 +213,10 @@ static void end_session(cmd_t *c, const char *session_id)
     if (!session_id) return;
     char line[400];
     snprintf(line, sizeof line, "Mcp-Session-Id: %.300s", session_id);
-    const char **h = mcp_headers(c);
-    size_t n = 0;
-    while (h && h[n])
-        n++;
-    const char *hh[16] = {0};
-    for (size_t i = 0; i < n && i < 14; i++)
-        hh[i] = h[i];
-    hh[n < 14 ? n : 14] = line;
+    const char **h = mcp_headers(c, line);
+    if (!h) return;
     sync_result_t r;
-    fetch_sync(c, "DELETE", c->o->url, hh, NULL, &r);
+    fetch_sync(c, "DELETE", c->o->url, h, NULL, &r);
     sync_result_free(&r);
     free(h);
 }
@@ -229,7 +224,7 @@ static void end_session(cmd_t *c, const char *session_id)
 /* POST initialize as the bridge would. */
 static int probe(cmd_t *c, sync_result_t *r)
 {
-    const char **h = mcp_headers(c);
+    const char **h = mcp_headers(c, NULL);
     int rc = fetch_sync(c, "POST", c->o->url, h, initialize_body, r);
     free(h);
     return rc;

@@ -6,10 +6,12 @@
 #include "bridge/log.h"
 
 #include <curl/curl.h>
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -222,6 +224,24 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
+/* How many connections may be open at once: half the descriptors left after
+ * a reserve for stdio, files and the loop, at most 256. Without a cap, a few
+ * thousand requests in flight each open a connection, and those past the
+ * descriptor limit fail as if the server had refused them. The server's host
+ * may use 7/8 of them, so that an authorization server can still be reached. */
+static long connection_budget(void)
+{
+    struct rlimit rl;
+    long fds = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < (rlim_t)LONG_MAX)
+        fds = (long)rl.rlim_cur;
+    long budget = (fds - 64) / 2;
+    if (budget > 256) budget = 256;
+    if (budget < 8) budget = 8;
+    return budget;
+}
+
 http_client_t *http_client_new(uv_loop_t *loop, const http_client_config_t *cfg)
 {
     http_client_t *c = calloc(1, sizeof *c);
@@ -251,9 +271,14 @@ http_client_t *http_client_new(uv_loop_t *loop, const http_client_config_t *cfg)
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-    /* Keep connections for reuse even when few transfers are in flight (the
-     * default cache shrinks with the number of handles, closing live ones). */
-    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, 256L);
+    /* Requests beyond the connection limits wait in curl's queue for a free
+     * connection (HTTP/2 multiplexes them over one anyway). The cache keeps
+     * connections for reuse even when few transfers are in flight (the default
+     * cache shrinks with the number of handles, closing live ones). */
+    long budget = connection_budget();
+    curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, budget);
+    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, budget - budget / 8);
+    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, budget);
     return c;
 }
 

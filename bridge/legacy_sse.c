@@ -367,7 +367,10 @@ static int t_send(transport_t *base, out_msg_t *m)
     return 0;
 }
 
-static void t_set_protocol_version(transport_t *base, const char *version) {}
+static int t_set_protocol_version(transport_t *base, const char *version)
+{
+    return 0; /* this transport sends no protocol version header */
+}
 
 static void t_start_listening(transport_t *base) {}
 

@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define BAD_VERSION                                                                                \
+    "the server's initialize result has a protocolVersion with control characters, spaces or "     \
+    "over 64 characters, which cannot be sent back in a header"
 #define EOF_GRACE_MS 10000   /* stdin closed: time left for answers in flight */
 #define SIGNAL_GRACE_MS 1500 /* SIGTERM/SIGINT: the host is in a hurry */
 
@@ -64,6 +67,8 @@ struct relay {
     unsigned reinit_seq;
     char *reinit_key;
     out_msg_t *waitq, *waitq_tail;
+    long in_transport; /* messages lent to the transport, not yet reported on */
+    int loading;       /* stored tokens are being read */
     /* Shutdown. */
     int stopping, transport_closed, closed;
     uv_timer_t grace;
@@ -257,6 +262,21 @@ static void fail_waitq(relay_t *r, const char *why)
 
 static void on_auth_done(void *ud, int rc, const char *why);
 
+/* The transport reports on every message it is lent exactly once (transport.h):
+ * counting them lets shutdown wait until the last one has reached the server. */
+static int transport_send(relay_t *r, out_msg_t *m)
+{
+    r->in_transport++;
+    int rc = r->transport->ops->send(r->transport, m);
+    if (rc) r->in_transport--;
+    return rc;
+}
+
+static void transport_returned(relay_t *r, const out_msg_t *m)
+{
+    if (m && r->in_transport > 0) r->in_transport--;
+}
+
 static void dispatch(relay_t *r, out_msg_t *m)
 {
     if (r->reinit || r->authing || (r->init_in_flight && !m->is_initialize)) {
@@ -271,8 +291,7 @@ static void dispatch(relay_t *r, out_msg_t *m)
         return;
     }
     m->auth_gen = r->oauth ? oauth_generation(r->oauth) : 0;
-    if (r->transport->ops->send(r->transport, m) != 0)
-        fail_msg(r, m, "out of memory sending the message");
+    if (transport_send(r, m) != 0) fail_msg(r, m, "out of memory sending the message");
 }
 
 /* Send what waited, in order; what still cannot go waits again. */
@@ -334,7 +353,7 @@ static void start_reinit(relay_t *r)
     r->reinit = REINIT_INIT;
     r->transport->ops->reset_session(r->transport);
     log_debug("re-initializing with the host's original initialize parameters");
-    if (r->transport->ops->send(r->transport, m) != 0) {
+    if (transport_send(r, m) != 0) {
         out_msg_free(m);
         reinit_failed(r, "out of memory");
     }
@@ -350,7 +369,10 @@ static void on_reinit_response(relay_t *r, json_t *root)
                                              : "the initialize response has no protocolVersion");
         return;
     }
-    r->transport->ops->set_protocol_version(r->transport, json_string_value(version));
+    if (r->transport->ops->set_protocol_version(r->transport, json_string_value(version)) != 0) {
+        reinit_failed(r, BAD_VERSION);
+        return;
+    }
     static const char note[] = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}";
     out_msg_t *m = out_msg_new(note, sizeof note - 1, JR_NOTIFICATION, NULL);
     if (!m) {
@@ -359,7 +381,7 @@ static void on_reinit_response(relay_t *r, json_t *root)
     }
     m->internal = 1;
     r->reinit = REINIT_NOTIFY;
-    if (r->transport->ops->send(r->transport, m) != 0) {
+    if (transport_send(r, m) != 0) {
         out_msg_free(m);
         reinit_failed(r, "out of memory");
     }
@@ -443,10 +465,22 @@ static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, 
     if (skeleton && wants_content && (whole = jr_decode(raw, len, err, sizeof err))) root = whole;
     if (!strcmp(p->method, "initialize")) {
         json_t *v = json_object_get(json_object_get(root, "result"), "protocolVersion");
+        if (json_is_string(v) &&
+            r->transport->ops->set_protocol_version(r->transport, json_string_value(v)) != 0) {
+            /* Never relayed: the host would negotiate a version we cannot send. */
+            char text[300];
+            snprintf(text, sizeof text, "%s: %s", r->opts->url, BAD_VERSION);
+            log_error("initialize failed: %s", text);
+            json_decref(whole);
+            free(raw);
+            pending_fail(r, p, JR_SERVER_ERROR, text);
+            host_init_settled(r);
+            maybe_finish_shutdown(r);
+            return;
+        }
         if (json_is_string(v)) {
             free(r->protocol_version);
             r->protocol_version = strdup(json_string_value(v));
-            r->transport->ops->set_protocol_version(r->transport, json_string_value(v));
             log_debug("negotiated protocol version %s over %s", json_string_value(v),
                       r->transport->ops->name);
         }
@@ -517,6 +551,7 @@ static void on_transport_message(void *ud, char *raw, size_t len, json_t *root, 
 static void on_transport_sent(void *ud, out_msg_t *m, int rc, const char *why)
 {
     relay_t *r = ud;
+    transport_returned(r, m);
     if (m->internal) {
         on_internal_sent(r, m, rc, why);
         return;
@@ -525,8 +560,7 @@ static void on_transport_sent(void *ud, out_msg_t *m, int rc, const char *why)
     if (rc < 0) {
         fail_msg(r, m, why);
     } else {
-        int initialized_note =
-            m->kind == JR_NOTIFICATION && strstr(m->body, "notifications/initialized");
+        int initialized_note = m->is_initialized_note;
         for (pending_t *p = r->pending, *next; p; p = next) {
             next = p->next;
             if (p->msg == m)
@@ -543,6 +577,7 @@ static void on_transport_sent(void *ud, out_msg_t *m, int rc, const char *why)
 static void on_transport_session_lost(void *ud, out_msg_t *m, int stale)
 {
     relay_t *r = ud;
+    transport_returned(r, m);
     if (m && stale && !m->internal) {
         /* Sent on a session that has been replaced already: send it again on the
          * new one (dispatch holds it while the new one is being set up). */
@@ -580,7 +615,7 @@ static void on_auth_done(void *ud, int rc, const char *why)
         maybe_finish_shutdown(r);
         return;
     }
-    if (internal && r->transport->ops->send(r->transport, internal) != 0)
+    if (internal && transport_send(r, internal) != 0)
         on_internal_sent(r, internal, BRIDGE_ENOMEM, "out of memory");
     if (r->host_initialized && !r->reinit) r->transport->ops->start_listening(r->transport);
     r->transport->ops->resume(r->transport);
@@ -590,6 +625,7 @@ static void on_auth_done(void *ud, int rc, const char *why)
 static void on_transport_auth_challenge(void *ud, out_msg_t *m, long status, const char *www)
 {
     relay_t *r = ud;
+    transport_returned(r, m);
     if (!r->oauth) {
         char why[300];
         snprintf(why, sizeof why,
@@ -606,8 +642,7 @@ static void on_transport_auth_challenge(void *ud, out_msg_t *m, long status, con
     if (m && m->auth_gen != oauth_generation(r->oauth) && status == 401 && !r->authing) {
         /* Sent with a token that has been replaced since: just send it again. */
         if (m->internal) {
-            if (r->transport->ops->send(r->transport, m) != 0)
-                on_internal_sent(r, m, BRIDGE_ENOMEM, "out of memory");
+            if (transport_send(r, m) != 0) on_internal_sent(r, m, BRIDGE_ENOMEM, "out of memory");
         } else {
             dispatch(r, m);
         }
@@ -636,6 +671,7 @@ static void on_transport_auth_challenge(void *ud, out_msg_t *m, long status, con
 static void on_transport_fallback(void *ud, out_msg_t *m, long status)
 {
     relay_t *r = ud;
+    transport_returned(r, m);
     transport_t *next = NULL;
     if (!r->fell_back) {
         r->fell_back = 1;
@@ -743,6 +779,8 @@ static int on_host_one(relay_t *r, const char *raw, size_t len, json_t *msg, bat
         }
         m->is_initialize = kind == JR_REQUEST && !strcmp(method, "initialize");
     }
+    if (kind == JR_NOTIFICATION && !strcmp(method, "notifications/initialized"))
+        m->is_initialized_note = 1; /* a batch carrier too: it opens the GET stream */
     if (p) p->msg = m;
     if (m->is_initialize) r->init_in_flight = 1;
     if (!carrier) dispatch(r, m);
@@ -931,7 +969,7 @@ static void on_transport_closed(void *ud)
 static void close_transport_now(uv_timer_t *t)
 {
     relay_t *r = t->data;
-    if (r->oauth) oauth_cancel(r->oauth);
+    if (r->oauth && r->authing) oauth_cancel(r->oauth);
     r->transport->ops->shutdown(r->transport, on_transport_closed, r);
 }
 
@@ -947,7 +985,10 @@ static void close_transport(relay_t *r)
 
 static void maybe_finish_shutdown(relay_t *r)
 {
-    if (r->stopping && !r->pending && !r->waitq && !r->reinit && !r->init_in_flight && !r->authing)
+    /* Every host message that came before EOF reaches the server first, and the
+     * read of stored tokens ends (cancelling it would report a failed sign-in). */
+    if (r->stopping && !r->pending && !r->waitq && !r->in_transport && !r->reinit &&
+        !r->init_in_flight && !r->authing && !r->loading)
         close_transport(r);
 }
 
@@ -989,7 +1030,9 @@ static void on_signal(uv_signal_t *s, int signum)
 static void on_stored_tokens_read(void *ud, int rc, const char *why)
 {
     relay_t *r = ud;
+    r->loading = 0;
     oauth_seed_refresh_token(r->oauth, r->opts->refresh_token);
+    maybe_finish_shutdown(r);
 }
 
 static const char *relay_auth_header(void *ud)
@@ -1083,6 +1126,7 @@ relay_t *relay_start(uv_loop_t *loop, const bridge_options_t *opts)
         r->tcfg.oauth = 1; /* Stored tokens are read on the thread pool. Messages do not wait for
                             * them: a 401 meanwhile waits for the read and is then answered with the
                             * stored token, if there is one. */
+        r->loading = 1;
         oauth_load(r->oauth, on_stored_tokens_read, r);
     }
     int legacy = opts->transport == TRANSPORT_SSE_FIRST || opts->transport == TRANSPORT_SSE_ONLY;

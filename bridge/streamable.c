@@ -15,8 +15,18 @@
 #include <strings.h>
 
 #define DEFAULT_RETRY_MS 1000
+/* A server's retry: is obeyed within these bounds: a retry of 0 would make a
+ * server that ends every stream at once a loop of requests, and a huge one
+ * would leave the host waiting forever for a response being resumed. */
+#define RETRY_FLOOR_MS 250
+#define MAX_RESUME_DELAY_MS 5000
 #define MAX_LISTEN_BACKOFF_MS 30000
+/* Resumptions in a row that bring no message (a priming event is not one)
+ * before the request is answered with an error. */
 #define MAX_RESUMES_WITHOUT_PROGRESS 5
+/* A GET stream that ends sooner than this without a message counts as a
+ * failure: the next one waits longer. */
+#define LISTEN_MIN_LIFETIME_MS 1000
 #define CONNECT_RETRY_MS 300
 #define ERROR_BODY_MAX 4096
 #define DELETE_TIMEOUT_MS 3000
@@ -43,12 +53,14 @@ typedef struct stream {
     sse_parser_t *sse;
     buf_t body;           /* a JSON body, or the start of an error body */
     int answered;         /* the response to msg came */
-    int progress;         /* events seen on the current connection */
+    int progress;         /* messages delivered on the current connection */
     int resumes;          /* resumptions without progress */
     int failures;         /* consecutive failed connections (LISTEN) */
     unsigned session_gen; /* of the session the request was sent on */
     char *last_event_id;
     long retry_ms;
+    uint64_t started_at; /* loop time of the current connection's start */
+    int orders;          /* counted in t->ordering until the server answers */
     int closing;
 } stream_t;
 
@@ -73,6 +85,11 @@ struct streamable {
     int listen_opening;
     out_msg_t *held, *held_tail;
     uv_timer_t hold_timer;
+    /* POSTs of notifications and responses the server has not answered yet.
+     * What the host sends after one waits for that answer: concurrent POSTs
+     * may reach the server in any order, and notifications/initialized must
+     * not be overtaken by the requests that follow it. */
+    int ordering;
     void (*shutdown_done)(void *);
     void *shutdown_ud;
     int shutting_down;
@@ -80,6 +97,15 @@ struct streamable {
 
 static void stream_begin(stream_t *s);
 static void release_held(streamable_t *t);
+static void pump_held(streamable_t *t);
+
+/* The server has answered the POST of a message that later ones wait behind. */
+static void stream_accepted(stream_t *s)
+{
+    if (!s->orders) return;
+    s->orders = 0;
+    s->t->ordering--;
+}
 
 static void stream_closed(uv_handle_t *h)
 {
@@ -93,6 +119,7 @@ static void stream_free(stream_t *s)
     streamable_t *t = s->t;
     if (s->closing) return;
     s->closing = 1;
+    stream_accepted(s);
     if (s->req) http_req_cancel(s->req);
     s->req = NULL;
     if (s->sse) sse_parser_free(s->sse);
@@ -184,12 +211,12 @@ static void deliver(stream_t *s, char *raw, size_t len)
 static int on_sse_event(void *ud, const sse_event_t *ev)
 {
     stream_t *s = ud;
-    s->progress = 1;
     if (ev->data_len == 0) return 0; /* a priming event: only its id matters */
     if (strcmp(ev->type, "message") != 0) {
         log_debug("ignoring SSE event of type \"%s\" from %s", ev->type, s->t->cfg.url);
         return 0;
     }
+    s->progress = 1;
     deliver(s, sse_parser_take_data(s->sse), ev->data_len);
     /* A resumed stream has done its job once the response came; the server may
      * keep it open, so close it (returning non-zero ends the exchange). */
@@ -280,13 +307,18 @@ static http_headers_t *post_headers(streamable_t *t)
     return h;
 }
 
-static int session_id_valid(const char *v)
+/* A value the server chose that we send back in a header line: visible ASCII
+ * only (no CR/LF that would start a header of the server's choosing), bounded. */
+static int header_value_valid(const char *v, size_t max)
 {
-    if (!v || !*v || strlen(v) > 256) return 0;
+    if (!v || !*v || strlen(v) > max) return 0;
     for (const unsigned char *p = (const unsigned char *)v; *p; p++)
         if (*p < 0x21 || *p > 0x7e) return 0;
     return 1;
 }
+
+#define SESSION_ID_MAX 256
+#define PROTOCOL_VERSION_MAX 64
 
 static int content_type_is(const char *ct, const char *want)
 {
@@ -304,12 +336,16 @@ static int on_response(http_req_t *r, void *ud)
     long status = http_req_status(r);
     const char *ct = http_req_header(r, "Content-Type");
     if (s->kind == STREAM_LISTEN) release_held(t);
+    if (s->orders) {
+        stream_accepted(s);
+        pump_held(t);
+    }
     s->is_sse = 0;
     buf_free(&s->body);
     if (status >= 200 && status < 300) {
         if (s->kind == STREAM_POST && s->msg && s->msg->is_initialize) {
             const char *sid = http_req_header(r, "Mcp-Session-Id");
-            if (sid && session_id_valid(sid)) {
+            if (sid && header_value_valid(sid, SESSION_ID_MAX)) {
                 free(t->session_id);
                 t->session_id = strdup(sid);
                 t->session_gen++;
@@ -383,13 +419,51 @@ static void describe_http_error(stream_t *s, long status, char *why, size_t n)
     json_decref(root);
 }
 
+/* The wait before reconnecting: the server's retry (or our default) within
+ * [RETRY_FLOOR_MS, cap], doubled for each failed attempt after the first. */
+static long backoff_ms(long retry_ms, int failures, long cap)
+{
+    long delay = retry_ms >= 0 ? retry_ms : DEFAULT_RETRY_MS;
+    if (delay < RETRY_FLOOR_MS) delay = RETRY_FLOOR_MS;
+    if (delay > cap) delay = cap;
+    for (int i = 1; i < failures && delay < cap; i++)
+        delay *= 2;
+    return delay > cap ? cap : delay;
+}
+
+/* Whether `text` (n bytes) mentions a session, in any case. */
+static int mentions_session(const char *text, size_t n)
+{
+    static const char word[] = "session";
+    for (size_t i = 0; i + sizeof word - 1 <= n; i++)
+        if (!strncasecmp(text + i, word, sizeof word - 1)) return 1;
+    return 0;
+}
+
+/* How servers say they no longer know the session we sent: 404 (the spec), or
+ * 400 with an error about the session, as the TypeScript SDK's example servers
+ * (server-everything among them) do: "Bad Request: No valid session ID
+ * provided". Any other 400, a JSON-RPC error for the request among them, is
+ * the request's answer. */
+static int session_gone(const stream_t *s, long status)
+{
+    if (status == 404) return 1;
+    if (status != 400 || !s->body.len) return 0;
+    json_t *root = json_loadb(s->body.data, s->body.len, 0, NULL);
+    if (!root) return mentions_session(s->body.data, s->body.len);
+    json_t *e = json_object_get(root, "error");
+    json_t *msg = json_is_string(e) ? e : json_object_get(e, "message");
+    if (!json_is_string(msg)) msg = json_object_get(root, "error_description");
+    int gone =
+        json_is_string(msg) && mentions_session(json_string_value(msg), json_string_length(msg));
+    json_decref(root);
+    return gone;
+}
+
 static void listen_retry(stream_t *s, int failed)
 {
     s->failures = failed ? s->failures + 1 : 0;
-    long delay = s->retry_ms >= 0 ? s->retry_ms : DEFAULT_RETRY_MS;
-    for (int i = 1; i < s->failures && delay < MAX_LISTEN_BACKOFF_MS; i++)
-        delay *= 2;
-    if (delay > MAX_LISTEN_BACKOFF_MS) delay = MAX_LISTEN_BACKOFF_MS;
+    long delay = backoff_ms(s->retry_ms, s->failures, MAX_LISTEN_BACKOFF_MS);
     log_debug("reopening the GET stream of %s in %ld ms", s->t->cfg.url, delay);
     stream_schedule(s, delay);
 }
@@ -398,21 +472,29 @@ static void listen_retry(stream_t *s, int failed)
  * with GET + Last-Event-ID when the server gave an event id, else give up. */
 static void resume_or_fail(stream_t *s, const char *why)
 {
+    char text[768];
     if (s->progress) s->resumes = 0;
-    if (s->last_event_id && s->last_event_id[0] && s->resumes < MAX_RESUMES_WITHOUT_PROGRESS &&
-        !s->t->shutting_down) {
-        s->resumes++;
-        s->kind = STREAM_RESUME;
-        long delay = s->retry_ms >= 0 ? s->retry_ms : DEFAULT_RETRY_MS;
-        log_debug("stream of %s ended before the response; resuming after event %s in %ld ms",
-                  s->t->cfg.url, s->last_event_id, delay);
-        stream_schedule(s, delay);
+    if (!s->last_event_id || !s->last_event_id[0] || s->t->shutting_down) {
+        stream_report(s, BRIDGE_EPROTO, why);
         return;
     }
-    stream_report(s, BRIDGE_EPROTO, why);
+    if (s->resumes >= MAX_RESUMES_WITHOUT_PROGRESS) {
+        snprintf(text, sizeof text,
+                 "%s ended the response stream %d times in a row without sending a message; "
+                 "giving up on this request",
+                 s->t->cfg.url, s->resumes + 1);
+        stream_report(s, BRIDGE_EPROTO, text);
+        return;
+    }
+    s->resumes++;
+    s->kind = STREAM_RESUME;
+    long delay = backoff_ms(s->retry_ms, s->resumes, MAX_RESUME_DELAY_MS);
+    log_debug("stream of %s ended before the response; resuming after event %s in %ld ms",
+              s->t->cfg.url, s->last_event_id, delay);
+    stream_schedule(s, delay);
 }
 
-static void on_done(http_req_t *r, void *ud, int rc, const char *why_in)
+static void stream_done(http_req_t *r, void *ud, int rc, const char *why_in)
 {
     stream_t *s = ud;
     streamable_t *t = s->t;
@@ -462,13 +544,15 @@ static void on_done(http_req_t *r, void *ud, int rc, const char *why_in)
         return;
     }
 
-    /* 404 to a POST carrying our session id: the session is gone. (A GET may be
-     * 404 merely because the server has no GET route; the next POST tells.) */
-    if (status == 404 && s->kind == STREAM_POST && !s->msg->is_initialize &&
-        (t->session_id || s->session_gen != t->session_gen)) {
+    /* A POST carrying our session id answered "no such session": the session is
+     * gone. (A GET may be 404 merely because the server has no GET route; the
+     * next POST tells.) */
+    if (s->kind == STREAM_POST && !s->msg->is_initialize &&
+        (t->session_id || s->session_gen != t->session_gen) && session_gone(s, status)) {
         int stale = s->session_gen != t->session_gen;
         if (!stale) {
-            log_info("%s no longer knows our session (HTTP 404); starting a new one", t->cfg.url);
+            log_info("%s no longer knows our session (HTTP %ld); starting a new one", t->cfg.url,
+                     status);
             free(t->session_id);
             t->session_id = NULL;
             t->session_gen++;
@@ -502,7 +586,11 @@ static void on_done(http_req_t *r, void *ud, int rc, const char *why_in)
             stream_free(s);
         } else if (status >= 200 && status < 300) {
             if (s->is_sse) {
-                listen_retry(s, 0); /* the server closed the stream: poll again */
+                /* The server closed the stream: open another, later if this one
+                 * was short and brought nothing. */
+                int empty =
+                    !s->progress && uv_now(t->cfg.loop) - s->started_at < LISTEN_MIN_LIFETIME_MS;
+                listen_retry(s, empty);
             } else {
                 log_debug("GET %s did not answer with an event stream; not listening", t->cfg.url);
                 stream_free(s);
@@ -564,6 +652,14 @@ static void on_done(http_req_t *r, void *ud, int rc, const char *why_in)
     stream_report(s, BRIDGE_EHTTP, why);
 }
 
+/* Whatever became of the stream, messages waiting behind it may go now. */
+static void on_done(http_req_t *r, void *ud, int rc, const char *why)
+{
+    streamable_t *t = ((stream_t *)ud)->t;
+    stream_done(r, ud, rc, why);
+    pump_held(t);
+}
+
 static const http_callbacks_t stream_callbacks = {on_response, on_body, on_done};
 
 static void stream_begin(stream_t *s)
@@ -575,6 +671,7 @@ static void stream_begin(stream_t *s)
     s->progress = 0;
     s->is_sse = 0;
     s->session_gen = t->session_gen;
+    s->started_at = uv_now(t->cfg.loop);
     http_req_t *r = http_req_new(t->cfg.http, method, t->cfg.url);
     int rc = r ? 0 : BRIDGE_ENOMEM;
     if (!rc && s->kind == STREAM_POST) {
@@ -605,14 +702,42 @@ static void stream_begin(stream_t *s)
 
 /* ---- transport operations -------------------------------------------------- */
 
-static void send_now(streamable_t *t, out_msg_t *m)
+static int send_now(streamable_t *t, out_msg_t *m)
 {
     stream_t *s = stream_new(t, STREAM_POST, m);
-    if (!s) {
-        t->cfg.ev.on_sent(t->cfg.ud, m, BRIDGE_ENOMEM, "out of memory");
-        return;
+    if (!s) return BRIDGE_ENOMEM;
+    if (!m->id_key && !m->is_initialize) {
+        s->orders = 1;
+        t->ordering++;
     }
     stream_begin(s);
+    return 0;
+}
+
+static int holding(const streamable_t *t)
+{
+    return t->listen_opening || t->ordering > 0;
+}
+
+static void hold(streamable_t *t, out_msg_t *m)
+{
+    m->next = NULL;
+    if (t->held_tail)
+        t->held_tail->next = m;
+    else
+        t->held = m;
+    t->held_tail = m;
+}
+
+/* Send held messages, in order, until one has to be waited for. */
+static void pump_held(streamable_t *t)
+{
+    while (t->held && !holding(t) && !t->shutting_down) {
+        out_msg_t *m = t->held;
+        t->held = m->next;
+        if (!t->held) t->held_tail = NULL;
+        if (send_now(t, m) != 0) t->cfg.ev.on_sent(t->cfg.ud, m, BRIDGE_ENOMEM, "out of memory");
+    }
 }
 
 static void release_held(streamable_t *t)
@@ -620,12 +745,7 @@ static void release_held(streamable_t *t)
     if (!t->listen_opening) return;
     t->listen_opening = 0;
     uv_timer_stop(&t->hold_timer);
-    while (t->held) {
-        out_msg_t *m = t->held;
-        t->held = m->next;
-        if (!t->held) t->held_tail = NULL;
-        send_now(t, m);
-    }
+    pump_held(t);
 }
 
 static void on_hold_timeout(uv_timer_t *timer)
@@ -636,13 +756,8 @@ static void on_hold_timeout(uv_timer_t *timer)
 static int t_send(transport_t *base, out_msg_t *m)
 {
     streamable_t *t = (streamable_t *)base;
-    if (t->listen_opening && !m->is_initialize) {
-        m->next = NULL;
-        if (t->held_tail)
-            t->held_tail->next = m;
-        else
-            t->held = m;
-        t->held_tail = m;
+    if ((t->held || holding(t)) && !m->is_initialize) {
+        hold(t, m);
         return 0;
     }
     if (m->is_initialize) {
@@ -655,17 +770,17 @@ static int t_send(transport_t *base, out_msg_t *m)
         t->protocol_version = NULL;
         if (t->listen) stream_free(t->listen);
     }
-    stream_t *s = stream_new(t, STREAM_POST, m);
-    if (!s) return BRIDGE_ENOMEM;
-    stream_begin(s);
-    return 0;
+    return send_now(t, m);
 }
 
-static void t_set_protocol_version(transport_t *base, const char *version)
+static int t_set_protocol_version(transport_t *base, const char *version)
 {
     streamable_t *t = (streamable_t *)base;
     free(t->protocol_version);
+    t->protocol_version = NULL;
+    if (version && !header_value_valid(version, PROTOCOL_VERSION_MAX)) return BRIDGE_EPROTO;
     t->protocol_version = version ? strdup(version) : NULL;
+    return 0;
 }
 
 static void t_start_listening(transport_t *base)
@@ -726,6 +841,12 @@ static void t_shutdown(transport_t *base, void (*done)(void *), void *ud)
     t->shutting_down = 1;
     t->shutdown_done = done;
     t->shutdown_ud = ud;
+    while (t->held) {
+        out_msg_t *m = t->held;
+        t->held = m->next;
+        if (!t->held) t->held_tail = NULL;
+        t->cfg.ev.on_sent(t->cfg.ud, m, BRIDGE_ECLOSED, "the bridge is shutting down");
+    }
     /* Streams still open: their messages fail without a callback storm. */
     while (t->streams) {
         stream_t *s = t->streams;

@@ -21,7 +21,8 @@ typedef struct out_msg {
     char *id_key; /* requests: jr_id_key(id) */
     int internal; /* sent by the bridge itself; its response never reaches stdout */
     int is_initialize;
-    int resends; /* times re-sent after a lost session */
+    int is_initialized_note; /* the host's notifications/initialized */
+    int resends;             /* times re-sent after a lost session */
     int connect_retries;
     int auth_attempts;    /* authorizations this message has caused */
     unsigned auth_gen;    /* the token generation it was sent with */
@@ -59,8 +60,10 @@ typedef struct transport_events {
 typedef struct transport_ops {
     const char *name;
     int (*send)(transport_t *t, out_msg_t *m);
-    /* initialize was answered: the negotiated protocol version. */
-    void (*set_protocol_version)(transport_t *t, const char *version);
+    /* initialize was answered: the negotiated protocol version. Returns 0, or
+     * BRIDGE_EPROTO when the version cannot be sent as a header value (it is
+     * then not used). */
+    int (*set_protocol_version)(transport_t *t, const char *version);
     /* notifications/initialized went through: open the stream for server-initiated messages. */
     void (*start_listening)(transport_t *t);
     /* Forget the session (before re-initializing). */
