@@ -126,7 +126,8 @@ static int setup(cmd_t *c, const bridge_options_t *o, int need_oauth)
     http_client_config_t hc = {.connect_timeout_s = o->connect_timeout_s,
                                .allow_http_redirects = o->allow_http,
                                .verbose = log_enabled(LOG_LEVEL_DEBUG),
-                               .use_env_proxy = o->enable_proxy,
+                               .proxy = o->enable_proxy ? &o->proxy : NULL,
+                               .tls = &o->tls,
                                .ipv4_only = o->ipv4,
                                .headers_timeout_s = o->headers_timeout_s,
                                .body_timeout_s = o->body_timeout_s};
