@@ -37,7 +37,8 @@ const opt_def_t options_table[] = {
     {"ping-interval", "SECONDS", OPT_GROUP_CONNECTION, 0,
      "Ping the server every SECONDS (turns --keep-alive on)", "same"},
     {"enable-proxy", NULL, OPT_GROUP_CONNECTION, 0,
-     "Use the proxy named by HTTPS_PROXY/HTTP_PROXY (and NO_PROXY)", "same"},
+     "Use the proxy in HTTPS_PROXY/HTTP_PROXY, NO_PROXY hosts direct (else no proxy at all)",
+     "same"},
     {"ipv4", NULL, OPT_GROUP_CONNECTION, 0, "Connect over IPv4 only", "same"},
     {"cacert", "FILE", OPT_GROUP_CONNECTION, 0,
      "Trust the CAs in this PEM file, not the system's (else $CURL_CA_BUNDLE, $SSL_CERT_FILE; "
