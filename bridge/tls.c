@@ -71,8 +71,8 @@ static int load_ca_bundle(const char *what, const char *path, buf_t *out, char *
     int rc = read_pem_file(what, path, out, err, errlen);
     if (rc) return rc;
     if (count_certificates(out->data + start, out->len - start, NULL) == 0) {
-        snprintf(err, errlen, "%s: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
-                 what, path);
+        snprintf(err, errlen, "%s: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)", what,
+                 path);
         return BRIDGE_EINVAL;
     }
     return buf_append_byte(out, '\n');
@@ -208,13 +208,22 @@ void tls_config_apply(const tls_config_t *t, void *easy)
 {
     CURL *e = easy;
     if (!t) return;
+    /* The same trust for an https:// proxy (--enable-proxy) as for servers,
+     * as Node applies NODE_EXTRA_CA_CERTS to both. */
     if (t->ca_blob) {
-        struct curl_blob blob = {t->ca_blob, t->ca_blob_len, CURL_BLOB_COPY};
+        /* Not copied: with the system bundle in it, it is large, and t outlives
+         * every handle (see tls.h). */
+        struct curl_blob blob = {t->ca_blob, t->ca_blob_len, CURL_BLOB_NOCOPY};
         curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+        curl_easy_setopt(e, CURLOPT_PROXY_CAINFO_BLOB, &blob);
     } else if (t->ca_file) {
         curl_easy_setopt(e, CURLOPT_CAINFO, t->ca_file);
+        curl_easy_setopt(e, CURLOPT_PROXY_CAINFO, t->ca_file);
     }
-    if (t->replace_system) curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+    if (t->replace_system) {
+        curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+        curl_easy_setopt(e, CURLOPT_PROXY_CAPATH, NULL);
+    }
     if (t->cert) {
         curl_easy_setopt(e, CURLOPT_SSLCERT, t->cert);
         curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");

@@ -28,7 +28,8 @@ int tls_config_load(tls_config_t *t, const char *cacert, const char *cert, const
 void tls_config_free(tls_config_t *t);
 
 /* Set the options on a libcurl easy handle (a CURL *; void here so callers
- * need not include curl). A NULL or empty config leaves libcurl's defaults. */
+ * need not include curl). A NULL or empty config leaves libcurl's defaults.
+ * The handle borrows t's memory: t must outlive it. */
 void tls_config_apply(const tls_config_t *t, void *easy);
 
 #endif

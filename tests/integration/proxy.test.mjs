@@ -39,8 +39,8 @@ after(async () => {
   removeDirs();
 });
 
-async function proxy() {
-  const p = await startProxy();
+async function proxy(opts) {
+  const p = await startProxy(opts);
   stops.push(() => p.stop());
   return p;
 }
@@ -59,6 +59,9 @@ async function echoThrough(url, { args = [], env = {} } = {}) {
     b.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: 'via' } } });
     const call = await b.waitForId(1, 15000);
     assert.equal(call.result?.content?.[0]?.text, 'via', JSON.stringify(call));
+    // The host closing stdin ends the bridge normally (under ASan: without leaks).
+    b.endStdin();
+    assert.deepEqual(await b.waitExit(10000), { code: 0, signal: null }, b.stderr());
   } finally {
     b.kill();
   }
@@ -128,6 +131,13 @@ describe('with --enable-proxy', () => {
     assert.deepEqual(p.seen, []);
     await echoThrough(httpsServer.url, { args: ['--enable-proxy'], env: { ALL_PROXY: p.url, all_proxy: p.url } });
     assert.deepEqual(p.seen, []);
+  });
+
+  test('an https:// proxy with a certificate from the private CA is trusted like the servers', async () => {
+    const p = await proxy({ tls: pki.server });
+    await echoThrough(httpsServer.url, { args: ['--enable-proxy'], env: { HTTPS_PROXY: p.url } });
+    assert.ok(p.seen.some((s) => s.kind === 'CONNECT' && s.target === `127.0.0.1:${port(httpsServer.url)}`),
+      JSON.stringify(p.seen));
   });
 
   test('the authorization server is reached through the proxy too', async () => {

@@ -36,10 +36,15 @@ async function echoThrough(url, { args = [], env = {} } = {}) {
   const b = spawnRawBridge([url, '--token-store', 'memory', ...args], { env: envFor(d, env) });
   try {
     const init = await rawHandshake(b, { timeoutMs: 15000 });
-    if (!init.result) return { init, stderr: b.stderr() };
-    b.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: 'over tls' } } });
-    const call = await b.waitForId(1, 15000);
-    return { init, call, stderr: b.stderr() };
+    let call;
+    if (init.result) {
+      b.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: 'over tls' } } });
+      call = await b.waitForId(1, 15000);
+    }
+    // The host closing stdin ends the bridge normally (under ASan: without leaks).
+    b.endStdin();
+    const exit = await b.waitExit(10000);
+    return { init, call, exit, stderr: b.stderr() };
   } finally {
     b.kill();
   }
@@ -48,10 +53,12 @@ async function echoThrough(url, { args = [], env = {} } = {}) {
 function assertEchoed(r) {
   assert.ok(r.init.result, `initialize failed: ${JSON.stringify(r.init.error)}\n${r.stderr}`);
   assert.equal(r.call.result?.content?.[0]?.text, 'over tls');
+  assert.deepEqual(r.exit, { code: 0, signal: null }, r.stderr);
 }
 
 function assertCertificateRefused(r, url) {
   assert.ok(r.init.error, `initialize unexpectedly succeeded: ${JSON.stringify(r.init)}`);
+  assert.equal(r.exit.signal, null, r.stderr);
   const said = `${r.init.error.message} ${r.stderr}`;
   assert.match(said, /certificate is not trusted; .*pass --cacert FILE or set NODE_EXTRA_CA_CERTS/,
     `no actionable word about the certificate: ${said}`);

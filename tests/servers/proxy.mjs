@@ -2,15 +2,16 @@
 // absolute-form requests forwarded as they come (http:// targets), each one
 // recorded so a test can tell what went through it and what did not.
 //
-// Importable: const p = await startProxy(); p.url, p.seen ([{ kind, target }]),
-//   p.stop()
+// Importable: const p = await startProxy({ tls }); p.url, p.seen ([{ kind, target }]),
+//   p.stop(). With tls ({ key, cert }) the proxy itself is spoken to over TLS.
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 
-export async function startProxy() {
+export async function startProxy({ tls } = {}) {
   const seen = [];
   const sockets = new Set();
-  const server = http.createServer((req, res) => {
+  const server = (tls ? https : http).createServer(tls ? { key: tls.key, cert: tls.cert } : {}, (req, res) => {
     // A forward proxy receives the absolute URL in the request line.
     let target;
     try { target = new URL(req.url); } catch { target = null; }
@@ -46,13 +47,13 @@ export async function startProxy() {
     up.on('error', () => client.destroy());
     client.on('error', () => up.destroy());
   });
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on(tls ? 'secureConnection' : 'connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
   });
   return {
-    url: `http://127.0.0.1:${server.address().port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${server.address().port}`,
     seen,
     stop: () => new Promise((r) => {
       for (const s of sockets) s.destroy();
