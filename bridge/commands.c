@@ -681,9 +681,10 @@ static int cmd_doctor(const bridge_options_t *o)
     url_t u;
     char err[256];
     url_parse(o->url, &u, err, sizeof err);
-    say("Server URL %s (%s%s).", o->url, u.scheme,
-        !strcmp(u.scheme, "https") ? ": TLS is verified against the system's certificates"
-                                   : ", plain HTTP");
+    char trust[1024];
+    say("Server URL %s (%s%s%s).", o->url, u.scheme,
+        !strcmp(u.scheme, "https") ? ": TLS is verified against " : ", plain HTTP",
+        !strcmp(u.scheme, "https") ? tls_config_describe(&o->tls, trust, sizeof trust) : "");
     url_free(&u);
     if (oauth_header(c.oauth)) say("A stored access token is sent with the first request.");
 

@@ -166,6 +166,11 @@ int tls_config_load(tls_config_t *t, const char *cacert, const char *cert, const
     int rc = 0;
     if (base) {
         t->replace_system = 1;
+        t->base_source = base_what;
+        if (!(t->base_path = strdup(base))) rc = BRIDGE_ENOMEM;
+    }
+    if (!rc && extra && !(t->extra_path = strdup(extra))) rc = BRIDGE_ENOMEM;
+    if (!rc && base) {
         rc = load_ca_bundle(base_what, base, &b, err, errlen);
         if (!rc && !extra && !(t->ca_file = strdup(base))) rc = BRIDGE_ENOMEM;
     }
@@ -201,7 +206,24 @@ void tls_config_free(tls_config_t *t)
     free(t->ca_blob);
     free(t->cert);
     free(t->key);
+    free(t->base_path);
+    free(t->extra_path);
     memset(t, 0, sizeof *t);
+}
+
+const char *tls_config_describe(const tls_config_t *t, char *buf, size_t n)
+{
+    int len;
+    if (t->base_path)
+        len = snprintf(buf, n, "the certificates in %s given by %s", t->base_path, t->base_source);
+    else
+        len = snprintf(buf, n, "the system's certificates");
+    if (t->extra_path && len >= 0 && (size_t)len < n)
+        len += snprintf(buf + len, n - (size_t)len, " plus those in %s given by NODE_EXTRA_CA_CERTS",
+                        t->extra_path);
+    if (t->cert && len >= 0 && (size_t)len < n)
+        snprintf(buf + len, n - (size_t)len, ", presenting the client certificate in %s", t->cert);
+    return buf;
 }
 
 void tls_config_apply(const tls_config_t *t, void *easy)

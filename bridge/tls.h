@@ -16,6 +16,9 @@ typedef struct tls_config {
     size_t ca_blob_len;
     int replace_system; /* a bundle replaces the system CAs: no CA directory either */
     char *cert, *key;   /* mutual TLS: PEM client certificate and its key */
+    /* Where the trust came from, to tell the user (tls_config_describe). */
+    const char *base_source; /* "--cacert", "CURL_CA_BUNDLE", "SSL_CERT_FILE" or NULL */
+    char *base_path, *extra_path;
 } tls_config_t;
 
 /* Decide the trust and client identity from the options (any may be NULL) and
@@ -26,6 +29,10 @@ typedef struct tls_config {
 int tls_config_load(tls_config_t *t, const char *cacert, const char *cert, const char *key,
                     char *err, size_t errlen);
 void tls_config_free(tls_config_t *t);
+
+/* What servers are verified against, as a phrase for `doctor` ("the system's
+ * certificates", "the certificates in FILE (--cacert)", ...), into buf. */
+const char *tls_config_describe(const tls_config_t *t, char *buf, size_t n);
 
 /* Set the options on a libcurl easy handle (a CURL *; void here so callers
  * need not include curl). A NULL or empty config leaves libcurl's defaults.

@@ -110,6 +110,22 @@ describe('trusting a private CA for the MCP server', () => {
   });
 });
 
+describe('subcommands use the same trust', () => {
+  test('doctor says what TLS is verified against, passes with --cacert and points at it without', async () => {
+    const s = await mcpServer();
+    const d = makeDirs('tls-doctor');
+    const ok = await runBridge(['doctor', s.url, '--cacert', pki.caFile], { env: envFor(d), timeoutMs: 20000 });
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.ok(ok.stdout.includes(`TLS is verified against the certificates in ${pki.caFile} given by --cacert`), ok.stdout);
+    const extra = await runBridge(['doctor', s.url], { env: envFor(d, { NODE_EXTRA_CA_CERTS: pki.caFile }), timeoutMs: 20000 });
+    assert.equal(extra.code, 0, extra.stdout + extra.stderr);
+    assert.ok(extra.stdout.includes(`the system's certificates plus those in ${pki.caFile} given by NODE_EXTRA_CA_CERTS`), extra.stdout);
+    const bad = await runBridge(['doctor', s.url], { env: envFor(d), timeoutMs: 20000 });
+    assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+    assert.match(bad.stdout, /certificate is not trusted; .*--cacert FILE/);
+  });
+});
+
 describe('files that cannot be used are refused at start', () => {
   const cases = [
     ['--cacert naming a missing file', ['--cacert', '/nonexistent/ca.pem'], {}, /--cacert: cannot read \/nonexistent\/ca\.pem/],

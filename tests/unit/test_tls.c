@@ -104,6 +104,12 @@ int main(void)
     /* NODE_EXTRA_CA_CERTS with a replacing bundle: that bundle, then the extra one. */
     CHECK(tls_config_load(&t, first, NULL, NULL, err, sizeof err) == 0);
     CHECK(t.replace_system && !t.ca_file);
+    char said[512], want[512];
+    snprintf(
+        want, sizeof want,
+        "the certificates in %s given by --cacert plus those in %s given by NODE_EXTRA_CA_CERTS",
+        first, second);
+    CHECK_STR(tls_config_describe(&t, said, sizeof said), want);
     CHECK(t.ca_blob && t.ca_blob_len == strlen(a) + 1 + strlen(b) + 1);
     CHECK(t.ca_blob && !memcmp(t.ca_blob, a, strlen(a)) &&
           !memcmp(t.ca_blob + strlen(a) + 1, b, strlen(b)));
