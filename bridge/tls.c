@@ -35,7 +35,8 @@ static int read_pem_file(const char *what, const char *path, buf_t *out, char *e
     fclose(f);
     OPENSSL_cleanse(chunk, sizeof chunk); /* a key file passes through here */
     if (rc == BRIDGE_ETOOBIG) {
-        snprintf(err, errlen, "%s: %s is larger than %u MiB", what, path, PEM_FILE_MAX >> 20);
+        snprintf(err, errlen, "%s: %s is too large for a PEM file (over %u MiB)", what, path,
+                 (unsigned)(out->max >> 20));
         return rc;
     }
     if (failed || rc) {
@@ -219,8 +220,8 @@ const char *tls_config_describe(const tls_config_t *t, char *buf, size_t n)
     else
         len = snprintf(buf, n, "the system's certificates");
     if (t->extra_path && len >= 0 && (size_t)len < n)
-        len += snprintf(buf + len, n - (size_t)len, " plus those in %s given by NODE_EXTRA_CA_CERTS",
-                        t->extra_path);
+        len += snprintf(buf + len, n - (size_t)len,
+                        " plus those in %s given by NODE_EXTRA_CA_CERTS", t->extra_path);
     if (t->cert && len >= 0 && (size_t)len < n)
         snprintf(buf + len, n - (size_t)len, ", presenting the client certificate in %s", t->cert);
     return buf;
