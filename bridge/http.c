@@ -588,12 +588,17 @@ void http_req_cancel(http_req_t *r)
 static const char *describe(CURLcode cc, http_req_t *r, int *rc)
 {
     switch (cc) {
-    case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
+        *rc = BRIDGE_ECONNECT;
+        return "cannot resolve the host name of the proxy (--enable-proxy, HTTPS_PROXY/HTTP_PROXY)";
+    case CURLE_COULDNT_RESOLVE_HOST:
         *rc = BRIDGE_ECONNECT;
         return "cannot resolve the host name";
     case CURLE_COULDNT_CONNECT:
         *rc = BRIDGE_ECONNECT;
+        if (r->c->cfg.proxy && proxy_for_url(r->c->cfg.proxy, r->url))
+            return "the proxy (--enable-proxy, HTTPS_PROXY/HTTP_PROXY) refused the connection or is "
+                   "unreachable";
         return "connection refused or unreachable";
     case CURLE_OPERATION_TIMEDOUT:
         *rc = BRIDGE_ETIMEOUT;

@@ -140,6 +140,22 @@ describe('with --enable-proxy', () => {
       JSON.stringify(p.seen));
   });
 
+  test('an unreachable proxy is named as such in the error', async () => {
+    const p = await proxy();
+    await p.stop(); // nothing listens on its port any more
+    const d = makeDirs('proxy-dead');
+    const b = spawnRawBridge([httpServer.url, '--token-store', 'memory', '--enable-proxy'],
+      { env: envFor(d, { ...NO_ENV_PROXY, HTTP_PROXY: p.url }) });
+    try {
+      const init = await rawHandshake(b, { timeoutMs: 15000 });
+      assert.ok(init.error, JSON.stringify(init));
+      assert.match(init.error.message, /the proxy \(--enable-proxy, HTTPS_PROXY\/HTTP_PROXY\) refused the connection/);
+      assert.ok(init.error.message.includes(httpServer.url), init.error.message);
+    } finally {
+      b.kill();
+    }
+  });
+
   test('the authorization server is reached through the proxy too', async () => {
     const p = await proxy();
     let as;
