@@ -126,7 +126,8 @@ static int setup(cmd_t *c, const bridge_options_t *o, int need_oauth)
     http_client_config_t hc = {.connect_timeout_s = o->connect_timeout_s,
                                .allow_http_redirects = o->allow_http,
                                .verbose = log_enabled(LOG_LEVEL_DEBUG),
-                               .use_env_proxy = o->enable_proxy,
+                               .proxy = o->enable_proxy ? &o->proxy : NULL,
+                               .tls = &o->tls,
                                .ipv4_only = o->ipv4,
                                .headers_timeout_s = o->headers_timeout_s,
                                .body_timeout_s = o->body_timeout_s};
@@ -675,9 +676,10 @@ static int cmd_doctor(const bridge_options_t *o)
     url_t u;
     char err[256];
     url_parse(o->url, &u, err, sizeof err);
-    say("Server URL %s (%s%s).", o->url, u.scheme,
-        !strcmp(u.scheme, "https") ? ": TLS is verified against the system's certificates"
-                                   : ", plain HTTP");
+    char trust[1024];
+    say("Server URL %s (%s%s%s).", o->url, u.scheme,
+        !strcmp(u.scheme, "https") ? ": TLS is verified against " : ", plain HTTP",
+        !strcmp(u.scheme, "https") ? tls_config_describe(&o->tls, trust, sizeof trust) : "");
     url_free(&u);
     if (oauth_header(c.oauth)) say("A stored access token is sent with the first request.");
 

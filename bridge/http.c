@@ -388,10 +388,10 @@ static CURL *easy_new(http_client_t *c, http_req_t *r)
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, c);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, c);
-    /* Proxies from the environment only when asked (--enable-proxy): a proxy
-     * sees every request, and a variable set for other tools should not route
-     * credentials through it silently. */
-    if (!c->cfg.use_env_proxy) curl_easy_setopt(e, CURLOPT_PROXY, "");
+    /* libcurl never reads proxy variables itself: the proxy, or none, is set
+     * for each request in http_req_new from cfg.proxy. */
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+    tls_config_apply(c->cfg.tls, e);
     if (c->cfg.ipv4_only) curl_easy_setopt(e, CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V4);
     /* Cookies a server sets (load balancers pin a session to a node with one)
      * are kept in memory, shared by every request, and never written to disk. */
@@ -436,6 +436,11 @@ http_req_t *http_req_new(http_client_t *c, const char *method, const char *url)
     r->url = strdup(url);
     if (!r->method || !r->url) goto fail;
     curl_easy_setopt(e, CURLOPT_URL, url);
+    /* Proxies from the environment only when asked (--enable-proxy): a proxy
+     * sees every request, and a variable set for other tools should not route
+     * credentials through it silently. "" keeps libcurl from reading them. */
+    const char *proxy = c->cfg.proxy ? proxy_for_url(c->cfg.proxy, url) : NULL;
+    curl_easy_setopt(e, CURLOPT_PROXY, proxy ? proxy : "");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 0L);
     if (!strcmp(method, "POST")) {
@@ -608,21 +613,40 @@ void http_req_cancel(http_req_t *r)
 static const char *describe(CURLcode cc, http_req_t *r, int *rc)
 {
     switch (cc) {
-    case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
+        *rc = BRIDGE_ECONNECT;
+        return "cannot resolve the host name of the proxy (--enable-proxy, HTTPS_PROXY/HTTP_PROXY)";
+    case CURLE_COULDNT_RESOLVE_HOST:
         *rc = BRIDGE_ECONNECT;
         return "cannot resolve the host name";
     case CURLE_COULDNT_CONNECT:
         *rc = BRIDGE_ECONNECT;
+        if (r->c->cfg.proxy && proxy_for_url(r->c->cfg.proxy, r->url))
+            return "the proxy (--enable-proxy, HTTPS_PROXY/HTTP_PROXY) refused the connection or is "
+                   "unreachable";
         return "connection refused or unreachable";
     case CURLE_OPERATION_TIMEDOUT:
         *rc = BRIDGE_ETIMEOUT;
         return "timed out";
-    case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
+        *rc = BRIDGE_ECONNECT;
+        return "its TLS certificate is not trusted; if a private CA issued it, pass --cacert FILE "
+               "or set NODE_EXTRA_CA_CERTS";
     case CURLE_SSL_CERTPROBLEM:
         *rc = BRIDGE_ECONNECT;
+        return "the client certificate (--cert, --key) could not be used";
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+        *rc = BRIDGE_ECONNECT;
+        /* TLS 1.3 servers send these alerts after the handshake, so they may
+         * come as a receive error too. */
+        if (strstr(r->errbuf, "alert certificate required"))
+            return "the server requires a client certificate; pass --cert FILE --key FILE";
+        if (strstr(r->errbuf, "alert unknown ca") || strstr(r->errbuf, "alert bad certificate"))
+            return "the server refused the client certificate (--cert)";
+        if (cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR) break;
         return "TLS handshake failed";
     case CURLE_TOO_MANY_REDIRECTS:
         *rc = BRIDGE_EPROTO;
@@ -634,9 +658,10 @@ static const char *describe(CURLcode cc, http_req_t *r, int *rc)
         *rc = BRIDGE_EPROTO;
         return "the server closed the connection without answering";
     default:
-        *rc = BRIDGE_EIO;
-        return r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc);
+        break;
     }
+    *rc = BRIDGE_EIO;
+    return r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc);
 }
 
 static void check_done(http_client_t *c)

@@ -4,6 +4,9 @@
 #ifndef MCP_BRIDGE_HTTP_H
 #define MCP_BRIDGE_HTTP_H
 
+#include "bridge/proxy.h"
+#include "bridge/tls.h"
+
 #include <stddef.h>
 #include <uv.h>
 
@@ -15,7 +18,8 @@ typedef struct http_client_config {
     int allow_http_redirects; /* follow redirects to http:// (else only https://) */
     size_t max_header_bytes;  /* total response header bytes before the exchange is aborted */
     int verbose;              /* log each exchange at debug level */
-    int use_env_proxy;        /* honour http_proxy/HTTPS_PROXY/NO_PROXY (--enable-proxy) */
+    const proxy_env_t *proxy; /* --enable-proxy: the proxies to use; NULL: never a proxy */
+    const tls_config_t *tls;  /* trusted CAs and client certificate; NULL: libcurl defaults */
     int ipv4_only;            /* --ipv4 */
     long headers_timeout_s;   /* waiting for the response headers; 0: no limit */
     long body_timeout_s;      /* the longest gap between body chunks; 0: no limit */

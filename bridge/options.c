@@ -37,8 +37,17 @@ const opt_def_t options_table[] = {
     {"ping-interval", "SECONDS", OPT_GROUP_CONNECTION, 0,
      "Ping the server every SECONDS (turns --keep-alive on)", "same"},
     {"enable-proxy", NULL, OPT_GROUP_CONNECTION, 0,
-     "Use the proxy named by HTTPS_PROXY/HTTP_PROXY (and NO_PROXY)", "same"},
+     "Use the proxy in HTTPS_PROXY/HTTP_PROXY, NO_PROXY hosts direct (else no proxy at all)",
+     "same"},
     {"ipv4", NULL, OPT_GROUP_CONNECTION, 0, "Connect over IPv4 only", "same"},
+    {"cacert", "FILE", OPT_GROUP_CONNECTION, 0,
+     "Trust the CAs in this PEM file, not the system's (else $CURL_CA_BUNDLE, $SSL_CERT_FILE; "
+     "$NODE_EXTRA_CA_CERTS adds CAs)",
+     "$NODE_EXTRA_CA_CERTS, also honoured"},
+    {"cert", "FILE", OPT_GROUP_CONNECTION, 0,
+     "Present this PEM client certificate to servers that ask (mutual TLS)", NULL},
+    {"key", "FILE", OPT_GROUP_CONNECTION, 0,
+     "The unencrypted PEM private key of --cert (default: read from the --cert file)", NULL},
     {"static-oauth-client-info", "JSON|@FILE", OPT_GROUP_AUTH, 0,
      "A client registered in advance: {\"client_id\":...,\"client_secret\":...}; ${VAR} allowed",
      "same"},
@@ -461,6 +470,9 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
         return 0;
     }
     if (!strcmp(n, "enable-proxy")) return o->enable_proxy = 1, 0;
+    if (!strcmp(n, "cacert")) return set_string(&o->cacert, val);
+    if (!strcmp(n, "cert")) return set_string(&o->cert, val);
+    if (!strcmp(n, "key")) return set_string(&o->key, val);
     if (!strcmp(n, "ipv4")) return o->ipv4 = 1, 0;
     if (!strcmp(n, "use-id-token")) return o->use_id_token = 1, 0;
     if (!strcmp(n, "device-code")) return o->device_code = 1, 0;
@@ -636,6 +648,11 @@ int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t 
     }
     if (seen_help) return OPTIONS_EXIT_HELP;
     if (seen_version) return OPTIONS_EXIT_VERSION;
+    /* Certificate files and proxy variables are read now: a wrong path is a
+     * usage error at start, not a failed handshake later. */
+    int trc = tls_config_load(&o->tls, o->cacert, o->cert, o->key, err, errlen);
+    if (!trc && o->enable_proxy) trc = proxy_env_load(&o->proxy);
+    if (trc) return trc;
     if (!o->refresh_token) {
         const char *rt = getenv("MCP_BRIDGE_REFRESH_TOKEN");
         if (rt && *rt && !(o->refresh_token = strdup(rt))) return BRIDGE_ENOMEM;
@@ -688,6 +705,11 @@ void options_free(bridge_options_t *o)
         free(o->ignore_tools[i]);
     free(o->ignore_tools);
     free(o->log_file);
+    free(o->cacert);
+    free(o->cert);
+    free(o->key);
+    tls_config_free(&o->tls);
+    proxy_env_free(&o->proxy);
     free(o->static_client_info);
     free(o->static_client_metadata);
     free(o->client_metadata_url);

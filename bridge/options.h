@@ -4,6 +4,8 @@
 #define MCP_BRIDGE_OPTIONS_H
 
 #include "bridge/headers.h"
+#include "bridge/proxy.h"
+#include "bridge/tls.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -89,6 +91,11 @@ typedef struct bridge_options {
     int all;             /* logout --all */
     int log_level;       /* enum log_level */
     char *log_file;
+    /* TLS and proxies: the paths given, then what they and the environment
+     * amount to (loaded once options are parsed). */
+    char *cacert, *cert, *key;
+    tls_config_t tls;
+    proxy_env_t proxy; /* read when enable_proxy */
 } bridge_options_t;
 
 enum {

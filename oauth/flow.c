@@ -1144,6 +1144,11 @@ static void on_as_metadata(void *ud, const oauth_fetch_result_t *res)
             discovery_done(o);
             return;
         }
+    } else if (res->rc == BRIDGE_ECONNECT) {
+        /* Every candidate is on the issuer's host: say why it cannot be
+         * reached (TLS trust, a client certificate) rather than "not found". */
+        failf(o, res->rc, "cannot reach the authorization server at %s: %s", url, res->why);
+        return;
     } else {
         log_debug("no authorization server metadata at %s (%s)", url,
                   res->rc              ? res->why

@@ -13,8 +13,9 @@ case "$what" in  # clang for the sanitizer build and libFuzzer; a real Secret Se
   # keychain test (gnome-keyring in a private D-Bus session).
   # libclang-rt-dev: clang's own runtimes (libFuzzer, ASan, UBSan), only a Recommends of clang.
   # dpkg-dev, file, rpm, man-db and groff-base for the package and man page tests.
+  # openssl: the TLS tests make their own CA and certificates with it.
   test) need+=(clang libclang-rt-dev llvm valgrind nodejs npm dbus-daemon gnome-keyring
-               libsecret-tools dpkg-dev file rpm man-db groff-base) ;;
+               libsecret-tools dpkg-dev file rpm man-db groff-base openssl) ;;
   demo) need+=(nodejs npm) ;;
 esac
 
