@@ -68,6 +68,7 @@ struct oauth {
     /* Client. */
     char *client_id, *client_secret, *auth_method, *redirect_uri;
     char *kept_redirect_uri; /* the stored client's own (an import's): used as it is */
+    char *record_issuer;     /* the authorization server the stored sign-in is from */
     char *registered_scope;  /* the scope in the AS's registration answer */
     int client_static, client_cimd, registered_now;
     json_t *static_metadata;
@@ -372,6 +373,7 @@ static int apply_record(oauth_t *o, const char *text)
         }
     }
     set_str(&o->issuer, jstr(doc, "issuer"));
+    set_str(&o->record_issuer, jstr(doc, "issuer"));
     set_str(&o->resource, jstr(doc, "resource"));
     set_str(&o->token_endpoint, jstr(doc, "token_endpoint"));
     set_str(&o->revocation_endpoint, jstr(doc, "revocation_endpoint"));
@@ -1206,6 +1208,23 @@ static void discovery_done(oauth_t *o)
         return;
     }
     o->discovered = 1;
+    if (o->record_issuer && o->issuer && strcmp(o->record_issuer, o->issuer) != 0) {
+        /* A sign-in is only good at the authorization server it came from:
+         * its refresh token and client are never sent to another one. */
+        log_info("the stored sign-in for %s is from %s, but the server now names %s; signing "
+                 "in there",
+                 o->server_url, o->record_issuer, o->issuer);
+        set_str(&o->record_issuer, NULL);
+        set_str(&o->kept_redirect_uri, NULL);
+        wipe_str(&o->refresh_token);
+        drop_tokens(o);
+        if (!o->client_static) {
+            wipe_str(&o->client_id);
+            wipe_str(&o->client_secret);
+            set_str(&o->auth_method, NULL);
+        }
+        o->refresh_after_discovery = 0;
+    }
     if (o->refresh_after_discovery) {
         o->refresh_after_discovery = 0;
         start_refresh(o);
@@ -1812,6 +1831,7 @@ static void really_free(oauth_t *o)
     free(o->auth_method);
     free(o->redirect_uri);
     free(o->kept_redirect_uri);
+    free(o->record_issuer);
     free(o->registered_scope);
     json_decref(o->static_metadata);
     free(o->requested_scope);

@@ -274,6 +274,36 @@ describe('import --from-mcp-remote: mcp-remote\'s sign-in is used without a brow
     assert.equal(q.get('client_id'), JSON.parse(fs.readFileSync(files('client_info.json'), 'utf8')).client_id);
   });
 
+  test('a sign-in mcp-remote got from another authorization server is never sent to this one', async () => {
+    const cfg = makeDirs('mr-other-as');
+    const dir = path.join(cfg.root, 'mcp-remote-v1');
+    fs.mkdirSync(dir, { recursive: true });
+    const client = JSON.parse(fs.readFileSync(files('client_info.json'), 'utf8'));
+    const tok = JSON.parse(fs.readFileSync(files('tokens.json'), 'utf8'));
+    fs.writeFileSync(path.join(dir, `${expected.hash}_client_info.json`),
+      JSON.stringify({ ...client, issuer: 'https://other-as.example' }));
+    const foreignRt = `rt_from_elsewhere_${randomBytes(8).toString('hex')}`;
+    fs.writeFileSync(path.join(dir, `${expected.hash}_tokens.json`), JSON.stringify({
+      ...tok, access_token: `at_from_elsewhere_${randomBytes(8).toString('hex')}`, refresh_token: foreignRt,
+      issuer: 'https://other-as.example', expires_at: Date.now() - 1000,
+    }));
+    const d = makeDirs('mr-other-as-store');
+    const r = await cli(d, ['import', '--from-mcp-remote', s.url, ...FILE], { env: { MCP_REMOTE_CONFIG_DIR: cfg.root } });
+    assert.equal(r.code, 0, show(r));
+    const before = { ...s.stats, refresh: s.stats.grants.refresh_token, tokenRequests: s.asLog.filter((e) => e.path === '/token').length };
+    const h = await connectBridge(s.url, { args: FILE, env: envFor(d), connectTimeoutMs: 30000 });
+    try {
+      assert.equal(resultText(await callTool(h.client, 'echo', { message: 'fresh' })), 'fresh');
+      assert.ok(!h.stderr().includes(foreignRt), 'the refresh token is not logged');
+    } finally {
+      await h.close();
+    }
+    assert.equal(s.stats.grants.refresh_token, before.refresh, 'no refresh with the other server\'s token');
+    assert.deepEqual(s.stats.tokenErrors, [], 'the token endpoint never saw it');
+    assert.equal(s.stats.authorizations, before.authorizations + 1, 'a sign-in here instead');
+    assert.equal(s.stats.registrations, before.registrations + 1, 'with a client registered here');
+  });
+
   test('policy: a plain-http server that is not loopback is refused', async () => {
     const d = makeDirs('mr-policy');
     const r = await cli(d, ['import', '--from-mcp-remote', 'http://mcp.example.com/mcp', ...FILE],
