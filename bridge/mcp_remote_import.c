@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,32 +266,6 @@ static int import_one(const oauth_config_t *cfg, keychain_t *store, const char *
     return code;
 }
 
-/* The audience of a JWT access token: where the token is for. */
-static json_t *jwt_audience(const char *token)
-{
-    const char *a = token ? strchr(token, '.') : NULL;
-    const char *b = a ? strchr(a + 1, '.') : NULL;
-    if (!b || b - a - 1 > 16384) return NULL;
-    size_t n = (size_t)(b - a - 1);
-    char *in = malloc(n + 4), *out = malloc(n + 4);
-    json_t *aud = NULL;
-    if (in && out) {
-        for (size_t i = 0; i < n; i++)
-            in[i] = a[1 + i] == '-' ? '+' : a[1 + i] == '_' ? '/' : a[1 + i];
-        while (n % 4)
-            in[n++] = '=';
-        int len = EVP_DecodeBlock((unsigned char *)out, (unsigned char *)in, (int)n);
-        if (len > 0) {
-            json_t *claims = json_loadb(out, (size_t)len, JSON_DISABLE_EOF_CHECK, NULL);
-            aud = json_incref(json_object_get(claims, "aud"));
-            json_decref(claims);
-        }
-    }
-    free(in);
-    free(out);
-    return aud;
-}
-
 static int try_candidate(const oauth_config_t *cfg, const char *hash, const char *url, char **found)
 {
     char h[MCP_REMOTE_HASH_LEN + 1];
@@ -308,7 +281,7 @@ static char *server_of(const oauth_config_t *cfg, const char *dir, const char *h
 {
     char *found = NULL;
     json_t *tokens = read_json(dir, hash, "tokens.json");
-    json_t *aud = jwt_audience(jstr(tokens, "access_token"));
+    json_t *aud = mcp_remote_token_audience(jstr(tokens, "access_token"));
     if (json_is_string(aud)) try_candidate(cfg, hash, json_string_value(aud), &found);
     size_t i;
     json_t *v;
@@ -350,7 +323,8 @@ int mcp_remote_import(const oauth_config_t *cfg, keychain_t *store)
         const char *dir = NULL;
         char path[4096];
         struct stat st;
-        for (size_t i = 0; hash_for(cfg, cfg->server_url, hash) == 0 && i < ndirs && !dir; i++) {
+        int hashed = hash_for(cfg, cfg->server_url, hash) == 0;
+        for (size_t i = 0; hashed && i < ndirs && !dir; i++) {
             snprintf(path, sizeof path, "%s/%s_tokens.json", dirs[i], hash);
             if (lstat(path, &st) == 0) dir = dirs[i];
         }

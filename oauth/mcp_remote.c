@@ -93,6 +93,39 @@ int mcp_remote_port(const char *hash)
     return 3335 + (int)(v % 45816);
 }
 
+json_t *mcp_remote_token_audience(const char *token)
+{
+    const char *a = token ? strchr(token, '.') : NULL;
+    const char *b = a ? strchr(a + 1, '.') : NULL;
+    if (!b || b - a - 1 > 16384) return NULL;
+    size_t n = (size_t)(b - a - 1);
+    if (n == 0 || n % 4 == 1) return NULL; /* not base64url */
+    unsigned char *in = malloc(n + 4), *out = malloc(n + 4);
+    json_t *aud = NULL;
+    if (in && out) {
+        for (size_t i = 0; i < n; i++) {
+            char c = a[1 + i];
+            in[i] = (unsigned char)(c == '-' ? '+' : c == '_' ? '/' : c);
+        }
+        while (n % 4)
+            in[n++] = '=';
+        /* EVP_DecodeBlock writes 3 bytes per 4 in and counts the padding as
+         * zero bytes: trim those. */
+        int len = EVP_DecodeBlock(out, in, (int)n);
+        for (size_t i = n; len > 0 && i > 0 && in[i - 1] == '='; i--)
+            len--;
+        if (len > 0) {
+            json_t *claims = json_loadb((const char *)out, (size_t)len, 0, NULL);
+            json_t *v = json_object_get(claims, "aud");
+            if (json_is_string(v) || json_is_array(v)) aud = json_incref(v);
+            json_decref(claims);
+        }
+    }
+    free(in);
+    free(out);
+    return aud;
+}
+
 const char *mcp_remote_default_host(void)
 {
 #ifdef _WIN32

@@ -29,6 +29,13 @@ int mcp_remote_hash(const mcp_remote_key_t *k, char out[MCP_REMOTE_HASH_LEN + 1]
 /* The callback port mcp-remote derives from that hash when none is given. */
 int mcp_remote_port(const char *hash);
 
+/* The "aud" claim (a string or an array, new reference) of a token that is a
+ * JWT, or NULL: where mcp-remote's stored access token is for, which its files
+ * do not otherwise say. Nothing is verified: it is only a guess to be
+ * confirmed by mcp_remote_hash. Bounded: a payload over 16 KiB is ignored. */
+struct json_t;
+struct json_t *mcp_remote_token_audience(const char *token);
+
 /* mcp-remote's host name in the redirect URI when --host is not given. */
 const char *mcp_remote_default_host(void);
 

@@ -352,6 +352,20 @@ describe('--resource: a record per resource, addressed by the same flags', { tim
     assert.deepEqual(recs.map((x) => x.for?.resource ?? '').sort(), ['', ...tenants]);
   });
 
+  test('export and import keep the record of the flags', async () => {
+    const ex = await cli(d, ['export', s.url, '--resource', tenants[1], ...FILE]);
+    assert.equal(ex.code, 0, show(ex));
+    const doc = JSON.parse(ex.stdout);
+    assert.equal(doc.for?.resource, tenants[1]);
+    const mine = storedDocs(d).map((x) => x.doc).find((x) => x?.for?.resource === tenants[1]);
+    assert.equal(doc.refresh_token, mine.refresh_token, 'tenant b\'s refresh token');
+    const other = makeDirs('mr-resource-imported');
+    const im = await cli(other, ['import', ...FILE], { stdin: ex.stdout });
+    assert.equal(im.code, 0, show(im));
+    const names = (dd) => storedDocs(dd).filter((x) => x.doc?.for?.resource === tenants[1]).map((x) => x.name);
+    assert.deepEqual(names(other), names(d), 'the same record name in the other store');
+  });
+
   test('status and logout address the record of the flags', async () => {
     const st = await cli(d, ['status', s.url, '--resource', tenants[0], ...FILE]);
     assert.equal(st.code, 0, show(st));

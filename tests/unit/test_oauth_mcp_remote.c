@@ -3,6 +3,8 @@
 #include "oauth/mcp_remote.h"
 #include "check.h"
 
+#include <jansson.h>
+
 static void plain_url(void)
 {
     char h[MCP_REMOTE_HASH_LEN + 1];
@@ -41,8 +43,27 @@ static void with_params_and_headers(void)
     CHECK(mcp_remote_port(h) == 34935);
 }
 
+static void token_audience(void)
+{
+    /* {"aud":"https://mcp.example.com/mcp"}, no padding (base64url) */
+    json_t *a = mcp_remote_token_audience(
+        "eyJhbGciOiJub25lIn0.eyJhdWQiOiJodHRwczovL21jcC5leGFtcGxlLmNvbS9tY3AifQ.");
+    CHECK_STR(json_string_value(a), "https://mcp.example.com/mcp");
+    json_decref(a);
+    /* {"aud":["a","b"]} */
+    a = mcp_remote_token_audience("x.eyJhdWQiOlsiYSIsImIiXX0.y");
+    CHECK(json_is_array(a) && json_array_size(a) == 2);
+    json_decref(a);
+    CHECK(mcp_remote_token_audience("at_opaque") == NULL);
+    CHECK(mcp_remote_token_audience("a..b") == NULL);
+    CHECK(mcp_remote_token_audience("a.!!!!.b") == NULL);
+    CHECK(mcp_remote_token_audience("x.eyJhdWQiOjF9.y") == NULL); /* {"aud":1} */
+    CHECK(mcp_remote_token_audience(NULL) == NULL);
+}
+
 int main(void)
 {
+    token_audience();
     plain_url();
     with_resource();
     with_params_and_headers();
