@@ -85,12 +85,13 @@ typedef struct bridge_options {
     char *callback_path, *auth_success_url, *token_endpoint;
     char **authorize_params;
     size_t authorize_params_len;
-    char *refresh_token;     /* from --refresh-token-file or $MCP_BRIDGE_REFRESH_TOKEN */
-    int all;                 /* logout --all */
+    char *refresh_token; /* from --refresh-token-file or $MCP_BRIDGE_REFRESH_TOKEN */
+    int all;             /* logout --all */
+    int log_level;       /* enum log_level */
+    char *log_file;
+    /* Moving from mcp-remote. */
     int mcp_remote_callback; /* --mcp-remote-callback */
     int from_mcp_remote;     /* import --from-mcp-remote */
-    int log_level;           /* enum log_level */
-    char *log_file;
 } bridge_options_t;
 
 enum {
