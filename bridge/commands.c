@@ -6,6 +6,7 @@
 #include "bridge/err.h"
 #include "bridge/http.h"
 #include "bridge/log.h"
+#include "bridge/mcp_remote_import.h"
 #include "bridge/sse.h"
 #include "bridge/url.h"
 #include "keychain/keychain.h"
@@ -118,31 +119,13 @@ static int wait_oauth(cmd_t *c, wait_t *w)
     return w->rc;
 }
 
-static int setup(cmd_t *c, const bridge_options_t *o, int need_oauth)
+/* The OAuth configuration of these options (c may be NULL: for naming only). */
+static oauth_config_t config_of(const cmd_t *c, const bridge_options_t *o)
 {
-    memset(c, 0, sizeof *c);
-    c->o = o;
-    c->loop = uv_default_loop();
-    http_client_config_t hc = {.connect_timeout_s = o->connect_timeout_s,
-                               .allow_http_redirects = o->allow_http,
-                               .verbose = log_enabled(LOG_LEVEL_DEBUG),
-                               .proxy = o->enable_proxy ? &o->proxy : NULL,
-                               .tls = &o->tls,
-                               .ipv4_only = o->ipv4,
-                               .headers_timeout_s = o->headers_timeout_s,
-                               .body_timeout_s = o->body_timeout_s};
-    c->http = http_client_new(c->loop, &hc);
-    char note[512] = "";
-    if (keychain_open((keychain_backend_t)o->token_store, NULL, &c->store, note, sizeof note)) {
-        fprintf(stderr, "mcp-bridge: cannot open the credential store: %s\n",
-                note[0] ? note : "no home directory");
-        return 1;
-    }
-    if (!need_oauth) return 0;
     oauth_config_t oc = {
-        .loop = c->loop,
-        .http = c->http,
-        .store = c->store,
+        .loop = c ? c->loop : NULL,
+        .http = c ? c->http : NULL,
+        .store = c ? c->store : NULL,
         .server_url = o->url,
         .static_client_info = o->static_client_info,
         .static_client_metadata = o->static_client_metadata,
@@ -164,7 +147,42 @@ static int setup(cmd_t *c, const bridge_options_t *o, int need_oauth)
         .token_endpoint = o->token_endpoint,
         .metadata_max = o->max_metadata_size,
         .device_code = o->device_code,
+        .mcp_remote_callback = o->mcp_remote_callback,
+        .headers = o->headers.lines,
+        .headers_len = o->headers.count,
     };
+    return oc;
+}
+
+/* The stored record the bridge uses with these options. */
+static void record_name(const bridge_options_t *o, char *out, size_t n)
+{
+    oauth_config_t oc = config_of(NULL, o);
+    oauth_record_name(&oc, out, n);
+}
+
+static int setup(cmd_t *c, const bridge_options_t *o, int need_oauth)
+{
+    memset(c, 0, sizeof *c);
+    c->o = o;
+    c->loop = uv_default_loop();
+    http_client_config_t hc = {.connect_timeout_s = o->connect_timeout_s,
+                               .allow_http_redirects = o->allow_http,
+                               .verbose = log_enabled(LOG_LEVEL_DEBUG),
+                               .proxy = o->enable_proxy ? &o->proxy : NULL,
+                               .tls = &o->tls,
+                               .ipv4_only = o->ipv4,
+                               .headers_timeout_s = o->headers_timeout_s,
+                               .body_timeout_s = o->body_timeout_s};
+    c->http = http_client_new(c->loop, &hc);
+    char note[512] = "";
+    if (keychain_open((keychain_backend_t)o->token_store, NULL, &c->store, note, sizeof note)) {
+        fprintf(stderr, "mcp-bridge: cannot open the credential store: %s\n",
+                note[0] ? note : "no home directory");
+        return 1;
+    }
+    if (!need_oauth) return 0;
+    oauth_config_t oc = config_of(c, o);
     char err[512] = "";
     c->oauth = oauth_new(&oc, err, sizeof err);
     if (!c->oauth) {
@@ -355,8 +373,17 @@ static int cmd_status(const bridge_options_t *o)
     if (setup(&c, o, 0)) return 1;
     char **names = NULL;
     size_t n = 0;
-    int rc = keychain_list(c.store, &names, &n);
-    if (rc) fprintf(stderr, "mcp-bridge: cannot list %s\n", keychain_where(c.store));
+    int rc = 0;
+    char wanted[64] = "";
+    if (o->url) {
+        /* The one record the bridge uses with these options. */
+        record_name(o, wanted, sizeof wanted);
+        names = malloc(sizeof *names);
+        if (names && (names[0] = strdup(wanted)) != NULL) n = 1;
+    } else {
+        rc = keychain_list(c.store, &names, &n);
+        if (rc) fprintf(stderr, "mcp-bridge: cannot list %s\n", keychain_where(c.store));
+    }
     int shown = 0;
     for (size_t i = 0; i < n; i++) {
         json_t *rec = load_record(c.store, names[i]);
@@ -365,10 +392,14 @@ static int cmd_status(const bridge_options_t *o)
             (!o->url || !strcmp(o->url, jstr(rec, "server")))) {
             char exp[80];
             describe_expiry(rec, exp, sizeof exp);
-            printf("%s: issuer %s; scope %s; %s; refresh token: %s; stored in %s\n",
-                   jstr(rec, "server"), jstr(rec, "issuer") ? jstr(rec, "issuer") : "unknown",
+            json_t *purpose = json_object_get(rec, "for");
+            char *pt = json_is_object(purpose) ? json_dumps(purpose, JSON_COMPACT) : NULL;
+            printf("%s%s%s: issuer %s; scope %s; %s; refresh token: %s; stored in %s\n",
+                   jstr(rec, "server"), pt ? " for " : "", pt ? pt : "",
+                   jstr(rec, "issuer") ? jstr(rec, "issuer") : "unknown",
                    jstr(rec, "scope") ? jstr(rec, "scope") : "(none)", exp,
                    jstr(rec, "refresh_token") ? "yes" : "no", keychain_where(c.store));
+            free(pt);
             shown++;
         } else if (!strncmp(names[i], "client-", 7) && !o->url && jstr(rec, "issuer")) {
             printf("client registration at %s: client_id %s%s; stored in %s\n", jstr(rec, "issuer"),
@@ -445,7 +476,7 @@ static int cmd_logout(const bridge_options_t *o)
     int code = 0, found = 0;
     if (o->url && !o->all) {
         char name[64];
-        oauth_server_record_name(o->url, name, sizeof name);
+        record_name(o, name, sizeof name);
         json_t *rec = load_record(c.store, name);
         if (rec) {
             found = 1;
@@ -501,7 +532,7 @@ static int cmd_export(const bridge_options_t *o)
     cmd_t c;
     if (setup(&c, o, 0)) return 1;
     char name[64];
-    oauth_server_record_name(o->url, name, sizeof name);
+    record_name(o, name, sizeof name);
     json_t *rec = load_record(c.store, name);
     int code = 1;
     if (!rec) {
@@ -518,6 +549,8 @@ static int cmd_export(const bridge_options_t *o)
             if (jstr(rec, export_fields[i]))
                 json_object_set_new(out, export_fields[i],
                                     json_string(jstr(rec, export_fields[i])));
+        if (json_is_object(json_object_get(rec, "for")))
+            json_object_set(out, "for", json_object_get(rec, "for"));
         char *text = json_dumps(out, JSON_INDENT(2));
         json_decref(out);
         fprintf(stderr,
@@ -536,6 +569,14 @@ static int cmd_export(const bridge_options_t *o)
 
 static int cmd_import(const bridge_options_t *o)
 {
+    if (o->from_mcp_remote) {
+        cmd_t c;
+        if (setup(&c, o, 0)) return 1;
+        oauth_config_t oc = config_of(&c, o);
+        int code = mcp_remote_import(&oc, c.store);
+        teardown(&c);
+        return code;
+    }
     const char *path = o->url; /* the positional argument: a file, or - / none for stdin */
     FILE *f = (!path || !strcmp(path, "-")) ? stdin : fopen(path, "re");
     if (!f) {
@@ -570,9 +611,12 @@ static int cmd_import(const bridge_options_t *o)
     for (size_t i = 0; i < sizeof export_fields / sizeof export_fields[0]; i++)
         if (jstr(in, export_fields[i]))
             json_object_set_new(rec, export_fields[i], json_string(jstr(in, export_fields[i])));
+    const json_t *purpose = json_object_get(in, "for");
+    if (!json_is_object(purpose)) purpose = NULL;
+    if (purpose) json_object_set(rec, "for", (json_t *)purpose);
     char *text = json_dumps(rec, JSON_COMPACT);
     char name[64], label[512];
-    oauth_server_record_name(server, name, sizeof name);
+    oauth_record_name_for(server, purpose, name, sizeof name);
     snprintf(label, sizeof label, "mcp-bridge: sign-in to %s", server);
     int rc = keychain_put(c.store, name, label, "tokens", server, text);
     if (rc)

@@ -91,6 +91,14 @@ const opt_def_t options_table[] = {
     {"token-store", "WHERE", OPT_GROUP_STORAGE, 0,
      "keychain, file or memory (default: the OS keychain when it answers, else file)", NULL},
     {"all", NULL, OPT_GROUP_STORAGE, 0, "logout: forget every stored credential", NULL},
+    /* Moving from mcp-remote without signing in again. */
+    {"mcp-remote-callback", NULL, OPT_GROUP_AUTH, 0,
+     "Use mcp-remote's redirect URI for this server (http://localhost:<port from the URL>"
+     "/oauth/callback), for a client registered for it",
+     NULL},
+    {"from-mcp-remote", NULL, OPT_GROUP_STORAGE, 0,
+     "import: take over the sign-ins mcp-remote left in ~/.mcp-auth (or $MCP_REMOTE_CONFIG_DIR)",
+     NULL},
     {"max-message-size", "BYTES", OPT_GROUP_LIMITS, 0,
      "Largest JSON-RPC message accepted from either side (default 64 MiB; k/M suffixes)", NULL},
     {"max-pending", "N", OPT_GROUP_LIMITS, 0,
@@ -532,6 +540,8 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
     if (!strcmp(n, "disable-resource-parameter")) return o->disable_resource = 1, 0;
     if (!strcmp(n, "no-browser")) return o->no_browser = 1, 0;
     if (!strcmp(n, "all")) return o->all = 1, 0;
+    if (!strcmp(n, "mcp-remote-callback")) return o->mcp_remote_callback = 1, 0;
+    if (!strcmp(n, "from-mcp-remote")) return o->from_mcp_remote = 1, 0;
     if (!strcmp(n, "refresh-token-file"))
         return read_secret_file(val, &o->refresh_token, err, errlen);
     if (!strcmp(n, "host")) {

@@ -96,6 +96,9 @@ typedef struct bridge_options {
     char *cacert, *cert, *key;
     tls_config_t tls;
     proxy_env_t proxy; /* read when enable_proxy */
+    /* Moving from mcp-remote. */
+    int mcp_remote_callback; /* --mcp-remote-callback */
+    int from_mcp_remote;     /* import --from-mcp-remote */
 } bridge_options_t;
 
 enum {

@@ -1117,6 +1117,9 @@ relay_t *relay_start(uv_loop_t *loop, const bridge_options_t *opts)
             .token_endpoint = opts->token_endpoint,
             .metadata_max = opts->max_metadata_size,
             .device_code = opts->device_code,
+            .mcp_remote_callback = opts->mcp_remote_callback,
+            .headers = opts->headers.lines,
+            .headers_len = opts->headers.count,
         };
         char err[512] = "";
         r->oauth = oauth_new(&oc, err, sizeof err);

@@ -13,6 +13,7 @@
 #include "oauth/callback.h"
 #include "oauth/fetch.h"
 #include "oauth/lock.h"
+#include "oauth/mcp_remote.h"
 #include "oauth/pkce.h"
 #include "oauth/scope.h"
 #include "oauth/token.h"
@@ -66,7 +67,9 @@ struct oauth {
 
     /* Client. */
     char *client_id, *client_secret, *auth_method, *redirect_uri;
-    char *registered_scope; /* the scope in the AS's registration answer */
+    char *kept_redirect_uri; /* the stored client's own (an import's): used as it is */
+    char *record_issuer;     /* the authorization server the stored sign-in is from */
+    char *registered_scope;  /* the scope in the AS's registration answer */
     int client_static, client_cimd, registered_now;
     json_t *static_metadata;
 
@@ -294,7 +297,7 @@ static int store_get(oauth_t *o, const char *name, keychain_cb cb)
  * client registration per authorization server. */
 static void server_record_name(const oauth_t *o, char *out, size_t n)
 {
-    store_name(out, n, "server", o->server_url, NULL);
+    oauth_record_name(&o->cfg, out, n);
 }
 
 static void on_tokens_saved(void *ud, int rc, char *secret)
@@ -328,7 +331,10 @@ static void save_tokens(oauth_t *o)
     PUT("refresh_token", o->refresh_token);
     PUT("id_token", o->id_token);
     PUT("scope", o->granted_scope);
+    PUT("redirect_uri", o->kept_redirect_uri);
 #undef PUT
+    json_t *purpose = oauth_record_purpose(&o->cfg);
+    if (purpose) json_object_set_new(doc, "for", purpose);
     if (o->expires_at)
         json_object_set_new(doc, "expires_at", json_integer((json_int_t)o->expires_at));
     char *text = json_dumps(doc, JSON_COMPACT);
@@ -367,6 +373,7 @@ static int apply_record(oauth_t *o, const char *text)
         }
     }
     set_str(&o->issuer, jstr(doc, "issuer"));
+    set_str(&o->record_issuer, jstr(doc, "issuer"));
     set_str(&o->resource, jstr(doc, "resource"));
     set_str(&o->token_endpoint, jstr(doc, "token_endpoint"));
     set_str(&o->revocation_endpoint, jstr(doc, "revocation_endpoint"));
@@ -382,6 +389,7 @@ static int apply_record(oauth_t *o, const char *text)
     wipe_str(&o->id_token);
     o->id_token = jstr(doc, "id_token") ? strdup(jstr(doc, "id_token")) : NULL;
     set_str(&o->granted_scope, jstr(doc, "scope"));
+    set_str(&o->kept_redirect_uri, o->client_static ? NULL : jstr(doc, "redirect_uri"));
     json_t *exp = json_object_get(doc, "expires_at");
     o->expires_at = json_is_integer(exp) ? (time_t)json_integer_value(exp) : 0;
     o->lifetime = 0;
@@ -984,9 +992,69 @@ static void register_client(oauth_t *o)
     if (rc) failf(o, rc, "out of memory registering a client");
 }
 
-static int start_listener(oauth_t *o)
+/* mcp-remote's callback port for this server (see oauth/mcp_remote.h). */
+static int mcp_remote_callback_port(const oauth_config_t *c)
+{
+    mcp_remote_key_t k = {.server_url = c->server_url,
+                          .resource = c->disable_resource ? NULL : c->resource,
+                          .authorize_params = c->authorize_params,
+                          .authorize_params_len = c->authorize_params_len,
+                          .headers = c->headers,
+                          .headers_len = c->headers_len,
+                          .client_metadata_url = c->client_metadata_url,
+                          .token_endpoint = c->token_endpoint};
+    char hash[MCP_REMOTE_HASH_LEN + 1];
+    return mcp_remote_hash(&k, hash) == 0 ? mcp_remote_port(hash) : 0;
+}
+
+/* Listen where a fixed redirect URI points: a client registered for it
+ * (mcp-remote's, or one kept by an import) works with no other. `localhost`
+ * is also bound on [::1]: a browser may try that address first. */
+static int listen_at_fixed_uri(oauth_t *o, const char *uri, char *why, size_t n)
+{
+    url_t u;
+    char err[256];
+    if (url_parse(uri, &u, err, sizeof err) != 0) {
+        snprintf(why, n, "the redirect URI \"%s\" is not a URL (%s)", uri, err);
+        return BRIDGE_EINVAL;
+    }
+    int rc = 0;
+    long port = u.port ? strtol(u.port, NULL, 10) : 0;
+    int v4only = !strcmp(u.host, "127.0.0.1");
+    if (strcmp(u.scheme, "http") != 0 || port <= 0 || port > 65535 ||
+        !(v4only || !strcmp(u.host, "localhost") || !strcmp(u.host, "[::1]"))) {
+        snprintf(why, n,
+                 "cannot receive the sign-in redirect at %s: only http:// to localhost, "
+                 "127.0.0.1 or [::1] with a port can be listened on",
+                 uri);
+        rc = BRIDGE_EINVAL;
+    } else if (oauth_callback_listen(o->cfg.loop, (int)port, !v4only, u.path, &o->listener) != 0) {
+        snprintf(why, n,
+                 "port %ld is taken, and the sign-in redirect must arrive there (the client is "
+                 "registered for %s): close what uses it (another mcp-remote or mcp-bridge?) "
+                 "and try again",
+                 port, uri);
+        rc = BRIDGE_EIO;
+    }
+    url_free(&u);
+    if (!rc) set_str(&o->redirect_uri, uri);
+    return rc;
+}
+
+static int start_listener(oauth_t *o, char *why, size_t n)
 {
     if (o->listener) return 0;
+    const char *path = o->cfg.callback_path ? o->cfg.callback_path : OAUTH_CALLBACK_PATH;
+    if (o->kept_redirect_uri) return listen_at_fixed_uri(o, o->kept_redirect_uri, why, n);
+    if (o->cfg.mcp_remote_callback) {
+        const char *host = o->cfg.callback_host ? o->cfg.callback_host : mcp_remote_default_host();
+        int port = o->cfg.callback_port ? o->cfg.callback_port : mcp_remote_callback_port(&o->cfg);
+        char uri[300];
+        int v6 = strchr(host, ':') != NULL && host[0] != '[';
+        snprintf(uri, sizeof uri, "http://%s%s%s:%d%s", v6 ? "[" : "", host, v6 ? "]" : "", port,
+                 path);
+        return port ? listen_at_fixed_uri(o, uri, why, n) : BRIDGE_ENOMEM;
+    }
     int port = o->cfg.callback_port;
     if (!port) {
         /* Stable per server, so the registered redirect URI stays valid. */
@@ -997,11 +1065,12 @@ static int start_listener(oauth_t *o)
     }
     const char *host = o->cfg.callback_host ? o->cfg.callback_host : "127.0.0.1";
     int also6 = strcmp(host, "127.0.0.1") != 0;
-    const char *path = o->cfg.callback_path ? o->cfg.callback_path : OAUTH_CALLBACK_PATH;
     if (oauth_callback_listen(o->cfg.loop, port, also6, path, &o->listener) != 0) {
         log_info("port %d is taken; using another one for the sign-in redirect", port);
-        if (oauth_callback_listen(o->cfg.loop, 0, also6, path, &o->listener) != 0)
+        if (oauth_callback_listen(o->cfg.loop, 0, also6, path, &o->listener) != 0) {
+            snprintf(why, n, "cannot listen on 127.0.0.1 for the sign-in redirect");
             return BRIDGE_EIO;
+        }
     }
     char uri[300];
     int v6 = strchr(host, ':') != NULL;
@@ -1046,9 +1115,12 @@ static void choose_client(oauth_t *o)
     if (o->cfg.device_code) {
         /* No redirect comes back: no listener, and a registration that says so. */
         set_str(&o->redirect_uri, "http://127.0.0.1/oauth/callback");
-    } else if (start_listener(o) != 0) {
-        failf(o, BRIDGE_EIO, "cannot listen on 127.0.0.1 for the sign-in redirect");
-        return;
+    } else {
+        char why[512] = "out of memory";
+        if (start_listener(o, why, sizeof why) != 0) {
+            failf(o, BRIDGE_EIO, "%s", why);
+            return;
+        }
     }
     if (o->client_static) {
         if (!o->auth_method)
@@ -1066,6 +1138,16 @@ static void choose_client(oauth_t *o)
         return;
     }
     o->client_cimd = 0;
+    if (o->kept_redirect_uri && o->client_id) {
+        /* The client that came with the stored sign-in (an import from
+         * mcp-remote): registered for this redirect URI, it signs in again. */
+        log_debug("using the stored client %s with its redirect URI %s", o->client_id,
+                  o->kept_redirect_uri);
+        if (!o->auth_method)
+            set_str(&o->auth_method, pick_auth_method(o, o->client_secret != NULL));
+        authorize(o);
+        return;
+    }
     if (o->cfg.store && o->issuer) {
         char name[64];
         store_name(name, sizeof name, "client", o->issuer, NULL);
@@ -1126,6 +1208,23 @@ static void discovery_done(oauth_t *o)
         return;
     }
     o->discovered = 1;
+    if (o->record_issuer && o->issuer && strcmp(o->record_issuer, o->issuer) != 0) {
+        /* A sign-in is only good at the authorization server it came from:
+         * its refresh token and client are never sent to another one. */
+        log_info("the stored sign-in for %s is from %s, but the server now names %s; signing "
+                 "in there",
+                 o->server_url, o->record_issuer, o->issuer);
+        set_str(&o->record_issuer, NULL);
+        set_str(&o->kept_redirect_uri, NULL);
+        wipe_str(&o->refresh_token);
+        drop_tokens(o);
+        if (!o->client_static) {
+            wipe_str(&o->client_id);
+            wipe_str(&o->client_secret);
+            set_str(&o->auth_method, NULL);
+        }
+        o->refresh_after_discovery = 0;
+    }
     if (o->refresh_after_discovery) {
         o->refresh_after_discovery = 0;
         start_refresh(o);
@@ -1564,9 +1663,69 @@ void oauth_seed_refresh_token(oauth_t *o, const char *refresh_token)
     log_debug("seeded with a refresh token from outside");
 }
 
-void oauth_server_record_name(const char *server_url, char *out, size_t n)
+/* Authorization parameters that only shape the sign-in page, not the grant. */
+static int param_shapes_grant(const char *kv)
 {
-    store_name(out, n, "server", server_url, NULL);
+    static const char *const page_only[] = {"prompt",  "login_hint",    "ui_locales",    "display",
+                                            "max_age", "id_token_hint", "claims_locales"};
+    size_t klen = strcspn(kv, "=");
+    for (size_t i = 0; i < sizeof page_only / sizeof page_only[0]; i++)
+        if (strlen(page_only[i]) == klen && !strncmp(kv, page_only[i], klen)) return 0;
+    return 1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *oauth_record_purpose(const oauth_config_t *cfg)
+{
+    json_t *p = json_object();
+    if (!p) return NULL;
+    if (cfg->disable_resource)
+        json_object_set_new(p, "resource", json_false());
+    else if (cfg->resource && *cfg->resource)
+        json_object_set_new(p, "resource", json_string(cfg->resource));
+    if (cfg->scope) json_object_set_new(p, "scope", json_string(cfg->scope));
+    if (cfg->token_endpoint)
+        json_object_set_new(p, "token_endpoint", json_string(cfg->token_endpoint));
+    const char **params =
+        cfg->authorize_params_len ? malloc(cfg->authorize_params_len * sizeof *params) : NULL;
+    size_t np = 0;
+    for (size_t i = 0; params && i < cfg->authorize_params_len; i++)
+        if (param_shapes_grant(cfg->authorize_params[i])) params[np++] = cfg->authorize_params[i];
+    if (np) {
+        /* Sorted: the order on the command line changes nothing. */
+        qsort(params, np, sizeof *params, cmp_str);
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < np; i++)
+            json_array_append_new(arr, json_string(params[i]));
+        json_object_set_new(p, "authorize_params", arr);
+    }
+    free(params);
+    if (json_object_size(p) == 0) {
+        json_decref(p);
+        return NULL;
+    }
+    return p;
+}
+
+void oauth_record_name_for(const char *server_url, const json_t *purpose, char *out, size_t n)
+{
+    char *text =
+        json_object_size(purpose) ? json_dumps(purpose, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    /* Nothing but the URL: the name records have always had, so an upgrade
+     * finds what was stored before. */
+    store_name(out, n, "server", server_url, text);
+    free(text);
+}
+
+void oauth_record_name(const oauth_config_t *cfg, char *out, size_t n)
+{
+    json_t *p = oauth_record_purpose(cfg);
+    oauth_record_name_for(cfg->server_url, p, out, n);
+    json_decref(p);
 }
 
 void oauth_client_record_name(const char *issuer, char *out, size_t n)
@@ -1676,6 +1835,8 @@ static void really_free(oauth_t *o)
     free(o->client_id);
     free(o->auth_method);
     free(o->redirect_uri);
+    free(o->kept_redirect_uri);
+    free(o->record_issuer);
     free(o->registered_scope);
     json_decref(o->static_metadata);
     free(o->requested_scope);

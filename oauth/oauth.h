@@ -37,6 +37,9 @@ typedef struct oauth_config {
     const char *token_endpoint;   /* with client_credentials: skip discovery */
     size_t metadata_max;          /* largest document accepted; 0: 1 MiB */
     int device_code;              /* RFC 8628: sign in on another device */
+    int mcp_remote_callback;      /* the redirect URI mcp-remote uses for this server */
+    char *const *headers;         /* "Name: value": part of mcp-remote's naming */
+    size_t headers_len;
 } oauth_config_t;
 
 /* Returns NULL on allocation failure or an invalid --static-oauth-client-*
@@ -52,14 +55,28 @@ int oauth_has_refresh_token(const oauth_t *o);
  * MCP_BRIDGE_REFRESH_TOKEN). Call after oauth_load has finished. */
 void oauth_seed_refresh_token(oauth_t *o, const char *refresh_token);
 
-/* Store names. A server record ("server-<hash of URL>") is a JSON object with
- * version, server, issuer, resource, token_endpoint, revocation_endpoint,
- * client_id, client_secret, token_endpoint_auth_method, access_token,
- * refresh_token, scope, expires_at (Unix time); a client record
- * ("client-<hash of issuer>") has issuer, client_id, client_secret,
- * token_endpoint_auth_method, redirect_uri. */
-void oauth_server_record_name(const char *server_url, char *out, size_t n);
+/* Store names. A server record is a JSON object with version, server, issuer,
+ * resource, token_endpoint, revocation_endpoint, client_id, client_secret,
+ * token_endpoint_auth_method, access_token, refresh_token, scope, expires_at
+ * (Unix time), and when given: "for" (the options it was obtained with, see
+ * oauth_record_name) and redirect_uri (the client's, kept by an import). A
+ * client record ("client-<hash of issuer>") has issuer, client_id,
+ * client_secret, token_endpoint_auth_method, redirect_uri. */
 void oauth_client_record_name(const char *issuer, char *out, size_t n);
+/* The server record a run with this configuration uses: keyed by what changes
+ * what a token is for: the server URL, and --resource (or its absence through
+ * --disable-resource-parameter), --scope, --token-endpoint (an authorization
+ * server named in advance) and --authorize-param values other than those that
+ * only shape the sign-in page (prompt, login_hint, ...). Without any of them it
+ * is "server-<hash of URL>", the name records have always had. */
+void oauth_record_name(const oauth_config_t *cfg, char *out, size_t n);
+/* What oauth_record_name keys on besides the URL, as a JSON object (NULL when
+ * nothing): stored in the record as "for" so `status` can say it. */
+struct json_t;
+struct json_t *oauth_record_purpose(const oauth_config_t *cfg);
+/* The same name from a record's "server" and "for" (purpose may be NULL). */
+void oauth_record_name_for(const char *server_url, const struct json_t *purpose, char *out,
+                           size_t n);
 
 /* "Authorization: Bearer <token>" to send, or NULL when there is no token. */
 const char *oauth_header(const oauth_t *o);

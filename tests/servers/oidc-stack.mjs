@@ -54,7 +54,9 @@ function closeServer(s) {
  *   registration      enable RFC 7591 dynamic registration (default true)
  *   publicClients     allow token_endpoint_auth_method "none" (default true); with
  *                     false, dynamically registered clients get a client_secret
- *   staticClients     array of oidc-provider client metadata (pre-registered)
+ *   staticClients     array of oidc-provider client metadata (pre-registered), or
+ *                     an async function ({ mcpUrl, issuer }) returning it, for
+ *                     redirect URIs derived from the MCP URL
  *   accessTokenTTL    seconds (default 3600)
  *   refreshTokenTTL   seconds (default 3600)
  *   scope             the MCP resource's scope (default 'mcp')
@@ -82,7 +84,7 @@ function closeServer(s) {
  */
 export async function startOidcStack(opts = {}) {
   const {
-    issuerPath = '', registration = true, publicClients = true, staticClients = [],
+    issuerPath = '', registration = true, publicClients = true,
     accessTokenTTL = 3600, refreshTokenTTL = 3600, scope = 'mcp', challenge = 'hint', prmAt = 'path',
     mcpPath = '/mcp', extraMetadataAt = [], stepUp = null, sameOrigin = false,
     requireScope = true,
@@ -99,6 +101,9 @@ export async function startOidcStack(opts = {}) {
   const rsOrigin = `http://127.0.0.1:${rsHttp.address().port}`;
   const issuer = `${asOrigin}${issuerPath}`;
   const mcpUrl = `${rsOrigin}${mcpPath}`;
+  const staticClients = typeof opts.staticClients === 'function'
+    ? await opts.staticClients({ mcpUrl, issuer })
+    : (opts.staticClients ?? []);
 
   const stats = {
     authorizations: 0, // authorization requests (GET/POST /auth, not the resume)

@@ -18,6 +18,9 @@
 //                 (/.well-known/oauth-protected-resource only), 'both'
 //   prmResource   the PRM's "resource" (default: the MCP URL); another origin for a
 //                 mismatch
+//   extraResources more RFC 8707 resource values the AS accepts besides the PRM's
+//                 (tenants behind one URL); resourceOf maps each access token issued
+//                 by an authorization code to the resource it was requested for
 //   asPath        '' (issuer = AS origin) or e.g. '/tenant1': the issuer has a path and
 //                 its metadata is ONLY at /.well-known/oauth-authorization-server/tenant1
 //   separateAs    the AS listens on its own port (default false: same origin)
@@ -86,6 +89,8 @@ export async function startQuirkServer(opts = {}) {
   const prmPath = `/.well-known/oauth-protected-resource${mcpPath}`;
   const prmUrl = `${rsOrigin}${prmPath}`;
   const resource = opts.prmResource ?? mcpUrl;
+  const acceptedResources = new Set([resource, ...(opts.extraResources ?? [])]);
+  const resourceOf = new Map(); // access token -> the resource its authorization asked for
 
   const stats = {
     authorizations: 0,
@@ -193,7 +198,7 @@ export async function startQuirkServer(opts = {}) {
     if (!q.code_challenge || q.code_challenge_method !== 'S256') {
       return oauthError(res, 400, 'invalid_request', 'PKCE S256 required');
     }
-    if (q.resource && q.resource !== resource) {
+    if (q.resource && !acceptedResources.has(q.resource)) {
       return oauthError(res, 400, 'invalid_target', `unknown resource ${q.resource}`);
     }
     stats.authorizations++;
@@ -237,7 +242,7 @@ export async function startQuirkServer(opts = {}) {
     };
     const c = authClient(req);
     if (!c) return fail(401, 'invalid_client', 'client authentication failed');
-    if (p.resource && p.resource !== resource) return fail(400, 'invalid_target', `unknown resource ${p.resource}`);
+    if (p.resource && !acceptedResources.has(p.resource)) return fail(400, 'invalid_target', `unknown resource ${p.resource}`);
     res.set('Cache-Control', 'no-store');
     if (gt === 'authorization_code') {
       const k = codes.get(p.code);
@@ -247,7 +252,9 @@ export async function startQuirkServer(opts = {}) {
       const want = b64url(createHash('sha256').update(String(p.code_verifier ?? '')).digest());
       if (want !== k.challenge) return fail(400, 'invalid_grant', 'PKCE verification failed');
       stats.grants.authorization_code++;
-      return res.json(issueWithRefresh(c.client_id, k.scope));
+      const out = issueWithRefresh(c.client_id, k.scope);
+      resourceOf.set(out.access_token, k.resource ?? null);
+      return res.json(out);
     }
     if (gt === 'urn:ietf:params:oauth:grant-type:device_code') {
       const d = deviceCodes.get(p.device_code);
@@ -387,6 +394,7 @@ export async function startQuirkServer(opts = {}) {
     asLog,
     rsLog,
     issued,
+    resourceOf,
     clients,
     /** True when the server accepts this access token right now. */
     isValidAccessToken: (t) => !!validToken(t),
