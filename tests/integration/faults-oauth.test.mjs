@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  freePortClosed, initializeRequest, killAll, requireBridge, sleep, spawnRawBridge, waitUntil,
+  freePortClosed, initializeRequest, killAll, requireBridge, spawnRawBridge, waitUntil,
 } from '../lib/harness.mjs';
 import { startHostileAs } from '../servers/hostile-as.mjs';
 
@@ -245,6 +245,6 @@ describe('faults: the redirect listener and the host leaving', { timeout: 60000 
     b2.send(initializeRequest(1));
     await waitUntil(() => browserCalls(rec2)[0], 10000, 'a second bridge to reach the browser (lock free)');
     b2.kill();
-    await sleep(100);
+    await b2.waitExit(5000);
   });
 });

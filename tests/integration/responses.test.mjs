@@ -140,7 +140,7 @@ describe('stateless server (no session id, GET not allowed)', { timeout: 30000 }
   });
 
   test('GET 405 does not break the session', async () => {
-    await new Promise((r) => setTimeout(r, 300));
+    await srv.log.waitFor((e) => e.method === 'GET' && e.status === 405, 5000, 'the bridge\'s GET to be refused with 405');
     assert.equal(resultText(await callTool(h.client, 'echo', { message: 'still fine' })), 'still fine');
   });
 });

@@ -3,7 +3,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  assertAllJsonRpc, freePortClosed, killAll, rawHandshake, requireBridge, sleep, spawnRawBridge, startServer,
+  assertAllJsonRpc, freePortClosed, killAll, rawHandshake, requireBridge, spawnRawBridge, startServer,
 } from '../lib/harness.mjs';
 
 describe('shutdown', { timeout: 50000 }, () => {
@@ -131,7 +131,6 @@ describe('shutdown', { timeout: 50000 }, () => {
     const b = spawnRawBridge([srv.url]);
     try {
       await b.spawned;
-      await sleep(200);
       b.endStdin();
       const { code } = await b.waitExit(5000);
       assert.equal(code, 0);
