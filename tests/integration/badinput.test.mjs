@@ -105,15 +105,14 @@ describe('malformed stdin lines', { timeout: 40000 }, () => {
   });
 
   test('invalid UTF-8 bytes -> an error response, the bridge goes on', async () => {
-    const bad = Buffer.concat([
-      Buffer.from('{"jsonrpc":"2.0","id":"utf","method":"tools/call","params":{"name":"echo","arguments":{"message":"'),
-      Buffer.from([0xff, 0xfe, 0xc3, 0x28]),
-      Buffer.from('"}}}\n'),
-    ]);
+    const head = Buffer.from('{"jsonrpc":"2.0","id":"utf","method":"tools/call","params":{"name":"echo","arguments":{"message":"');
+    const bad = Buffer.concat([head, Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from('"}}}\n')]);
     const got = await reaction(bad);
     assert.equal(got.length, 1, JSON.stringify(got));
-    assert.ok([-32700, -32600].includes(got[0].error?.code), JSON.stringify(got[0]));
-    assert.ok(got[0].id === null || got[0].id === 'utf');
+    // Not UTF-8 is not JSON: a parse error at the first bad byte, id unknown.
+    assert.equal(got[0].error?.code, -32700, JSON.stringify(got[0]));
+    assert.equal(got[0].error.message, `Parse error: invalid JSON at byte ${head.length}`);
+    assert.equal(got[0].id, null);
     assert.ok(!srv.log.find((e) => e.rpc?.some((m) => m.id === 'utf')), 'not forwarded to the server');
   });
 
