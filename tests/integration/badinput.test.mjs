@@ -224,7 +224,10 @@ describe('--max-message-size', { timeout: 30000 }, () => {
     const stderrFrom = b.stderr().length;
     const r = await b.waitForId('bigresp', 10000);
     assert.ok(r.error, `expected an error for an oversize server message, got ${JSON.stringify(r).slice(0, 200)}`);
-    assert.match(b.stderr().slice(stderrFrom), /sent an SSE event larger than the 65536-byte limit \(--max-message-size\)/,
+    // The error says what happened and which option governs it.
+    assert.equal(r.error.message,
+      `POST ${srv.url}: the server sent an SSE event larger than the 65536-byte limit (--max-message-size)`);
+    assert.match(b.stderr().slice(stderrFrom), /the server sent an SSE event larger than the 65536-byte limit \(--max-message-size\)/,
       'stderr names the limit');
     b.send({ jsonrpc: '2.0', id: 'after-big', method: 'ping' });
     assert.deepEqual((await b.waitForId('after-big')).result, {});

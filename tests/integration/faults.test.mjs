@@ -94,19 +94,23 @@ describe('faults: hostile responses', { timeout: 60000 }, () => {
     await killAll();
   });
 
-  for (const [name, what] of [
-    ['huge-headers', '10 MB of response headers'],
-    ['length-lie', 'a Content-Length of 1 GB and a few bytes'],
-    ['sse-bad-utf8', 'invalid UTF-8 in an SSE data: line'],
-    ['sse-not-json', 'non-JSON SSE events'],
-    ['sse-endless', 'an SSE event that never ends (20 MB, no newline)'],
-    ['json-endless', 'a 20 MB JSON body over --max-message-size'],
-    ['redirect-loop', 'a redirect loop'],
-    ['trickle-stall', 'a body that trickles then stalls (--body-timeout 3)'],
+  // Each error says what went wrong (the user reads it in the host).
+  for (const [name, what, says] of [
+    ['huge-headers', '10 MB of response headers', /: the response headers are larger than \d+ bytes$/],
+    ['length-lie', 'a Content-Length of 1 GB and a few bytes', /: transfer closed with \d+ bytes remaining to read$/],
+    ['sse-bad-utf8', 'invalid UTF-8 in an SSE data: line', /closed the response stream without answering$/],
+    ['sse-not-json', 'non-JSON SSE events', /closed the response stream without answering$/],
+    ['sse-endless', 'an SSE event that never ends (20 MB, no newline)',
+      /: the server sent an SSE event larger than the 1048576-byte limit \(--max-message-size\)$/],
+    ['json-endless', 'a 20 MB JSON body over --max-message-size',
+      /: the server sent a response larger than the 1048576-byte limit \(--max-message-size\)$/],
+    ['redirect-loop', 'a redirect loop', /: redirected to a refused URL scheme/],
+    ['trickle-stall', 'a body that trickles then stalls (--body-timeout 3)', /: no data for 3 s \(--body-timeout\)$/],
   ]) {
     test(`${what}: an error, and the bridge carries on`, async () => {
       const r = await b.waitForId(call(b, name), 25000);
       assertError(r, what);
+      assert.match(r.error.message, says);
       await assertHealthy(b, what);
     });
   }
