@@ -223,19 +223,22 @@ describe('remote failures (-> JSON-RPC errors with the request id) and odd but v
 
   test('HTTP 500 with a text body', async () => {
     const r = await expectErrorThenRecovery('e500', { status: 500, body: 'internal kaboom' });
-    assert.match(r.error.message, /500/);
+    assert.equal(r.error.message, `${srv.url} answered HTTP 500`);
   });
 
   test('HTTP 503', async () => {
-    await expectErrorThenRecovery('e503', { status: 503, body: 'unavailable' });
+    const r = await expectErrorThenRecovery('e503', { status: 503, body: 'unavailable' });
+    assert.equal(r.error.message, `${srv.url} answered HTTP 503`);
   });
 
   test('HTTP 200 with a malformed JSON body', async () => {
-    await expectErrorThenRecovery('emal', { kind: 'malformed' });
+    const r = await expectErrorThenRecovery('emal', { kind: 'malformed' });
+    assert.equal(r.error.message, `${srv.url} answered HTTP 200 without a JSON-RPC response`);
   });
 
   test('HTTP 200 with an unexpected content type', async () => {
-    await expectErrorThenRecovery('ect', { status: 200, contentType: 'text/html', body: '<html>login</html>' });
+    const r = await expectErrorThenRecovery('ect', { status: 200, contentType: 'text/html', body: '<html>login</html>' });
+    assert.equal(r.error.message, `${srv.url} answered HTTP 200 without a JSON-RPC response`);
   });
 
   test('a pretty-printed (multi-line) JSON body is relayed as one line', async () => {
