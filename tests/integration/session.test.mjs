@@ -82,7 +82,7 @@ for (const mode of ['sse', 'json']) {
     test('session expired by the server while idle (expire_sessions tool) -> next call works', async () => {
       const t0 = Date.now();
       await callTool(h.client, 'expire_sessions', { delayMs: 50 });
-      await waitUntil(() => srv.sessions.size === 0, 3000, 'sessions to expire');
+      await waitUntil(() => srv.sessions.size === 0, 10000, 'sessions to expire');
       // The bridge noticed: its GET stream was closed and reopening it met a 404.
       await srv.log.waitFor((e) => e.method === 'GET' && e.status === 404 && e.time >= t0, 10000, 'the bridge to retry its GET stream and get 404');
       const r = await callTool(h.client, 'echo', { message: 'idle expiry' }, { timeout: 20000 });
