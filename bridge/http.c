@@ -5,6 +5,7 @@
 #include "bridge/err.h"
 #include "bridge/log.h"
 
+#include <assert.h>
 #include <curl/curl.h>
 #include <limits.h>
 #include <openssl/crypto.h>
@@ -608,6 +609,14 @@ void http_req_cancel(http_req_t *r)
         return;
     }
     req_free(r);
+}
+
+void http_req_set_error(http_req_t *r, int rc, const char *why)
+{
+    assert(rc < 0);
+    if (r->abort_rc) return; /* the first reason stands */
+    r->abort_rc = rc;
+    snprintf(r->abort_why, sizeof r->abort_why, "%s", why);
 }
 
 static const char *describe(CURLcode cc, http_req_t *r, int *rc)

@@ -65,6 +65,10 @@ void http_req_set_follow(http_req_t *r, int follow);
 int http_req_start(http_req_t *r, const http_callbacks_t *cbs, void *ud);
 /* Stop and free a request, started or not; no callback runs afterwards. */
 void http_req_cancel(http_req_t *r);
+/* From inside on_response or on_body, before it returns non-zero: the reason
+ * on_done gets (rc, a negative BRIDGE_E* code, and `why`, a sentence) in place
+ * of a bare "aborted". */
+void http_req_set_error(http_req_t *r, int rc, const char *why);
 
 /* About the final response, valid from on_response until on_done returns. */
 long http_req_status(const http_req_t *r);

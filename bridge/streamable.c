@@ -382,16 +382,25 @@ static int on_body(http_req_t *r, void *ud, const char *p, size_t n)
     stream_t *s = ud;
     if (s->is_sse) {
         int rc = sse_parser_feed(s->sse, p, n);
-        if (rc == BRIDGE_ETOOBIG)
-            log_error("%s sent an SSE event larger than the %zu-byte limit (--max-message-size)",
-                      s->t->cfg.url, s->t->cfg.max_message_size);
+        if (rc == BRIDGE_ETOOBIG) {
+            char why[160];
+            snprintf(
+                why, sizeof why,
+                "the server sent an SSE event larger than the %zu-byte limit (--max-message-size)",
+                s->t->cfg.max_message_size);
+            http_req_set_error(r, rc, why);
+        }
         return rc;
     }
     long status = http_req_status(r);
     if (buf_append(&s->body, p, n) != 0) {
         if (status >= 200 && status < 300) {
-            log_error("%s sent a response larger than the %zu-byte limit (--max-message-size)",
-                      s->t->cfg.url, s->t->cfg.max_message_size);
+            char why[160];
+            snprintf(
+                why, sizeof why,
+                "the server sent a response larger than the %zu-byte limit (--max-message-size)",
+                s->t->cfg.max_message_size);
+            http_req_set_error(r, BRIDGE_ETOOBIG, why);
             return 1;
         }
         /* An error body is only read for its message: keep the start. */

@@ -2,7 +2,7 @@
 // and a URL on stderr and polls until the authorization server approves.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { killAll, requireBridge } from '../lib/harness.mjs';
+import { killAll, requireBridge, waitUntil } from '../lib/harness.mjs';
 import { makeDirs, rawSession, removeDirs, storedTokenRecord } from '../lib/oauth-env.mjs';
 import { startQuirkServer } from '../servers/quirks.mjs';
 
@@ -28,7 +28,8 @@ describe('device authorization grant', { timeout: 60000 }, () => {
       assert.ok(s.stats.devicePolls >= 3, 'polled until approved');
       assert.match(b.stderr(), /WDJB-MJHT/);
       assert.match(b.stderr(), /activate/);
-      assert.ok(storedTokenRecord(d).refresh_token, 'the refresh token is stored');
+      // The store is written on a worker thread after the sign-in: wait for it.
+      await waitUntil(() => storedTokenRecord(d)?.refresh_token, 10000, 'the refresh token to be stored');
     } finally { b.kill(); }
   });
 });

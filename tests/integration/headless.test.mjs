@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { killAll, requireBridge, sleep } from '../lib/harness.mjs';
+import { killAll, requireBridge } from '../lib/harness.mjs';
 import {
   browserLog, cli, makeDirs, rawSession, removeDirs, storedTokenRecord,
 } from '../lib/oauth-env.mjs';
@@ -34,7 +34,7 @@ async function echo(b, id, message, ms = 30000) {
 }
 
 describe('headless: export on one machine, import on another', { timeout: 120000 }, () => {
-  let s, a, exported;
+  let s, a;
   const open = [];
   before(async () => {
     requireBridge();
@@ -53,7 +53,7 @@ describe('headless: export on one machine, import on another', { timeout: 120000
     assert.equal(l.code, 0, show(l));
     const r = await cli(a, ['export', s.url, ...FILE]);
     assert.equal(r.code, 0, show(r));
-    exported = JSON.parse(r.stdout);
+    const exported = JSON.parse(r.stdout);
     const rec = storedTokenRecord(a);
     assert.equal(exported.format, 'mcp-bridge-credentials');
     assert.equal(exported.server, s.url);
@@ -65,8 +65,7 @@ describe('headless: export on one machine, import on another', { timeout: 120000
   });
 
   for (const how of ['stdin', 'FILE']) {
-    test(`import (${how}) into a fresh config; --no-browser bridge: tools/list, no authorization, a refresh`, async (t) => {
-      if (!exported) return t.skip('nothing exported');
+    test(`import (${how}) into a fresh config; --no-browser bridge: tools/list, no authorization, a refresh`, async () => {
       const b2 = makeDirs(`import-${how}`);
       // A fresh sign-in and export each time (the previous import's refresh
       // rotated the earlier refresh token away).
@@ -97,9 +96,10 @@ describe('headless: export on one machine, import on another', { timeout: 120000
       assert.equal(s.stats.grants.refresh_token, before.refresh + 1, `one refresh_token grant\n${s.describe()}`);
       assert.deepEqual(s.stats.tokenErrors, [], s.describe());
       assert.equal(browserLog(b2), '', 'no browser');
-      b.kill();
-      // The rotated refresh token replaced the imported one in B's store; A's copy is now dead.
-      await sleep(200);
+      // The host closes stdin: the bridge exits once the rotated refresh token
+      // has replaced the imported one in B's store (the exported copy is now dead).
+      b.endStdin();
+      assert.equal((await b.waitExit(10000)).code, 0, b.stderr());
       const recB = storedTokenRecord(b2);
       assert.ok(recB?.refresh_token && s.isLiveRefreshToken(recB.refresh_token), 'B stores the rotated, live refresh token');
     });
@@ -156,8 +156,9 @@ describe('headless: --refresh-token-file / MCP_BRIDGE_REFRESH_TOKEN with --stati
       assert.deepEqual(s.stats.tokenErrors, [], s.describe());
       assert.ok(!s.isLiveRefreshToken(rt), 'the seed was rotated away');
       assert.ok(!b.stderr().includes(rt), 'the seed is not logged');
-      b.kill();
-      await sleep(200);
+      // The host closes stdin: the bridge exits once the rotated token is stored.
+      b.endStdin();
+      assert.equal((await b.waitExit(10000)).code, 0, b.stderr());
       const rec = storedTokenRecord(d);
       assert.ok(rec?.refresh_token, `tokens stored in the fresh config dir\n${b.stderr()}`);
       assert.notEqual(rec.refresh_token, rt, 'the rotated refresh token is stored, not the seed');
@@ -208,7 +209,8 @@ describe('headless: --no-browser with nothing stored', { timeout: 60000 }, () =>
     assert.equal(browserLog(d), '', 'no browser');
     b.send({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} });
     const r2 = await b.waitForId(2, 20000);
-    assert.ok(r2.error || r2.result);
+    assert.match(r2.error?.message ?? '', /--no-browser is set.*mcp-bridge login/, `a later request gets the same advice: ${JSON.stringify(r2)}`);
+    assert.equal(s.stats.authorizations, 0, 'still no authorization');
     assert.equal(b.exitInfo, null, 'the bridge keeps running');
     b.endStdin();
     const { code } = await b.waitExit(10000);

@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  killAll, rawHandshake, requireBridge, sleep, spawnRawBridge,
+  killAll, rawHandshake, requireBridge, sleep, spawnRawBridge, waitUntil,
 } from '../lib/harness.mjs';
 import {
   browserLog, envFor, makeDirs, removeDirs, storedTokenRecord,
@@ -85,11 +85,22 @@ describe(`instances: ${N} bridges started at once, nothing stored`, { timeout: 1
  */
 function refreshSuite(ttl, wait, label) {
   describe(`instances: ${N} bridges, tokens live ${ttl} s with rotation: ${label}`, { timeout: 180000 }, () => {
-    let s, d, bridges = [];
+    // The bridges are started in before(): if they do not start, every test of
+    // the suite fails with that error (none is skipped).
+    let s, d, bridges = [], startStats;
     before(async () => {
       requireBridge();
       s = await startQuirkServer({ ttl, rotate: true });
       d = makeDirs('instances-refresh');
+      const t0 = Date.now();
+      try {
+        bridges = await startMany(s, d, N, 20000);
+      } finally {
+        console.log(`# ttl ${ttl}: start of ${N} bridges: ${Date.now() - t0} ms; token requests: `
+          + `${s.stats.tokenRequests} (refresh_token grants: ${s.stats.grants.refresh_token})`);
+      }
+      startStats = { authorizations: s.stats.authorizations, codeGrants: s.stats.grants.authorization_code,
+        tokenErrors: [...s.stats.tokenErrors], describe: s.describe() };
     });
     after(async () => {
       for (const b of bridges) b.kill();
@@ -99,23 +110,16 @@ function refreshSuite(ttl, wait, label) {
     });
 
     test('start: one authorization; all answer tools/list', async () => {
-      const t0 = Date.now();
-      try {
-        bridges = await startMany(s, d, N, 20000);
-      } finally {
-        console.log(`# ttl ${ttl}: start of ${N} bridges: ${Date.now() - t0} ms; token requests: `
-          + `${s.stats.tokenRequests} (refresh_token grants: ${s.stats.grants.refresh_token})`);
-      }
+      assert.equal(startStats.authorizations, 1, startStats.describe);
+      assert.equal(startStats.codeGrants, 1, startStats.describe);
+      assert.deepEqual(startStats.tokenErrors, [], startStats.describe);
       const lists = await allCall(bridges, 1, null, 'tools/list');
-      lists.forEach((r, i) => assert.ok(r.result, `bridge #${i}: ${JSON.stringify(r)}`));
-      assert.equal(s.stats.authorizations, 1, s.describe());
-      assert.equal(s.stats.grants.authorization_code, 1, s.describe());
-      assert.deepEqual(s.stats.tokenErrors, [], s.describe());
+      lists.forEach((r, i) => assert.ok(r.result?.tools?.some((x) => x.name === 'echo'), `bridge #${i}: ${JSON.stringify(r)}`));
     });
 
     for (const round of [1, 2]) {
-      test(`round ${round}: wait ${wait} s, one call on each of the ${N}: all succeed, no invalid_grant, one refresh`, async (t) => {
-        if (bridges.length !== N) return t.skip('the bridges did not start');
+      test(`round ${round}: wait ${wait} s, one call on each of the ${N}: all succeed, no invalid_grant, one refresh`, async () => {
+        // Waiting is the point: the tokens age into the refresh margin or expire.
         await sleep(wait * 1000);
         const before = { refresh: s.stats.grants.refresh_token, rejected: s.stats.rejected, auth: s.stats.authorizations };
         const res = await allCall(bridges, 1 + round, `round-${round}`, 'tools/call', 60000);
@@ -129,14 +133,9 @@ function refreshSuite(ttl, wait, label) {
         assert.deepEqual(s.stats.tokenErrors, [], `no invalid_grant (no reuse of a rotated refresh token)\n${s.describe()}`);
         assert.equal(s.stats.authorizations, before.auth, 'no new authorization');
         assert.ok(refreshes >= 1, 'at least one refresh');
-        // The store is written in the background: give the write a moment to land.
-        let rec;
-        for (let i = 0; i < 60; i++) {
-          rec = storedTokenRecord(d);
-          if (rec && s.isLiveRefreshToken(rec.refresh_token)) break;
-          await sleep(50);
-        }
-        assert.ok(s.isLiveRefreshToken(rec?.refresh_token), 'the stored refresh token is the live (latest) one');
+        // The store is written on a worker thread (with fsync): wait for it to land.
+        await waitUntil(() => s.isLiveRefreshToken(storedTokenRecord(d)?.refresh_token), 10000,
+          'the stored refresh token to be the live (latest) one');
         assert.equal(refreshes, 1, `exactly one refresh_token grant for the ${N} processes\n${s.describe()}`);
       });
     }

@@ -129,6 +129,7 @@ describe('transport mode switches', { timeout: 40000 }, () => {
     try {
       const r = await rawHandshake(b, { timeoutMs: 15000 });
       assert.ok(r.error, `expected an error, got ${JSON.stringify(r)}`);
+      assert.match(r.error.message, /answered HTTP 405/, 'the POST was refused');
       assert.equal(r.id, 0);
       assert.ok(!srv.log.find((e) => e.method === 'GET'), 'never tried the SSE stream');
       assertAllJsonRpc(b.lines);
@@ -144,6 +145,7 @@ describe('transport mode switches', { timeout: 40000 }, () => {
     try {
       const r = await rawHandshake(b, { timeoutMs: 15000 });
       assert.ok(r.error, `expected an error, got ${JSON.stringify(r)}`);
+      assert.equal(r.error.message, `GET ${srv.url} answered HTTP 400 (expected an SSE stream)`);
       assert.equal(srv.posts('initialize').length, 0, 'never POSTed initialize');
     } finally {
       b.kill();

@@ -80,8 +80,9 @@ describe('logging', { timeout: 40000 }, () => {
       b.endStdin();
       const { code, signal } = await b.waitExit(5000);
       assert.equal(signal, null);
-      assert.ok(code === 1 || code === 2 || code === 0, `exit ${code}`);
-      if (code !== 0) assert.match(b.stderr(), /x\.log/);
+      assert.equal(code, 2, `exit ${code}: ${b.stderr()}`);
+      assert.match(b.stderr(), /^mcp-bridge: cannot open the log file \S+\/no\/such\/dir\/x\.log\n$/);
+      assert.deepEqual(b.lines, [], 'nothing on stdout');
     } finally {
       b.kill();
     }

@@ -10,7 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  callTool, connectBridge, killAll, requireBridge, resultText,
+  callTool, connectBridge, killAll, requireBridge, resultText, waitUntil,
 } from '../lib/harness.mjs';
 import {
   browserLog, cleanupHomes, describeStack, oauthEnv, startOidcStack, storedTokens, tempHome, TEST_USER,
@@ -72,7 +72,8 @@ for (const variant of ['only at <issuer>/.well-known/openid-configuration', 'als
       assert.ok(s.asHttpLog.some((e) => e.path === '/oidc/auth'), 'authorization endpoint under /oidc');
       assert.ok(s.asHttpLog.some((e) => e.path === '/oidc/token' && e.status === 200), 'token endpoint under /oidc');
       assert.ok(s.asHttpLog.some((e) => e.path === '/oidc/reg' && e.status === 201), 'registration under /oidc');
-      const stored = storedTokens(home);
+      // The store is written on a worker thread after the sign-in: wait for it.
+      const stored = await waitUntil(() => storedTokens(home), 10000, 'the tokens to be stored');
       assert.equal(stored.issuer, s.issuer, 'the stored issuer keeps its path');
     });
   });

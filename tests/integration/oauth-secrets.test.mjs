@@ -72,13 +72,13 @@ describe('oauth: secrets never logged (--debug, --log-file)', { timeout: 90000 }
   test('sign-in, refresh and restart with --debug', async () => {
     h = await start();
     assert.equal(resultText(await callTool(h.client, 'echo', { message: 'one' })), 'one');
-    await sleep(4000); // the MCP server now refuses the token: 401 -> refresh
+    await sleep(4000); // waiting is the point: the MCP server now refuses the token: 401 -> refresh
     assert.equal(resultText(await callTool(h.client, 'echo', { message: 'two' }, { timeout: 20000 })), 'two');
     await h.close();
     stderrs.push(h.stderr());
     h = undefined;
     h = await start(); // stored tokens (the access token is refused by now: refresh again)
-    await sleep(3500);
+    await sleep(3500); // waiting is the point: the refreshed token ages past 3 s, refused again
     assert.equal(resultText(await callTool(h.client, 'echo', { message: 'three' }, { timeout: 20000 })), 'three');
     await h.close();
     stderrs.push(h.stderr());

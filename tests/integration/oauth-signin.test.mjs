@@ -77,7 +77,7 @@ describe('oauth: headless sign-in at oidc-provider', { timeout: 90000 }, () => {
     assert.equal(creds.dirMode & 0o077, 0, `credentials dir not accessible to others (${creds.dirMode.toString(8)})`);
     for (const f of creds.files) assert.equal(f.mode, 0o600, `${f.name} is 0600 (is ${f.mode.toString(8)})`);
     // (The store is written asynchronously: allow it a moment.)
-    const tok = await waitUntil(() => storedTokens(home), 3000, 'stored tokens').catch(() => undefined);
+    const tok = await waitUntil(() => storedTokens(home), 10000, 'stored tokens').catch(() => undefined);
     assert.ok(tok, 'a token document');
     assert.equal(tok.access_token, g.access_token);
     assert.equal(tok.refresh_token, g.refresh_token_out);

@@ -47,7 +47,7 @@ describe('oauth: step-up on 403 insufficient_scope', { timeout: 90000 }, () => {
     const stored = await waitUntil(() => {
       const t = storedTokens(home);
       return t && /mcp:admin/.test(t.scope ?? '') && t;
-    }, 3000, 'the stepped-up token to be stored').catch(() => storedTokens(home));
+    }, 10000, 'the stepped-up token to be stored').catch(() => storedTokens(home));
     assert.match(stored?.scope ?? '', /mcp:admin/, 'the stored scope includes the new scope');
     assert.equal(stored.access_token, s.grants[s.grants.length - 1].access_token);
   });

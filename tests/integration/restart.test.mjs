@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  assertAllJsonRpc, callTool, connectBridge, killAll, requireBridge, resultText, sleep, spawnServer, waitUntil,
+  assertAllJsonRpc, callTool, connectBridge, killAll, requireBridge, resultText, spawnServer, waitUntil,
 } from '../lib/harness.mjs';
 
 async function expectRpcError(promise) {
@@ -43,8 +43,7 @@ for (const kind of ['streamable', 'legacy-sse']) {
     });
 
     test('during the outage: each call gets a JSON-RPC error promptly, the bridge survives', async () => {
-      await server.stop('SIGKILL');
-      await sleep(200);
+      await server.stop('SIGKILL'); // resolves once the server has exited
       const t0 = Date.now();
       // --connect-timeout 3: an answer within 12 s is generous.
       const e = await expectRpcError(callTool(h.client, 'echo', { message: 'during' }, { timeout: 12000 }));

@@ -74,7 +74,7 @@ describe('streamable test server (SSE responses, stateful)', { timeout: 30000 },
       client.setNotificationHandler(ToolListChangedNotificationSchema, (n) => { got.push(n); });
       const nr = JSON.parse((await client.callTool({ name: 'notify', arguments: {} })).content[0].text);
       assert.equal(nr.getOpen, true);
-      await waitUntil(() => got.length >= 2, 3000, 'notifications');
+      await waitUntil(() => got.length >= 2, 10000, 'notifications');
 
       const pr = JSON.parse((await client.callTool({ name: 'poll', arguments: { ms: 300 } })).content[0].text);
       assert.equal(pr.closedStream, true);

@@ -80,9 +80,11 @@ for (const mode of ['sse', 'json']) {
     });
 
     test('session expired by the server while idle (expire_sessions tool) -> next call works', async () => {
+      const t0 = Date.now();
       await callTool(h.client, 'expire_sessions', { delayMs: 50 });
-      await waitUntil(() => srv.sessions.size === 0, 3000, 'sessions to expire');
-      await new Promise((r) => setTimeout(r, 300)); // let the bridge notice a closed GET stream, if any
+      await waitUntil(() => srv.sessions.size === 0, 10000, 'sessions to expire');
+      // The bridge noticed: its GET stream was closed and reopening it met a 404.
+      await srv.log.waitFor((e) => e.method === 'GET' && e.status === 404 && e.time >= t0, 10000, 'the bridge to retry its GET stream and get 404');
       const r = await callTool(h.client, 'echo', { message: 'idle expiry' }, { timeout: 20000 });
       assert.equal(resultText(r), 'idle expiry');
       assert.equal(initResponses(h).length, 1);
@@ -130,7 +132,9 @@ for (const mode of ['sse', 'json']) {
     });
 
     test('after that burst the bridge still has a session (no request without Mcp-Session-Id)', async () => {
-      await new Promise((r) => setTimeout(r, 500));
+      // Settled: the bridge's GET stream is open on the new session.
+      await waitUntil(() => srv.log.entries.some((e) => e.method === 'GET' && e.streamOpen && !e.closed
+        && srv.sessions.has(e.sessionId)), 10000, 'the GET stream of the new session to be open');
       const from = srv.log.entries.length;
       const r = await callTool(h.client, 'echo', { message: 'after burst' }, { timeout: 20000 }).catch((e) => e);
       const sent = srv.log.entries.slice(from).filter((e) => e.method === 'POST');

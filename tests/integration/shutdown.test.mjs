@@ -3,7 +3,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  assertAllJsonRpc, freePortClosed, killAll, rawHandshake, requireBridge, sleep, spawnRawBridge, startServer,
+  assertAllJsonRpc, freePortClosed, killAll, rawHandshake, requireBridge, spawnRawBridge, startServer,
 } from '../lib/harness.mjs';
 
 describe('shutdown', { timeout: 50000 }, () => {
@@ -66,7 +66,7 @@ describe('shutdown', { timeout: 50000 }, () => {
     const b = spawnRawBridge([srv.url]);
     try {
       assert.ok((await rawHandshake(b)).result);
-      await srv.waitGetOpen(5000).catch(() => {});
+      await srv.waitGetOpen(5000);
       b.send({ jsonrpc: '2.0', id: 'slow', method: 'tools/call', params: { name: 'slow', arguments: { ms: 20000, steps: 1 } } });
       await srv.log.waitFor((e) => e.rpc?.some((m) => m.id === 'slow'), 5000, 'the slow call to reach the server');
       const t0 = Date.now();
@@ -131,7 +131,6 @@ describe('shutdown', { timeout: 50000 }, () => {
     const b = spawnRawBridge([srv.url]);
     try {
       await b.spawned;
-      await sleep(200);
       b.endStdin();
       const { code } = await b.waitExit(5000);
       assert.equal(code, 0);

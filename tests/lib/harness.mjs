@@ -95,6 +95,29 @@ export async function waitUntil(fn, ms = 5000, what = 'condition', every = 25) {
   }
 }
 
+/** Bytes a process has written through write(2) and its kin so far (/proc/PID/io wchar). */
+export function bytesWritten(pid) {
+  const m = /^wchar:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'));
+  if (!m) throw new Error(`no wchar in /proc/${pid}/io`);
+  return Number(m[1]);
+}
+
+/** True when no loopback TCP connection to or from `port` holds unread or unsent
+ * bytes in the kernel (/proc/net/tcp{,6}: every tx_queue and rx_queue is 0). */
+export function tcpQueuesEmpty(port) {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text;
+    try { text = fs.readFileSync(f, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, remote, , queues] = line.trim().split(/\s+/);
+      if (!queues || !(local.endsWith(`:${hex}`) || remote.endsWith(`:${hex}`))) continue;
+      if (queues !== '00000000:00000000') return false;
+    }
+  }
+  return true;
+}
+
 // ---------------------------------------------------------------- servers
 
 /** Start an in-process server: kind = 'streamable' | 'legacy-sse' | 'everything'. */
@@ -333,7 +356,7 @@ export function resultText(r) {
 /**
  * Spawn the bridge with raw stdio. args: full argv (URL included).
  * Returns { child, lines, stderr(), send(obj), sendLine(str), write(buf), endStdin(),
- *           waitFor(pred, ms, what), waitForId(id, ms), waitExit(ms), kill() }.
+ *           waitFor(pred, ms, what), waitForId(id, ms), waitStderr(re, ms, from), waitExit(ms), kill() }.
  */
 export function spawnRawBridge(args, opts = {}) {
   const bin = opts.bin ?? requireBridge();
@@ -398,6 +421,13 @@ export function spawnRawBridge(args, opts = {}) {
     waitForId(id, ms = 10000) {
       return this.waitFor((m) => m && typeof m === 'object' && m.id === id && ('result' in m || 'error' in m), ms,
         `response id ${JSON.stringify(id)}`);
+    },
+    /** Resolves with stderr once it matches re (looking from byte `from` on). */
+    waitStderr(re, ms = 10000, from = 0) {
+      return waitUntil(() => re.test(stderr.slice(from)) && stderr, ms, `stderr to match ${re}`).catch((e) => {
+        e.message += `; stderr:\n${stderr.slice(-2000)}`;
+        throw e;
+      });
     },
     waitExit(ms = 5000) {
       return withTimeout(exited, ms, `bridge exit (args ${JSON.stringify(args)})`);
