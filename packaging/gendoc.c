@@ -88,6 +88,11 @@ static void check_tables(void)
         if (g < 0 || (size_t)g >= GROUP_COUNT || !group_titles[g])
             die("option --%s has a group bridge/options.c has no title for (option_group_titles)",
                 options_table[i].name);
+        if (options_table[i].remote == OPT_REMOTE_DIFFERS && !options_table[i].remote_note)
+            die("option --%s differs from mcp-remote's but does not say how (remote_note)",
+                options_table[i].name);
+        if (!options_table[i].commands)
+            die("option --%s applies to no command (commands)", options_table[i].name);
     }
     static const char *const with_values[] = {"transport", "token-store"};
     for (size_t v = 0; v < sizeof with_values / sizeof with_values[0]; v++) {
@@ -286,7 +291,8 @@ static void print_man(FILE *out)
         ".BR \\-\\-refresh\\-token\\-file .\n"
         ".TP\n"
         ".B MCP_REMOTE_CONFIG_DIR\n"
-        "Where mcp\\-remote keeps its files; when set, the file credential store is\n"
+        "Where mcp\\-remote keeps its files; when set to an absolute path, the file\n"
+        "credential store is\n"
         ".I $MCP_REMOTE_CONFIG_DIR/mcp\\-bridge/credentials/\n"
         "instead, so a configuration that moves mcp\\-remote's store moves this one.\n"
         ".TP\n"
