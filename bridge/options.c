@@ -510,6 +510,13 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
                      reserved);
             return BRIDGE_EINVAL;
         }
+        if (!strncmp(val, "resource=", 9)) {
+            /* As mcp-remote: allowed, with a word on what it does not do. */
+            int rc = add_warning(o, "--authorize-param resource=... names the resource in the "
+                                    "authorization request only; --resource names it in the "
+                                    "token requests as well");
+            if (rc) return rc;
+        }
         return push_string(&o->authorize_params, &o->authorize_params_len, val);
     }
     if (!strcmp(n, "auth-success-url") || !strcmp(n, "token-endpoint")) {

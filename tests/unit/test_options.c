@@ -143,6 +143,13 @@ static void reserved_authorize_params(void)
                 "scope=a b", "--authorize-param", "states=1") == OPTIONS_RUN);
     CHECK(o.authorize_params_len == 3);
     options_free(&o);
+    CHECK(o.warnings_len == 0);
+    /* resource goes through with a warning, as in mcp-remote. */
+    CHECK(PARSE(&o, err, "https://h/", "--authorize-param", "resource=https://h/mcp") ==
+          OPTIONS_RUN);
+    CHECK(o.authorize_params_len == 1 && o.warnings_len == 1 &&
+          strstr(o.warnings[0], "--resource") != NULL);
+    options_free(&o);
 }
 
 static void plain_http(void)
