@@ -15,6 +15,8 @@
 
 /* Options whose argument is one of a few words. */
 static const char *const token_store_values[] = {"keychain", "file", "memory", NULL};
+/* mcp-remote's --protocol values, accepted here (see its help). */
+static const char *const protocol_values[] = {"legacy", "auto", NULL};
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
@@ -36,6 +38,9 @@ static int option_values(const char *name, const char **out)
     if (!strcmp(name, "transport")) {
         for (int m = TRANSPORT_HTTP_FIRST; m <= TRANSPORT_SSE_ONLY; m++)
             out[n++] = transport_mode_name((transport_mode_t)m);
+    } else if (!strcmp(name, "protocol")) {
+        for (; protocol_values[n]; n++)
+            out[n] = protocol_values[n];
     } else if (!strcmp(name, "token-store")) {
         for (; token_store_values[n]; n++)
             out[n] = token_store_values[n];
@@ -94,7 +99,7 @@ static void check_tables(void)
         if (!options_table[i].commands)
             die("option --%s applies to no command (commands)", options_table[i].name);
     }
-    static const char *const with_values[] = {"transport", "token-store"};
+    static const char *const with_values[] = {"transport", "protocol", "token-store"};
     for (size_t v = 0; v < sizeof with_values / sizeof with_values[0]; v++) {
         size_t i = 0;
         while (i < options_table_len && strcmp(options_table[i].name, with_values[v]))

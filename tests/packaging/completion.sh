@@ -60,6 +60,7 @@ expect "--transport values" "$(printf '%s\n' http-first http-only sse-first sse-
   mcp-bridge https://example.com/mcp --transport ""
 expect "--transport=VALUE" "$(printf '%s\n' sse-first sse-only)" \
   mcp-bridge --transport = s
+expect "--protocol values" "$(printf '%s\n' auto legacy)" mcp-bridge https://example.com/mcp --protocol ""
 expect "--token-store values" "$(printf '%s\n' file keychain memory)" \
   mcp-bridge --token-store ""
 expect "subcommands" "$(printf '%s\n' login logout)" mcp-bridge lo
