@@ -38,7 +38,7 @@ int main(int argc, char **argv)
     char err[512] = "";
     int rc = options_parse(argc, argv, &opts, err, sizeof err);
     if (rc == OPTIONS_EXIT_HELP) {
-        options_print_help(stdout);
+        options_print_help(stdout, opts.command);
         options_free(&opts);
         return 0;
     }
@@ -62,6 +62,8 @@ int main(int argc, char **argv)
         options_free(&opts);
         return 2;
     }
+    for (size_t i = 0; i < opts.warnings_len; i++)
+        log_info("warning: %s", opts.warnings[i]);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_error("libcurl failed to initialize");
         return 1;

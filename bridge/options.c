@@ -4,116 +4,197 @@
 #include "bridge/log.h"
 #include "bridge/buf.h"
 #include "bridge/envsubst.h"
+#include "bridge/toolmatch.h"
 #include "bridge/url.h"
 
 #include <jansson.h>
 #include <openssl/crypto.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_MAX_MESSAGE_SIZE (64u * 1024 * 1024)
 
+/* Which commands an option applies to. */
+#define CMDS_ALL 0xffu
+#define CMDS_RELAY OPT_CMD(COMMAND_RELAY)
+#define CMDS_SESSION (CMDS_RELAY | OPT_CMD(COMMAND_DOCTOR))
+/* Everything that talks to the server or its authorization server. */
+#define CMDS_NET                                                                                   \
+    (CMDS_SESSION | OPT_CMD(COMMAND_LOGIN) | OPT_CMD(COMMAND_LOGOUT) | OPT_CMD(COMMAND_TOKEN))
+#define SAME OPT_REMOTE_SAME, NULL
+#define NONE OPT_REMOTE_NONE, NULL
+
 const opt_def_t options_table[] = {
     {"header", "NAME: VALUE", OPT_GROUP_CONNECTION, 1,
-     "Send this HTTP header with every request; ${VAR} is taken from the environment", "same"},
+     "Send this HTTP header with every request; ${VAR} is taken from the environment", SAME,
+     "An unset ${VAR} is a usage error (exit 2) naming the variable, where mcp-remote warns and "
+     "sends the text ${VAR} as it is: a header with a placeholder for a value is a credential "
+     "that is missing, and the server's refusal would only start a sign-in that cannot help.",
+     CMDS_NET},
     {"header-file", "FILE", OPT_GROUP_CONNECTION, 1,
-     "Read headers from FILE, one \"Name: value\" per line ('#' starts a comment)", NULL},
+     "Read headers from FILE, one \"Name: value\" per line ('#' starts a comment)", SAME, NULL,
+     CMDS_NET},
     {"allow-http", NULL, OPT_GROUP_CONNECTION, 0,
-     "Allow plain http:// to hosts other than loopback", "same"},
+     "Allow plain http:// to hosts other than loopback", SAME, NULL, CMDS_NET},
     {"transport", "MODE", OPT_GROUP_CONNECTION, 0,
-     "http-first (default), sse-first, http-only or sse-only", "same"},
-    {"ignore-tool", "GLOB", OPT_GROUP_CONNECTION, 1,
-     "Hide tools whose name matches GLOB from tools/list and refuse to call them", "same"},
+     "http-first (default), sse-first, http-only or sse-only", SAME,
+     "Another value is logged as a warning and http-first is used, as mcp-remote does: "
+     "http-first reaches servers of either transport, so the session still works.",
+     CMDS_SESSION},
+    {"protocol", "MODE", OPT_GROUP_CONNECTION, 0,
+     "legacy or auto: accepted for mcp-remote; the protocol revision follows the host",
+     OPT_REMOTE_DIFFERS, "accepted; the revision follows the host",
+     "mcp-remote speaks the older protocol revisions to the server unless given --protocol "
+     "auto. The bridge relays the host's own initialize request, so the revision is the one "
+     "the host and the server agree on, newer ones included, whichever value is given. Another "
+     "value is logged as a warning and ignored, as mcp-remote does.",
+     CMDS_SESSION},
+    {"ignore-tool", "PATTERN", OPT_GROUP_CONNECTION, 1,
+     "Hide tools whose name matches PATTERN from tools/list and refuse to call them", SAME,
+     "As in mcp-remote, PATTERN matches the whole name, letters match in either case, and '*' "
+     "stands for any run of characters (no other character is special): --ignore-tool "
+     "'delete*' hides delete_file and DeleteAll. A call to a hidden tool is answered with an "
+     "error.",
+     CMDS_RELAY},
     {"connect-timeout", "SECONDS", OPT_GROUP_CONNECTION, 0,
-     "Give up connecting to the server after SECONDS (default 10)", "same"},
+     "Give up connecting to the server after SECONDS (default 10)", SAME, NULL, CMDS_NET},
     {"headers-timeout", "SECONDS", OPT_GROUP_CONNECTION, 0,
-     "Give up waiting for response headers after SECONDS (default 300; 0: never)", "same"},
+     "Give up waiting for response headers after SECONDS (default 300; 0: never)", SAME, NULL,
+     CMDS_NET},
     {"body-timeout", "SECONDS", OPT_GROUP_CONNECTION, 0,
-     "Give up on a response that sends nothing for SECONDS (default 300; 0: never)", "same"},
+     "Give up on a response that sends nothing for SECONDS (default 300; 0: never)", SAME, NULL,
+     CMDS_NET},
     {"keep-alive", NULL, OPT_GROUP_CONNECTION, 0,
-     "Send the server a ping every 30 s so idle sessions are not dropped", "same"},
+     "Send the server a ping every 30 s so idle sessions are not dropped", SAME, NULL, CMDS_RELAY},
     {"ping-interval", "SECONDS", OPT_GROUP_CONNECTION, 0,
-     "Ping the server every SECONDS (turns --keep-alive on)", "same"},
+     "Ping the server every SECONDS (turns --keep-alive on)", SAME, NULL, CMDS_RELAY},
     {"enable-proxy", NULL, OPT_GROUP_CONNECTION, 0,
      "Use the proxy in HTTPS_PROXY/HTTP_PROXY, NO_PROXY hosts direct (else no proxy at all)",
-     "same"},
-    {"ipv4", NULL, OPT_GROUP_CONNECTION, 0, "Connect over IPv4 only", "same"},
+     SAME, NULL, CMDS_NET},
+    {"ipv4", NULL, OPT_GROUP_CONNECTION, 0, "Connect over IPv4 only", SAME, NULL, CMDS_NET},
     {"cacert", "FILE", OPT_GROUP_CONNECTION, 0,
      "Trust the CAs in this PEM file, not the system's (else $CURL_CA_BUNDLE, $SSL_CERT_FILE; "
      "$NODE_EXTRA_CA_CERTS adds CAs)",
-     "$NODE_EXTRA_CA_CERTS, also honoured"},
+     OPT_REMOTE_NONE, "$NODE_EXTRA_CA_CERTS, also honoured", NULL, CMDS_NET},
     {"cert", "FILE", OPT_GROUP_CONNECTION, 0,
-     "Present this PEM client certificate to servers that ask (mutual TLS)", NULL},
+     "Present this PEM client certificate to servers that ask (mutual TLS)", NONE, NULL,
+     CMDS_NET},
     {"key", "FILE", OPT_GROUP_CONNECTION, 0,
-     "The unencrypted PEM private key of --cert (default: read from the --cert file)", NULL},
+     "The unencrypted PEM private key of --cert (default: read from the --cert file)", NONE,
+     NULL, CMDS_NET},
+    {"disable-cookies", NULL, OPT_GROUP_CONNECTION, 0,
+     "Accepted for mcp-remote; cookies are kept in memory for this process only",
+     OPT_REMOTE_DIFFERS, "accepted; cookies stay on, in memory only",
+     "mcp-remote stops sending back the cookies servers set. The bridge accepts the flag so "
+     "that mcp-remote configurations start, and keeps on returning cookies (load balancers pin "
+     "a session to one node with them); they live in memory for this process and are never "
+     "written to disk.",
+     CMDS_NET},
     {"static-oauth-client-info", "JSON|@FILE", OPT_GROUP_AUTH, 0,
      "A client registered in advance: {\"client_id\":...,\"client_secret\":...}; ${VAR} allowed",
-     "same"},
+     SAME, NULL, CMDS_NET},
     {"static-oauth-client-metadata", "JSON|@FILE", OPT_GROUP_AUTH, 0,
-     "Fields merged into the dynamic client registration request", "same"},
+     "Fields merged into the dynamic client registration request", SAME, NULL, CMDS_NET},
     {"client-metadata-url", "URL", OPT_GROUP_AUTH, 0,
      "Your client ID metadata document (https URL), used as client_id where the server supports it",
-     NULL},
+     SAME, NULL, CMDS_NET},
     {"scope", "SCOPES", OPT_GROUP_AUTH, 0,
-     "Request these space-separated scopes instead of the ones the server names", NULL},
+     "Request these space-separated scopes instead of the ones the server names", NONE, NULL,
+     CMDS_NET},
     {"resource", "URI", OPT_GROUP_AUTH, 0,
-     "The RFC 8707 resource to request tokens for (default: from the server's metadata)", NULL},
+     "The RFC 8707 resource to request tokens for (default: from the server's metadata)", SAME,
+     "An empty URI leaves the resource parameter out, as --disable-resource-parameter does.",
+     CMDS_NET},
     {"disable-resource-parameter", NULL, OPT_GROUP_AUTH, 0,
-     "Never send the resource parameter (for servers that reject it)", NULL},
+     "Never send the resource parameter (for servers that reject it)", SAME, NULL, CMDS_NET},
     {"callback-port", "PORT", OPT_GROUP_AUTH, 0,
      "Port of the sign-in redirect listener (default: derived from the URL); also the 2nd argument",
-     NULL},
+     OPT_REMOTE_NONE, "the 2nd argument", NULL, CMDS_NET},
     {"callback-path", "PATH", OPT_GROUP_AUTH, 0,
-     "Path of the sign-in redirect URI (default /oauth/callback)", "same"},
+     "Path of the sign-in redirect URI (default /oauth/callback)", SAME, NULL, CMDS_NET},
     {"authorize-param", "KEY=VALUE", OPT_GROUP_AUTH, 1,
-     "Add this parameter to the authorization URL (e.g. prompt=consent)", "same"},
+     "Add this parameter to the authorization URL (e.g. prompt=consent)", SAME,
+     "The parameters the sign-in sets itself cannot be given, as in mcp-remote: client_id, "
+     "redirect_uri, response_type, state, code_challenge and code_challenge_method. For "
+     "resource, use --resource, so that the token request names the same resource.",
+     CMDS_NET},
     {"auth-success-url", "URL", OPT_GROUP_AUTH, 0,
-     "Send the browser to this page once the sign-in redirect arrived", "same"},
+     "Send the browser to this page once the sign-in redirect arrived", SAME, NULL, CMDS_NET},
     {"use-id-token", NULL, OPT_GROUP_AUTH, 0,
-     "Send the OpenID Connect ID token to the server instead of the access token", "same"},
+     "Send the OpenID Connect ID token to the server instead of the access token", SAME, NULL,
+     CMDS_NET},
     {"client-credentials", NULL, OPT_GROUP_AUTH, 0,
-     "No person: get tokens with the client credentials grant (needs a client secret)", "same"},
+     "No person: get tokens with the client credentials grant (needs a client secret)", SAME, NULL,
+     CMDS_NET},
     {"device-code", NULL, OPT_GROUP_AUTH, 0,
-     "Sign in on another device: print a code and a URL, then wait (RFC 8628)", "same"},
+     "Sign in on another device: print a code and a URL, then wait (RFC 8628)", SAME, NULL,
+     CMDS_NET},
     {"token-endpoint", "URL", OPT_GROUP_AUTH, 0,
-     "With --client-credentials: use this token endpoint and skip discovery", "same"},
+     "With --client-credentials: use this token endpoint and skip discovery", SAME, NULL, CMDS_NET},
     {"host", "HOST", OPT_GROUP_AUTH, 0, "Host name in the sign-in redirect URI (default 127.0.0.1)",
-     "same"},
+     OPT_REMOTE_DIFFERS, "default localhost",
+     "mcp-remote's default is localhost. The bridge names 127.0.0.1 in the redirect URI, the "
+     "loopback address its listener owns, which no hosts file can send elsewhere (RFC 8252, "
+     "section 8.3). Give --host localhost when a client was registered with a localhost "
+     "redirect URI.",
+     CMDS_NET},
     {"auth-timeout", "SECONDS", OPT_GROUP_AUTH, 0,
-     "How long to wait for the browser sign-in (default 300)", "same"},
+     "How long to wait for the browser sign-in (default 300)", OPT_REMOTE_DIFFERS, "default 30",
+     "mcp-remote waits 30 seconds. The bridge waits 300 by default: a person signing in with "
+     "a password manager and a second factor often needs more than 30 seconds, and giving up "
+     "early means starting the sign-in again.",
+     CMDS_NET},
     {"no-browser", NULL, OPT_GROUP_AUTH, 0,
-     "Never open a browser: fail with instructions when a sign-in is needed", NULL},
+     "Never open a browser: fail with instructions when a sign-in is needed", NONE, NULL, CMDS_NET},
     {"refresh-token-file", "FILE", OPT_GROUP_AUTH, 0,
      "Start from the refresh token in FILE (or $MCP_BRIDGE_REFRESH_TOKEN) when none is stored",
-     NULL},
+     NONE, NULL, CMDS_NET},
     {"token-store", "WHERE", OPT_GROUP_STORAGE, 0,
-     "keychain, file or memory (default: the OS keychain when it answers, else file)", NULL},
-    {"all", NULL, OPT_GROUP_STORAGE, 0, "logout: forget every stored credential", NULL},
+     "keychain, file or memory (default: the OS keychain when it answers, else file)", NONE,
+     "The file store is ~/.config/mcp-bridge (or under $XDG_CONFIG_HOME); with "
+     "$MCP_REMOTE_CONFIG_DIR set, $MCP_REMOTE_CONFIG_DIR/mcp-bridge. Credentials stored by "
+     "mcp-remote are not read.",
+     CMDS_ALL},
+    {"all", NULL, OPT_GROUP_STORAGE, 0, "logout: forget every stored credential", NONE, NULL,
+     OPT_CMD(COMMAND_LOGOUT)},
     /* Moving from mcp-remote without signing in again. */
     {"mcp-remote-callback", NULL, OPT_GROUP_AUTH, 0,
      "Use mcp-remote's redirect URI for this server (http://localhost:<port from the URL>"
      "/oauth/callback), for a client registered for it",
-     NULL},
+     NONE,
+     "The port is the one mcp-remote derives from the server URL (and --resource, "
+     "--authorize-param and --header values); --host, --callback-port and --callback-path "
+     "change it as they change mcp-remote's. The listener then waits on 127.0.0.1 and [::1].",
+     CMDS_SESSION | OPT_CMD(COMMAND_LOGIN)},
     {"from-mcp-remote", NULL, OPT_GROUP_STORAGE, 0,
      "import: take over the sign-ins mcp-remote left in ~/.mcp-auth (or $MCP_REMOTE_CONFIG_DIR)",
-     NULL},
+     NONE, NULL, OPT_CMD(COMMAND_IMPORT)},
     {"max-message-size", "BYTES", OPT_GROUP_LIMITS, 0,
-     "Largest JSON-RPC message accepted from either side (default 64 MiB; k/M suffixes)", NULL},
+     "Largest JSON-RPC message accepted from either side (default 64 MiB; k/M suffixes)", NONE,
+     NULL, CMDS_SESSION},
     {"max-pending", "N", OPT_GROUP_LIMITS, 0,
-     "Most requests from the host in flight at once (default 1024)", NULL},
+     "Most requests from the host in flight at once (default 1024)", NONE, NULL, CMDS_RELAY},
     {"max-queued-bytes", "BYTES", OPT_GROUP_LIMITS, 0,
-     "Most bytes waiting for the host to read them (default 256 MiB)", NULL},
+     "Most bytes waiting for the host to read them (default 256 MiB)", NONE, NULL, CMDS_RELAY},
     {"max-metadata-size", "BYTES", OPT_GROUP_LIMITS, 0,
-     "Largest OAuth metadata, registration or token document accepted (default 1 MiB)", NULL},
+     "Largest OAuth metadata, registration or token document accepted (default 1 MiB)", NONE, NULL,
+     CMDS_NET},
     {"debug", NULL, OPT_GROUP_LOGGING, 0,
-     "Log every HTTP exchange and protocol step to stderr (never secrets)", "same"},
-    {"silent", NULL, OPT_GROUP_LOGGING, 0, "Log nothing but fatal errors", "same"},
-    {"log-file", "FILE", OPT_GROUP_LOGGING, 0, "Also append the log to FILE, with timestamps",
-     NULL},
-    {"version", NULL, OPT_GROUP_GENERAL, 0, "Print the version and exit", NULL},
-    {"help", NULL, OPT_GROUP_GENERAL, 0, "Print this help and exit", NULL},
+     "Log every HTTP exchange and protocol step to stderr (never secrets)", OPT_REMOTE_DIFFERS,
+     "writes to ~/.mcp-auth/ files",
+     "mcp-remote writes its debug log to files under ~/.mcp-auth. The bridge writes it to "
+     "stderr, which MCP hosts already keep in their own log, and with --log-file also to a "
+     "file you choose. Tokens, secrets, codes and verifiers are never logged.",
+     CMDS_ALL},
+    {"silent", NULL, OPT_GROUP_LOGGING, 0, "Log nothing but fatal errors", SAME, NULL, CMDS_ALL},
+    {"log-file", "FILE", OPT_GROUP_LOGGING, 0, "Also append the log to FILE, with timestamps", NONE,
+     NULL, CMDS_ALL},
+    {"version", NULL, OPT_GROUP_GENERAL, 0, "Print the version and exit", SAME, NULL, CMDS_ALL},
+    {"help", NULL, OPT_GROUP_GENERAL, 0, "Print this help and exit (also -h)", SAME, NULL,
+     CMDS_ALL},
 };
 const size_t options_table_len = sizeof options_table / sizeof options_table[0];
 
@@ -164,110 +245,6 @@ const char *transport_mode_name(transport_mode_t m)
     return "?";
 }
 
-#define HELP_WIDTH 79
-#define HELP_INDENT 16 /* "Authentication: " */
-
-/* "--name ARG" (a quoted ARG when it has spaces). */
-static void option_synopsis(const opt_def_t *d, char *out, size_t n)
-{
-    const char *q = d->arg && strchr(d->arg, ' ') ? "\"" : "";
-    snprintf(out, n, "--%s%s%s%s%s", d->name, d->arg ? " " : "", q, d->arg ? d->arg : "", q);
-}
-
-void options_print_help(FILE *out)
-{
-    fputs("Usage: mcp-bridge <server-url> [callback-port] [options]\n"
-          "       mcp-bridge login|logout|status|token|doctor|export|import ...\n"
-          "Relays an MCP host's stdio JSON-RPC to a remote MCP server (Streamable HTTP or\n"
-          "HTTP+SSE), signing in with OAuth when the server asks.\n\n",
-          out);
-    for (int g = 0; g <= OPT_GROUP_GENERAL; g++) {
-        /* The group's title up to its first space, then its options in a column. */
-        const char *t = option_group_titles[g];
-        int tlen = (int)strcspn(t, " ");
-        fprintf(out, "%.*s:%*s", tlen, t, HELP_INDENT - tlen - 1, "");
-        size_t col = HELP_INDENT;
-        int first = 1;
-        for (size_t i = 0; i < options_table_len; i++) {
-            const opt_def_t *d = &options_table[i];
-            if (d->group != g) continue;
-            char syn[80];
-            option_synopsis(d, syn, sizeof syn);
-            size_t len = strlen(syn);
-            if (!first && col + 2 + len > HELP_WIDTH) {
-                fprintf(out, "\n%*s", HELP_INDENT, "");
-                col = HELP_INDENT;
-            } else if (!first) {
-                fputs("  ", out);
-                col += 2;
-            }
-            fputs(syn, out);
-            col += len;
-            first = 0;
-        }
-        fputc('\n', out);
-    }
-    fputs("\nmcp-bridge help options: what each option does (help OPTION: one of them);\n"
-          "mcp-bridge help commands: the subcommands. man mcp-bridge: signing in, where\n"
-          "tokens are kept, host configuration, moving from mcp-remote.\n"
-          "Exit status: 0 after a normal shutdown, 1 on a fatal error, 2 on a usage error.\n",
-          out);
-}
-
-static void print_option(const opt_def_t *d, FILE *out)
-{
-    char lhs[80];
-    option_synopsis(d, lhs, sizeof lhs);
-    fprintf(out, "  %-28s %s\n", lhs, d->help);
-}
-
-static void print_command(int c, FILE *out)
-{
-    fprintf(out, "mcp-bridge %s %s [options]\n    %s\n", command_names[c], command_docs[c].args,
-            command_docs[c].help);
-}
-
-int options_help(const char *topic, FILE *out)
-{
-    if (!topic) {
-        options_print_help(out);
-        return 0;
-    }
-    if (!strcmp(topic, "options")) {
-        for (int g = 0; g <= OPT_GROUP_GENERAL; g++) {
-            fprintf(out, "%s%s:\n", g ? "\n" : "", option_group_titles[g]);
-            for (size_t i = 0; i < options_table_len; i++)
-                if (options_table[i].group == g) print_option(&options_table[i], out);
-        }
-        return 0;
-    }
-    if (!strcmp(topic, "commands")) {
-        for (int c = COMMAND_RELAY + 1; c <= COMMAND_IMPORT; c++)
-            print_command(c, out);
-        return 0;
-    }
-    const char *name = topic;
-    while (*name == '-')
-        name++;
-    for (size_t i = 0; i < options_table_len; i++) {
-        if (!strcmp(options_table[i].name, name)) {
-            print_option(&options_table[i], out);
-            return 0;
-        }
-    }
-    for (int c = COMMAND_RELAY + 1; c <= COMMAND_IMPORT; c++) {
-        if (!strcmp(command_names[c], name)) {
-            print_command(c, out);
-            return 0;
-        }
-    }
-    fprintf(stderr,
-            "mcp-bridge: no help on \"%s\"; try: mcp-bridge help options | commands | "
-            "OPTION | COMMAND\n",
-            topic);
-    return 2;
-}
-
 static int parse_long(const char *s, long min, long max, long *out)
 {
     char *end;
@@ -302,6 +279,35 @@ static int push_string(char ***arr, size_t *len, const char *s)
     if (!(n[*len] = strdup(s))) return BRIDGE_ENOMEM;
     (*len)++;
     return 0;
+}
+
+/* A warning for the log once it is open (see bridge_options_t.warnings). */
+static int add_warning(bridge_options_t *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int add_warning(bridge_options_t *o, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    return push_string(&o->warnings, &o->warnings_len, line);
+}
+
+/* The authorization request parameters the sign-in derives per request (mcp-remote
+ * refuses the same ones): the name of the one KEY (white space around it ignored)
+ * would set, or NULL. */
+static const char *authorize_param_reserved(const char *key, size_t len)
+{
+    static const char *const reserved[] = {"client_id", "redirect_uri",   "response_type",
+                                           "state",     "code_challenge", "code_challenge_method"};
+    while (len && (*key == ' ' || *key == '\t'))
+        key++, len--;
+    while (len && (key[len - 1] == ' ' || key[len - 1] == '\t'))
+        len--;
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+        if (strlen(reserved[i]) == len && !strncmp(key, reserved[i], len)) return reserved[i];
+    return NULL;
 }
 
 static int set_string(char **slot, const char *v)
@@ -416,7 +422,19 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
     if (!strcmp(n, "silent")) return o->log_level = LOG_LEVEL_SILENT, 0;
     if (!strcmp(n, "version")) return OPTIONS_EXIT_VERSION;
     if (!strcmp(n, "help")) return OPTIONS_EXIT_HELP;
-    if (!strcmp(n, "ignore-tool")) return push_string(&o->ignore_tools, &o->ignore_tools_len, val);
+    if (!strcmp(n, "ignore-tool")) {
+        if (strlen(val) > TOOLMATCH_MAX_PATTERN) {
+            snprintf(err, errlen, "--ignore-tool: a pattern is at most %d characters long",
+                     TOOLMATCH_MAX_PATTERN);
+            return BRIDGE_EINVAL;
+        }
+        return push_string(&o->ignore_tools, &o->ignore_tools_len, val);
+    }
+    if (!strcmp(n, "disable-cookies")) return o->disable_cookies = 1, 0;
+    if (!strcmp(n, "protocol")) {
+        if (!strcmp(val, "legacy") || !strcmp(val, "auto")) return 0;
+        return add_warning(o, "--protocol \"%s\" is neither legacy nor auto; ignored", val);
+    }
     if (!strcmp(n, "log-file")) {
         free(o->log_file);
         return (o->log_file = strdup(val)) ? 0 : BRIDGE_ENOMEM;
@@ -428,9 +446,11 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
                 return 0;
             }
         }
-        snprintf(err, errlen,
-                 "--transport \"%s\": expected http-first, sse-first, http-only or sse-only", val);
-        return BRIDGE_EINVAL;
+        /* As mcp-remote: warn and go on, since http-first reaches servers of both kinds. */
+        return add_warning(o,
+                           "--transport \"%s\" is not http-first, sse-first, http-only or "
+                           "sse-only; using http-first",
+                           val);
     }
     if (!strcmp(n, "connect-timeout")) {
         if (parse_long(val, 1, 3600, &o->connect_timeout_s) == 0) return 0;
@@ -508,6 +528,21 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
             snprintf(err, errlen, "--authorize-param \"%s\": expected KEY=VALUE", val);
             return BRIDGE_EINVAL;
         }
+        const char *reserved = authorize_param_reserved(val, (size_t)(eq - val));
+        if (reserved) {
+            snprintf(err, errlen,
+                     "--authorize-param cannot set %s: the sign-in sets it itself for each "
+                     "request",
+                     reserved);
+            return BRIDGE_EINVAL;
+        }
+        if (!strncmp(val, "resource=", 9)) {
+            /* As mcp-remote: allowed, with a word on what it does not do. */
+            int rc = add_warning(o, "--authorize-param resource=... names the resource in the "
+                                    "authorization request only; --resource names it in the "
+                                    "token requests as well");
+            if (rc) return rc;
+        }
         return push_string(&o->authorize_params, &o->authorize_params_len, val);
     }
     if (!strcmp(n, "auth-success-url") || !strcmp(n, "token-endpoint")) {
@@ -532,6 +567,7 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
         return BRIDGE_EINVAL;
     }
     if (!strcmp(n, "resource")) {
+        if (!val[strspn(val, " \t")]) return o->disable_resource = 1, 0; /* as mcp-remote */
         url_t u;
         if (url_parse(val, &u, err, errlen) != 0) return BRIDGE_EINVAL;
         url_free(&u);
@@ -561,7 +597,7 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
     return BRIDGE_EINVAL;
 }
 
-static const opt_def_t *find_option(const char *name, size_t len)
+const opt_def_t *options_find(const char *name, size_t len)
 {
     for (size_t i = 0; i < options_table_len; i++)
         if (strlen(options_table[i].name) == len && !strncmp(options_table[i].name, name, len))
@@ -615,12 +651,16 @@ int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t 
             only_positional = 1;
             continue;
         }
+        if (!strcmp(a, "-h")) { /* mcp-remote's short --help */
+            seen_help = 1;
+            continue;
+        }
         if (a[1] != '-') {
             snprintf(err, errlen, "unknown option \"%s\" (options are spelled --name)", a);
             return BRIDGE_EINVAL;
         }
         const char *name = a + 2, *eq = strchr(name, '=');
-        const opt_def_t *d = find_option(name, eq ? (size_t)(eq - name) : strlen(name));
+        const opt_def_t *d = options_find(name, eq ? (size_t)(eq - name) : strlen(name));
         if (!d) {
             snprintf(err, errlen, "unknown option \"%s\"; see mcp-bridge --help", a);
             return BRIDGE_EINVAL;
@@ -732,6 +772,9 @@ void options_free(bridge_options_t *o)
     for (size_t i = 0; i < o->authorize_params_len; i++)
         free(o->authorize_params[i]);
     free(o->authorize_params);
+    for (size_t i = 0; i < o->warnings_len; i++)
+        free(o->warnings[i]);
+    free(o->warnings);
     if (o->refresh_token) OPENSSL_cleanse(o->refresh_token, strlen(o->refresh_token));
     free(o->refresh_token);
     memset(o, 0, sizeof *o);

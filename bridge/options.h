@@ -26,13 +26,24 @@ enum opt_group {
     OPT_GROUP_GENERAL,
 };
 
+/* How an option relates to the mcp-remote flag of the same name. */
+enum opt_remote {
+    OPT_REMOTE_NONE = 0, /* mcp-remote has no such flag */
+    OPT_REMOTE_SAME,     /* the same flag, with the same meaning */
+    OPT_REMOTE_DIFFERS,  /* the same flag; remote_note says what differs */
+};
+
 typedef struct opt_def {
-    const char *name;       /* long name, without "--" */
-    const char *arg;        /* argument placeholder, NULL for a flag */
-    int group;              /* enum opt_group */
-    int repeatable;         /* may be given more than once */
-    const char *help;       /* one line for --help */
-    const char *mcp_remote; /* mcp-remote's equivalent: "same", another flag, or NULL */
+    const char *name;        /* long name, without "--" */
+    const char *arg;         /* argument placeholder, NULL for a flag */
+    int group;               /* enum opt_group */
+    int repeatable;          /* may be given more than once */
+    const char *help;        /* one line for help options, the man page and the README */
+    int remote;              /* enum opt_remote */
+    const char *remote_note; /* README's mcp-remote column when not "same": what differs, or
+                                how mcp-remote does it without the flag */
+    const char *detail;      /* more for `help OPTION`, or NULL */
+    unsigned commands;       /* bit (1u << enum bridge_command) for each command it applies to */
 } opt_def_t;
 
 extern const opt_def_t options_table[];
@@ -48,6 +59,7 @@ enum bridge_command {
     COMMAND_EXPORT,
     COMMAND_IMPORT,
 };
+#define OPT_CMD(c) (1u << (c))
 extern const char *const command_names[];
 /* Index = enum bridge_command (relaying, 0, has none): a subcommand's arguments and
  * one line on what it does (--help, `mcp-bridge help commands`, man page, completions). */
@@ -64,6 +76,7 @@ typedef struct bridge_options {
     header_list_t headers;
     int allow_http;
     transport_mode_t transport;
+    int disable_cookies; /* --disable-cookies (accepted; see its help) */
     char **ignore_tools;
     size_t ignore_tools_len;
     long connect_timeout_s;
@@ -99,6 +112,10 @@ typedef struct bridge_options {
     /* Moving from mcp-remote. */
     int mcp_remote_callback; /* --mcp-remote-callback */
     int from_mcp_remote;     /* import --from-mcp-remote */
+    /* What mcp-remote would have warned about and gone on (an unknown --transport or
+     * --protocol value): one sentence each, for the log once it is open. */
+    char **warnings;
+    size_t warnings_len;
 } bridge_options_t;
 
 enum {
@@ -111,12 +128,17 @@ enum {
  * negative code with a one-line reason in err (a usage error: exit 2). */
 int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t errlen);
 void options_free(bridge_options_t *o);
-/* --help: usage, subcommands and every option's name, grouped, on one screen. */
-void options_print_help(FILE *out);
+/* --help: usage, subcommands and every option's name, grouped, on one screen. For a
+ * subcommand (`mcp-bridge login --help`), its usage and the options it takes, with
+ * what each does. */
+void options_print_help(FILE *out, int command);
 /* `mcp-bridge help [TOPIC]`: TOPIC NULL (the --help screen), "options" (what each
- * option does), "commands", or an option name with or without its dashes. Returns 0,
- * or 2 after saying on stderr that the topic is unknown. */
+ * option does), "commands", a subcommand, or an option name with or without its dashes
+ * (what it does, how it relates to mcp-remote's flag). Returns 0, or 2 after saying on
+ * stderr that the topic is unknown. Every line fits 80 columns. */
 int options_help(const char *topic, FILE *out);
 const char *transport_mode_name(transport_mode_t m);
+/* The option named `name` (without dashes, `len` bytes), or NULL. */
+const opt_def_t *options_find(const char *name, size_t len);
 
 #endif

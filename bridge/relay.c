@@ -8,11 +8,11 @@
 #include "bridge/jsonrpc.h"
 #include "bridge/log.h"
 #include "bridge/stdio.h"
+#include "bridge/toolmatch.h"
 #include "bridge/transport.h"
 #include "keychain/keychain.h"
 #include "oauth/oauth.h"
 
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -410,7 +410,7 @@ static void on_internal_sent(relay_t *r, out_msg_t *m, int rc, const char *why)
 static int tool_ignored(const relay_t *r, const char *name)
 {
     for (size_t i = 0; name && i < r->opts->ignore_tools_len; i++)
-        if (fnmatch(r->opts->ignore_tools[i], name, 0) == 0) return 1;
+        if (toolmatch(r->opts->ignore_tools[i], name)) return 1;
     return 0;
 }
 

@@ -226,8 +226,13 @@ int keychain_file_open(const char *dir, const keychain_backend_ops_t **ops, void
     if (dir) {
         base = strdup(dir);
     } else {
+        /* mcp-remote's MCP_REMOTE_CONFIG_DIR moves its store; it moves ours as well, so
+         * a host configuration written for mcp-remote keeps credentials where it says. */
+        const char *moved = getenv("MCP_REMOTE_CONFIG_DIR");
         const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-        if (xdg && xdg[0] == '/') {
+        if (moved && moved[0] == '/') {
+            base = strdup(moved);
+        } else if (xdg && xdg[0] == '/') {
             base = strdup(xdg);
         } else if (home && *home) {
             size_t n = strlen(home) + sizeof "/.config";

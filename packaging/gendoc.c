@@ -15,6 +15,8 @@
 
 /* Options whose argument is one of a few words. */
 static const char *const token_store_values[] = {"keychain", "file", "memory", NULL};
+/* mcp-remote's --protocol values, accepted here (see its help). */
+static const char *const protocol_values[] = {"legacy", "auto", NULL};
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
@@ -36,6 +38,9 @@ static int option_values(const char *name, const char **out)
     if (!strcmp(name, "transport")) {
         for (int m = TRANSPORT_HTTP_FIRST; m <= TRANSPORT_SSE_ONLY; m++)
             out[n++] = transport_mode_name((transport_mode_t)m);
+    } else if (!strcmp(name, "protocol")) {
+        for (; protocol_values[n]; n++)
+            out[n] = protocol_values[n];
     } else if (!strcmp(name, "token-store")) {
         for (; token_store_values[n]; n++)
             out[n] = token_store_values[n];
@@ -48,6 +53,23 @@ static int option_values(const char *name, const char **out)
 static int arg_is_file(const opt_def_t *d)
 {
     return d->arg && !strcmp(d->arg, "FILE");
+}
+
+/* The argument is JSON or @FILE: after an '@', a file name. */
+static int arg_is_at_file(const opt_def_t *d)
+{
+    size_t n = d->arg ? strlen(d->arg) : 0;
+    return n >= 5 && !strcmp(d->arg + n - 5, "@FILE");
+}
+
+/* `mcp-bridge help TOPIC`: the words TOPIC may be, space-separated. */
+static void print_help_topics(FILE *out)
+{
+    fputs("options commands", out);
+    for (int c = COMMAND_RELAY + 1; c <= COMMAND_IMPORT; c++)
+        fprintf(out, " %s", command_names[c]);
+    for (size_t i = 0; i < options_table_len; i++)
+        fprintf(out, " --%s", options_table[i].name);
 }
 
 /* The one line on a subcommand (options.c's command_docs[]), and its arguments. */
@@ -71,8 +93,13 @@ static void check_tables(void)
         if (g < 0 || (size_t)g >= GROUP_COUNT || !group_titles[g])
             die("option --%s has a group bridge/options.c has no title for (option_group_titles)",
                 options_table[i].name);
+        if (options_table[i].remote == OPT_REMOTE_DIFFERS && !options_table[i].remote_note)
+            die("option --%s differs from mcp-remote's but does not say how (remote_note)",
+                options_table[i].name);
+        if (!options_table[i].commands)
+            die("option --%s applies to no command (commands)", options_table[i].name);
     }
-    static const char *const with_values[] = {"transport", "token-store"};
+    static const char *const with_values[] = {"transport", "protocol", "token-store"};
     for (size_t v = 0; v < sizeof with_values / sizeof with_values[0]; v++) {
         size_t i = 0;
         while (i < options_table_len && strcmp(options_table[i].name, with_values[v]))
@@ -105,6 +132,24 @@ static void roff(FILE *out, const char *s, int minus)
             fputs("\\-", out);
         else
             fputc(*p, out);
+    }
+}
+
+/* Prose for roff, one sentence a line (as roff wants, to space sentences right). */
+static void roff_sentences(FILE *out, const char *s)
+{
+    char line[1024];
+    while (*s) {
+        const char *end = strstr(s, ". ");
+        size_t len = end ? (size_t)(end - s) + 1 : strlen(s);
+        if (len >= sizeof line) die("a sentence of the options table is too long: %.40s", s);
+        memcpy(line, s, len);
+        line[len] = 0;
+        roff(out, line, 0);
+        fputc('\n', out);
+        s += len;
+        while (*s == ' ')
+            s++;
     }
 }
 
@@ -193,8 +238,17 @@ static void print_man(FILE *out)
             size_t len = strlen(d->help);
             fputs(len && d->help[len - 1] == '.' ? "\n" : ".\n", out);
             if (d->repeatable) fputs("May be given more than once.\n", out);
-            if (d->mcp_remote && !strcmp(d->mcp_remote, "same"))
+            if (d->detail) {
+                fputs(".IP\n", out);
+                roff_sentences(out, d->detail);
+            }
+            if (d->remote == OPT_REMOTE_SAME) {
                 fputs("As in mcp\\-remote.\n", out);
+            } else if (d->remote == OPT_REMOTE_DIFFERS) {
+                fputs("mcp\\-remote has this option too; here it differs: ", out);
+                roff(out, d->remote_note, 0);
+                fputs(".\n", out);
+            }
         }
     }
     fputs(".SH SUBCOMMANDS\n"
@@ -257,6 +311,11 @@ static void print_man(FILE *out)
         ".B NODE_EXTRA_CA_CERTS\n"
         "A PEM file of certificate authorities trusted in addition to the others, as in\n"
         "Node.js (and so mcp\\-remote).\n"
+        ".B MCP_REMOTE_CONFIG_DIR\n"
+        "Where mcp\\-remote keeps its files; when set to an absolute path, the file\n"
+        "credential store is\n"
+        ".I $MCP_REMOTE_CONFIG_DIR/mcp\\-bridge/credentials/\n"
+        "instead, so a configuration that moves mcp\\-remote's store moves this one.\n"
         ".TP\n"
         ".B XDG_CONFIG_HOME\n"
         "Base of the file credential store (default\n"
@@ -441,12 +500,17 @@ static void print_readme_options(FILE *out)
                 if (quote) fputc('"', out);
             }
             fputs("` | ", out);
-            if (!d->mcp_remote)
-                fputs("—", out);
-            else if (!strcmp(d->mcp_remote, "same"))
+            if (d->remote == OPT_REMOTE_SAME) {
                 fputs("same", out);
-            else
-                md_help(out, d->mcp_remote);
+            } else if (d->remote == OPT_REMOTE_DIFFERS) {
+                fputs("differs: ", out);
+                md_help(out, d->remote_note);
+            } else if (d->remote_note) {
+                fputs("no such option: ", out);
+                md_help(out, d->remote_note);
+            } else {
+                fputs("—", out);
+            }
             fputs(" | ", out);
             md_help(out, d->help);
             size_t len = strlen(d->help);
@@ -454,6 +518,15 @@ static void print_readme_options(FILE *out)
             fputs(d->repeatable ? " Repeatable. |\n" : " |\n", out);
         }
     }
+}
+
+/* The flags mcp-remote has too, one a line, for the test that compares them with the
+ * flags mcp-remote's own parser reads. */
+static void print_mcp_remote_flags(FILE *out)
+{
+    for (size_t i = 0; i < options_table_len; i++)
+        if (options_table[i].remote != OPT_REMOTE_NONE)
+            fprintf(out, "--%s\n", options_table[i].name);
 }
 
 /* ---- shell completions ------------------------------------------------------------------- */
@@ -527,14 +600,31 @@ static void print_bash(FILE *out)
               out);
     first = 1;
     for (size_t i = 0; i < options_table_len; i++) {
+        if (!arg_is_at_file(&options_table[i])) continue;
+        fprintf(out, "%s--%s", first ? "        " : "|", options_table[i].name);
+        first = 0;
+    }
+    if (!first)
+        fputs(")\n            # JSON, or @FILE: a file name after the '@'.\n"
+              "            [[ $cur == @* ]] && COMPREPLY=($(compgen -f -P @ -- \"${cur#@}\"))\n"
+              "            return\n            ;;\n",
+              out);
+    first = 1;
+    for (size_t i = 0; i < options_table_len; i++) {
         const opt_def_t *d = &options_table[i];
-        if (!d->arg || arg_is_file(d) || option_values(d->name, values)) continue;
+        if (!d->arg || arg_is_file(d) || arg_is_at_file(d) || option_values(d->name, values))
+            continue;
         fprintf(out, "%s--%s", first ? "        " : "|", d->name);
         first = 0;
     }
     if (!first) fputs(")\n            return\n            ;;\n", out);
     fputs("    esac\n"
-          "    if [[ $cur == -* ]]; then\n"
+          "    if [[ $sub == help && $COMP_CWORD -eq 2 ]]; then\n"
+          "        COMPREPLY=($(compgen -W '",
+          out);
+    print_help_topics(out);
+    fputs("' -- \"$cur\"))\n"
+          "    elif [[ $cur == -* ]]; then\n"
           "        COMPREPLY=($(compgen -W '",
           out);
     for (size_t i = 0; i < options_table_len; i++)
@@ -602,7 +692,11 @@ static void print_zsh(FILE *out)
                 }
                 zsh_append(spec, sizeof spec, &n, ")", 0);
             } else {
-                zsh_append(spec, sizeof spec, &n, arg_is_file(d) ? "_files" : " ", 0);
+                zsh_append(spec, sizeof spec, &n,
+                           arg_is_file(d)      ? "_files"
+                           : arg_is_at_file(d) ? "{compset -P @ && _files}"
+                                               : " ",
+                           0);
             }
         }
         if (n >= sizeof spec) die("the zsh spec of --%s is too long", d->name);
@@ -611,8 +705,11 @@ static void print_zsh(FILE *out)
         fputs(" \\\n", out);
     }
     fputs("  '1:subcommand or server URL:_mcp_bridge_first' \\\n"
-          "  '*:file:{[[ $words[2] == import ]] && _files}'\n",
+          "  '*:file or help topic:{if [[ $words[2] == import ]]; then _files; "
+          "elif [[ $words[2] == help ]]; then compadd -- ",
           out);
+    print_help_topics(out);
+    fputs("; fi}'\n", out);
 }
 
 static void print_fish(FILE *out)
@@ -630,6 +727,15 @@ static void print_fish(FILE *out)
           "-d 'Say what the options and subcommands do'\n",
           out);
     fputs("complete -c mcp-bridge -n '__fish_seen_subcommand_from import' -F\n", out);
+    fputs("complete -c mcp-bridge -n '__fish_seen_subcommand_from help' -a '", out);
+    print_help_topics(out);
+    fputs("'\n"
+          "function __fish_mcp_bridge_at_file\n"
+          "    set -l tok (commandline -ct)\n"
+          "    string match -q -- '@*' $tok; or return\n"
+          "    __fish_complete_path (string sub -s 2 -- $tok) | string replace -r '^' '@'\n"
+          "end\n",
+          out);
     const char *values[8];
     for (size_t i = 0; i < options_table_len; i++) {
         const opt_def_t *d = &options_table[i];
@@ -642,6 +748,8 @@ static void print_fish(FILE *out)
             fputc('\'', out);
         } else if (arg_is_file(d)) {
             fputs(" -r -F", out);
+        } else if (arg_is_at_file(d)) {
+            fputs(" -x -a '(__fish_mcp_bridge_at_file)'", out);
         } else if (d->arg) {
             fputs(" -x", out);
         }
@@ -659,10 +767,11 @@ int main(int argc, char **argv)
     } outputs[] = {
         {"man", print_man},   {"readme-options", print_readme_options},
         {"bash", print_bash}, {"zsh", print_zsh},
-        {"fish", print_fish},
+        {"fish", print_fish}, {"mcp-remote-flags", print_mcp_remote_flags},
     };
     if (argc != 2 && argc != 3) {
-        fprintf(stderr, "usage: gendoc man|readme-options|bash|zsh|fish [OUTPUT-FILE]\n");
+        fprintf(stderr,
+                "usage: gendoc man|readme-options|bash|zsh|fish|mcp-remote-flags [OUTPUT-FILE]\n");
         return 2;
     }
     check_tables();
@@ -677,7 +786,9 @@ int main(int argc, char **argv)
         }
         return 0;
     }
-    fprintf(stderr, "gendoc: unknown output \"%s\" (man, readme-options, bash, zsh, fish)\n",
-            argv[1]);
+    fprintf(
+        stderr,
+        "gendoc: unknown output \"%s\" (man, readme-options, bash, zsh, fish, mcp-remote-flags)\n",
+        argv[1]);
     return 2;
 }

@@ -60,6 +60,7 @@ expect "--transport values" "$(printf '%s\n' http-first http-only sse-first sse-
   mcp-bridge https://example.com/mcp --transport ""
 expect "--transport=VALUE" "$(printf '%s\n' sse-first sse-only)" \
   mcp-bridge --transport = s
+expect "--protocol values" "$(printf '%s\n' auto legacy)" mcp-bridge https://example.com/mcp --protocol ""
 expect "--token-store values" "$(printf '%s\n' file keychain memory)" \
   mcp-bridge --token-store ""
 expect "subcommands" "$(printf '%s\n' login logout)" mcp-bridge lo
@@ -79,6 +80,18 @@ mkdir -p "$scratch/files" && touch "$scratch/files/headers.txt" "$scratch/files/
 expect "--header-file FILE" "$scratch/files/headers.txt" \
   mcp-bridge --header-file "$scratch/files/he"
 expect "--log-file FILE" "$scratch/files/other.log" mcp-bridge --log-file "$scratch/files/ot"
+# JSON|@FILE arguments: a file name after '@', nothing for JSON text.
+touch "$scratch/files/client.json"
+expect "--static-oauth-client-info @FILE" "@$scratch/files/client.json" \
+  mcp-bridge --static-oauth-client-info "@$scratch/files/cl"
+expect "--static-oauth-client-metadata @FILE" "@$scratch/files/client.json" \
+  mcp-bridge https://example.com/mcp --static-oauth-client-metadata "@$scratch/files/cl"
+expect "--static-oauth-client-info JSON" "" mcp-bridge --static-oauth-client-info "{"
+# help TOPIC: the topics, subcommands and options.
+expect "help topics" "$(printf '%s\n' commands)" mcp-bridge help comm
+expect "help subcommands" "$(printf '%s\n' login logout)" mcp-bridge help lo
+expect "help options" "$(printf '%s\n' --ignore-tool)" mcp-bridge help --ign
+expect_contains "help offers options" options mcp-bridge help ""
 # A free-text argument offers nothing (not options, not files).
 expect "--header VALUE" "" mcp-bridge --header ""
 
