@@ -172,6 +172,7 @@ static int setup(cmd_t *c, const bridge_options_t *o, int need_oauth)
                                .proxy = o->enable_proxy ? &o->proxy : NULL,
                                .tls = &o->tls,
                                .ipv4_only = o->ipv4,
+                               .no_cookies = o->disable_cookies,
                                .headers_timeout_s = o->headers_timeout_s,
                                .body_timeout_s = o->body_timeout_s};
     c->http = http_client_new(c->loop, &hc);

@@ -259,7 +259,7 @@ http_client_t *http_client_new(uv_loop_t *loop, const http_client_config_t *cfg)
         return NULL;
     }
     /* One thread: no lock callbacks needed. */
-    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+    if (!c->cfg.no_cookies) curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
     curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     uv_timer_init(loop, &c->timer);
@@ -395,9 +395,10 @@ static CURL *easy_new(http_client_t *c, http_req_t *r)
     tls_config_apply(c->cfg.tls, e);
     if (c->cfg.ipv4_only) curl_easy_setopt(e, CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V4);
     /* Cookies a server sets (load balancers pin a session to a node with one)
-     * are kept in memory, shared by every request, and never written to disk. */
+     * are kept in memory, shared by every request, and never written to disk;
+     * with --disable-cookies the cookie engine stays off. */
     curl_easy_setopt(e, CURLOPT_SHARE, c->share);
-    curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
+    if (!c->cfg.no_cookies) curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
     return e;
 }
 

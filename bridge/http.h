@@ -21,6 +21,7 @@ typedef struct http_client_config {
     const proxy_env_t *proxy; /* --enable-proxy: the proxies to use; NULL: never a proxy */
     const tls_config_t *tls;  /* trusted CAs and client certificate; NULL: libcurl defaults */
     int ipv4_only;            /* --ipv4 */
+    int no_cookies;           /* --disable-cookies: neither keep nor send the cookies servers set */
     long headers_timeout_s;   /* waiting for the response headers; 0: no limit */
     long body_timeout_s;      /* the longest gap between body chunks; 0: no limit */
 } http_client_config_t;

@@ -86,12 +86,10 @@ const opt_def_t options_table[] = {
      "The unencrypted PEM private key of --cert (default: read from the --cert file)", NONE,
      NULL, CMDS_NET},
     {"disable-cookies", NULL, OPT_GROUP_CONNECTION, 0,
-     "Accepted for mcp-remote; cookies are kept in memory for this process only",
-     OPT_REMOTE_DIFFERS, "accepted; cookies stay on, in memory only",
-     "mcp-remote stops sending back the cookies servers set. The bridge accepts the flag so "
-     "that mcp-remote configurations start, and keeps on returning cookies (load balancers pin "
-     "a session to one node with them); they live in memory for this process and are never "
-     "written to disk.",
+     "Neither keep nor send back the cookies servers set", SAME,
+     "Without it, cookies a server sets (load balancers pin a session to one node with them) "
+     "are sent back for the life of the process, kept in memory only and never written to "
+     "disk, as mcp-remote does.",
      CMDS_NET},
     {"static-oauth-client-info", "JSON|@FILE", OPT_GROUP_AUTH, 0,
      "A client registered in advance: {\"client_id\":...,\"client_secret\":...}; ${VAR} allowed",

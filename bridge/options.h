@@ -76,7 +76,7 @@ typedef struct bridge_options {
     header_list_t headers;
     int allow_http;
     transport_mode_t transport;
-    int disable_cookies; /* --disable-cookies (accepted; see its help) */
+    int disable_cookies; /* --disable-cookies */
     char **ignore_tools;
     size_t ignore_tools_len;
     long connect_timeout_s;

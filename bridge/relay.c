@@ -1056,6 +1056,7 @@ relay_t *relay_start(uv_loop_t *loop, const bridge_options_t *opts)
         .proxy = opts->enable_proxy ? &opts->proxy : NULL,
         .tls = &opts->tls,
         .ipv4_only = opts->ipv4,
+        .no_cookies = opts->disable_cookies,
         .headers_timeout_s = opts->headers_timeout_s,
         .body_timeout_s = opts->body_timeout_s,
     };

@@ -193,6 +193,13 @@ describe('import --from-mcp-remote: mcp-remote\'s sign-in is used without a brow
   });
 
   const files = (suffix) => path.join(mrDir, 'mcp-remote-v1', `${expected.hash}_${suffix}`);
+  /** mcp-remote's files copied into d's config directory, and the variable that
+   * points both mcp-remote and the bridge there (it moves the bridge's own store
+   * too, as it moves mcp-remote's). */
+  function mcpRemoteConfigIn(d) {
+    fs.cpSync(path.join(mrDir, 'mcp-remote-v1'), path.join(d.config, 'mcp-remote-v1'), { recursive: true });
+    return { MCP_REMOTE_CONFIG_DIR: d.config };
+  }
 
   test(`mcp-remote's files are there (${pkg ? 'written by mcp-remote 0.15.1 itself' : 'written in its format'})`, () => {
     const client = JSON.parse(fs.readFileSync(files('client_info.json'), 'utf8'));
@@ -202,7 +209,7 @@ describe('import --from-mcp-remote: mcp-remote\'s sign-in is used without a brow
 
   test('with the URL: imported, no token printed, files left for the user; the bridge then needs no browser', async () => {
     const d = makeDirs('mr-import-url');
-    const env = { MCP_REMOTE_CONFIG_DIR: mrDir };
+    const env = mcpRemoteConfigIn(d);
     const before = { ...s.stats };
     const r = await cli(d, ['import', '--from-mcp-remote', s.url, ...FILE], { env });
     assert.equal(r.code, 0, show(r));
@@ -210,13 +217,14 @@ describe('import --from-mcp-remote: mcp-remote\'s sign-in is used without a brow
     assert.ok(r.stdout.includes(expected.uri), `the kept redirect URI is named: ${r.stdout}`);
     assert.match(r.stdout, /yours to delete/);
     for (const t of s.secrets()) assert.ok(!r.stdout.includes(t) && !r.stderr.includes(t), 'import prints no token');
-    assert.ok(fs.existsSync(files('tokens.json')), 'mcp-remote\'s files are left alone');
+    assert.ok(fs.existsSync(path.join(d.config, 'mcp-remote-v1', `${expected.hash}_tokens.json`)),
+      'mcp-remote\'s files are left alone');
     const rec = storedDocs(d).map((x) => x.doc).find((x) => x?.server === s.url);
     const client = JSON.parse(fs.readFileSync(files('client_info.json'), 'utf8'));
     assert.equal(rec.client_id, client.client_id);
     assert.equal(rec.redirect_uri, expected.uri);
 
-    const h = await connectBridge(s.url, { args: FILE, env: envFor(d), connectTimeoutMs: 20000 });
+    const h = await connectBridge(s.url, { args: FILE, env: envFor(d, env), connectTimeoutMs: 20000 });
     try {
       assert.equal(resultText(await callTool(h.client, 'echo', { message: 'moved' })), 'moved');
     } finally {
@@ -229,7 +237,7 @@ describe('import --from-mcp-remote: mcp-remote\'s sign-in is used without a brow
 
   test('without a URL: every server whose URL the files prove is imported', async () => {
     const d = makeDirs('mr-import-all');
-    const r = await cli(d, ['import', '--from-mcp-remote', ...FILE], { env: { MCP_REMOTE_CONFIG_DIR: mrDir } });
+    const r = await cli(d, ['import', '--from-mcp-remote', ...FILE], { env: mcpRemoteConfigIn(d) });
     if (pkg) {
       // mcp-remote --debug wrote the URL in its log: the hash confirms it.
       assert.equal(r.code, 0, show(r));
@@ -244,8 +252,8 @@ describe('import --from-mcp-remote: mcp-remote\'s sign-in is used without a brow
 
   test('a later sign-in uses the imported client and its redirect URI', async () => {
     // A sign-in mcp-remote left without a refresh token and with an expired access token.
-    const cfg = makeDirs('mr-expired');
-    const dir = path.join(cfg.root, 'mcp-remote-v1');
+    const d = makeDirs('mr-resignin');
+    const dir = path.join(d.config, 'mcp-remote-v1');
     fs.mkdirSync(dir, { recursive: true });
     fs.copyFileSync(files('client_info.json'), path.join(dir, `${expected.hash}_client_info.json`));
     const tok = JSON.parse(fs.readFileSync(files('tokens.json'), 'utf8'));
@@ -254,11 +262,11 @@ describe('import --from-mcp-remote: mcp-remote\'s sign-in is used without a brow
     fs.writeFileSync(path.join(dir, `${expected.hash}_tokens.json`), JSON.stringify(tok));
     s.expireAccessTokens();
 
-    const d = makeDirs('mr-resignin');
-    const r = await cli(d, ['import', '--from-mcp-remote', s.url, ...FILE], { env: { MCP_REMOTE_CONFIG_DIR: cfg.root } });
+    const env = { MCP_REMOTE_CONFIG_DIR: d.config };
+    const r = await cli(d, ['import', '--from-mcp-remote', s.url, ...FILE], { env });
     assert.equal(r.code, 0, show(r));
     const before = { ...s.stats };
-    const h = await connectBridge(s.url, { args: FILE, env: envFor(d), connectTimeoutMs: 30000 });
+    const h = await connectBridge(s.url, { args: FILE, env: envFor(d, env), connectTimeoutMs: 30000 });
     try {
       assert.equal(resultText(await callTool(h.client, 'echo', { message: 'again' })), 'again');
     } finally {
@@ -275,8 +283,8 @@ describe('import --from-mcp-remote: mcp-remote\'s sign-in is used without a brow
   });
 
   test('a sign-in mcp-remote got from another authorization server is never sent to this one', async () => {
-    const cfg = makeDirs('mr-other-as');
-    const dir = path.join(cfg.root, 'mcp-remote-v1');
+    const d = makeDirs('mr-other-as');
+    const dir = path.join(d.config, 'mcp-remote-v1');
     fs.mkdirSync(dir, { recursive: true });
     const client = JSON.parse(fs.readFileSync(files('client_info.json'), 'utf8'));
     const tok = JSON.parse(fs.readFileSync(files('tokens.json'), 'utf8'));
@@ -287,11 +295,11 @@ describe('import --from-mcp-remote: mcp-remote\'s sign-in is used without a brow
       ...tok, access_token: `at_from_elsewhere_${randomBytes(8).toString('hex')}`, refresh_token: foreignRt,
       issuer: 'https://other-as.example', expires_at: Date.now() - 1000,
     }));
-    const d = makeDirs('mr-other-as-store');
-    const r = await cli(d, ['import', '--from-mcp-remote', s.url, ...FILE], { env: { MCP_REMOTE_CONFIG_DIR: cfg.root } });
+    const env = { MCP_REMOTE_CONFIG_DIR: d.config };
+    const r = await cli(d, ['import', '--from-mcp-remote', s.url, ...FILE], { env });
     assert.equal(r.code, 0, show(r));
     const before = { ...s.stats, refresh: s.stats.grants.refresh_token, tokenRequests: s.asLog.filter((e) => e.path === '/token').length };
-    const h = await connectBridge(s.url, { args: FILE, env: envFor(d), connectTimeoutMs: 30000 });
+    const h = await connectBridge(s.url, { args: FILE, env: envFor(d, env), connectTimeoutMs: 30000 });
     try {
       assert.equal(resultText(await callTool(h.client, 'echo', { message: 'fresh' })), 'fresh');
       assert.ok(!h.stderr().includes(foreignRt), 'the refresh token is not logged');
@@ -307,7 +315,7 @@ describe('import --from-mcp-remote: mcp-remote\'s sign-in is used without a brow
   test('policy: a plain-http server that is not loopback is refused', async () => {
     const d = makeDirs('mr-policy');
     const r = await cli(d, ['import', '--from-mcp-remote', 'http://mcp.example.com/mcp', ...FILE],
-      { env: { MCP_REMOTE_CONFIG_DIR: mrDir } });
+      { env: mcpRemoteConfigIn(d) });
     assert.equal(r.code, 1, show(r));
     assert.deepEqual(storedDocs(d), []);
   });
