@@ -166,15 +166,7 @@ static int setup(cmd_t *c, const bridge_options_t *o, int need_oauth)
     memset(c, 0, sizeof *c);
     c->o = o;
     c->loop = uv_default_loop();
-    http_client_config_t hc = {.connect_timeout_s = o->connect_timeout_s,
-                               .allow_http_redirects = o->allow_http,
-                               .verbose = log_enabled(LOG_LEVEL_DEBUG),
-                               .proxy = o->enable_proxy ? &o->proxy : NULL,
-                               .tls = &o->tls,
-                               .ipv4_only = o->ipv4,
-                               .no_cookies = o->disable_cookies,
-                               .headers_timeout_s = o->headers_timeout_s,
-                               .body_timeout_s = o->body_timeout_s};
+    http_client_config_t hc = options_http_config(o);
     c->http = http_client_new(c->loop, &hc);
     char note[512] = "";
     if (keychain_open((keychain_backend_t)o->token_store, NULL, &c->store, note, sizeof note)) {

@@ -777,3 +777,19 @@ void options_free(bridge_options_t *o)
     free(o->refresh_token);
     memset(o, 0, sizeof *o);
 }
+
+http_client_config_t options_http_config(const bridge_options_t *o)
+{
+    http_client_config_t hc = {
+        .connect_timeout_s = o->connect_timeout_s,
+        .allow_http_redirects = o->allow_http,
+        .verbose = log_enabled(LOG_LEVEL_DEBUG),
+        .proxy = o->enable_proxy ? &o->proxy : NULL,
+        .tls = &o->tls,
+        .ipv4_only = o->ipv4,
+        .no_cookies = o->disable_cookies,
+        .headers_timeout_s = o->headers_timeout_s,
+        .body_timeout_s = o->body_timeout_s,
+    };
+    return hc;
+}

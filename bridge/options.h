@@ -4,6 +4,7 @@
 #define MCP_BRIDGE_OPTIONS_H
 
 #include "bridge/headers.h"
+#include "bridge/http.h"
 #include "bridge/proxy.h"
 #include "bridge/tls.h"
 
@@ -140,5 +141,9 @@ int options_help(const char *topic, FILE *out);
 const char *transport_mode_name(transport_mode_t m);
 /* The option named `name` (without dashes, `len` bytes), or NULL. */
 const opt_def_t *options_find(const char *name, size_t len);
+
+/* The HTTP client configuration these options ask for (the relay's and the
+ * subcommands' alike). */
+http_client_config_t options_http_config(const bridge_options_t *o);
 
 #endif

@@ -1049,17 +1049,7 @@ relay_t *relay_start(uv_loop_t *loop, const bridge_options_t *opts)
     if (!r) return NULL;
     r->loop = loop;
     r->opts = opts;
-    http_client_config_t hc = {
-        .connect_timeout_s = opts->connect_timeout_s,
-        .allow_http_redirects = opts->allow_http,
-        .verbose = log_enabled(LOG_LEVEL_DEBUG),
-        .proxy = opts->enable_proxy ? &opts->proxy : NULL,
-        .tls = &opts->tls,
-        .ipv4_only = opts->ipv4,
-        .no_cookies = opts->disable_cookies,
-        .headers_timeout_s = opts->headers_timeout_s,
-        .body_timeout_s = opts->body_timeout_s,
-    };
+    http_client_config_t hc = options_http_config(opts);
     r->http = http_client_new(loop, &hc);
     if (!r->http) {
         log_error("out of memory starting up");

@@ -377,30 +377,27 @@ static int on_response(http_req_t *r, void *ud)
     return 0;
 }
 
+/* The exchange fails because a message is over --max-message-size. */
+static void too_big(http_req_t *r, const stream_t *s, const char *what)
+{
+    char why[160];
+    snprintf(why, sizeof why, "the server sent %s larger than the %zu-byte limit (--max-message-size)",
+             what, s->t->cfg.max_message_size);
+    http_req_set_error(r, BRIDGE_ETOOBIG, why);
+}
+
 static int on_body(http_req_t *r, void *ud, const char *p, size_t n)
 {
     stream_t *s = ud;
     if (s->is_sse) {
         int rc = sse_parser_feed(s->sse, p, n);
-        if (rc == BRIDGE_ETOOBIG) {
-            char why[160];
-            snprintf(
-                why, sizeof why,
-                "the server sent an SSE event larger than the %zu-byte limit (--max-message-size)",
-                s->t->cfg.max_message_size);
-            http_req_set_error(r, rc, why);
-        }
+        if (rc == BRIDGE_ETOOBIG) too_big(r, s, "an SSE event");
         return rc;
     }
     long status = http_req_status(r);
     if (buf_append(&s->body, p, n) != 0) {
         if (status >= 200 && status < 300) {
-            char why[160];
-            snprintf(
-                why, sizeof why,
-                "the server sent a response larger than the %zu-byte limit (--max-message-size)",
-                s->t->cfg.max_message_size);
-            http_req_set_error(r, BRIDGE_ETOOBIG, why);
+            too_big(r, s, "a response");
             return 1;
         }
         /* An error body is only read for its message: keep the start. */

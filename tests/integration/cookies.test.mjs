@@ -3,33 +3,22 @@
 // as it does in mcp-remote.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { connectBridge, killAll, requireBridge } from '../lib/harness.mjs';
+import { startStatelessServer } from '../servers/stateless.mjs';
 
 /** A stateless Streamable HTTP server that sets a cookie on every answer and
  * records the Cookie header of every request. */
 async function startCookieServer() {
   const seen = [];
-  const server = http.createServer(async (req, res) => {
-    seen.push({ method: req.method, cookie: req.headers.cookie ?? null });
-    res.setHeader('Set-Cookie', 'lb=node-7; Path=/; HttpOnly');
-    const mcp = new McpServer({ name: 'cookie-server', version: '1.0.0' });
-    mcp.registerTool('ping_tool', { description: 'answers pong' }, async () => ({
-      content: [{ type: 'text', text: 'pong' }],
-    }));
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    res.on('close', () => { transport.close(); mcp.close(); });
-    await mcp.connect(transport);
-    await transport.handleRequest(req, res);
+  const srv = await startStatelessServer({
+    name: 'cookie-server',
+    tools: [{ name: 'ping_tool', description: 'answers pong', text: 'pong' }],
+    onRequest(req, res) {
+      seen.push({ method: req.method, cookie: req.headers.cookie ?? null });
+      res.setHeader('Set-Cookie', 'lb=node-7; Path=/; HttpOnly');
+    },
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${server.address().port}/mcp`,
-    seen,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
-  };
+  return { ...srv, seen };
 }
 
 describe('cookies', { timeout: 60000 }, () => {

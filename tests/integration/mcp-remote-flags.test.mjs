@@ -7,11 +7,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import {
   assertAllJsonRpc, callTool, connectBridge, killAll, requireBridge, resultText, runBridge,
@@ -19,6 +16,7 @@ import {
 } from '../lib/harness.mjs';
 import { browserLog, cli, makeDirs, removeDirs } from '../lib/oauth-env.mjs';
 import { startQuirkServer } from '../servers/quirks.mjs';
+import { startStatelessServer } from '../servers/stateless.mjs';
 
 const MCP_REMOTE_DIST = path.join(TESTS_DIR, 'node_modules', 'mcp-remote', 'dist');
 
@@ -42,24 +40,11 @@ const TOOL_NAMES = [
 const PATTERNS = ['ECHO', 'GET-*', 'delete*', '*account', 'exactTool', 'tool.with.*', 'add'];
 
 /** A Streamable HTTP server (stateless) with the tools above; each answers its own name. */
-async function startToolNameServer() {
-  const server = http.createServer(async (req, res) => {
-    const mcp = new McpServer({ name: 'tool-names', version: '1.0.0' });
-    for (const name of TOOL_NAMES) {
-      mcp.registerTool(name, { description: `the tool ${name}` }, async () => ({
-        content: [{ type: 'text', text: `called ${name}` }],
-      }));
-    }
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    res.on('close', () => { transport.close(); mcp.close(); });
-    await mcp.connect(transport);
-    await transport.handleRequest(req, res);
+function startToolNameServer() {
+  return startStatelessServer({
+    name: 'tool-names',
+    tools: TOOL_NAMES.map((n) => ({ name: n, description: `the tool ${n}`, text: `called ${n}` })),
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${server.address().port}/mcp`,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
-  };
 }
 
 describe('--ignore-tool hides what mcp-remote hides', { timeout: 60000 }, () => {
