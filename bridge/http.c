@@ -667,6 +667,22 @@ static const char *describe(CURLcode cc, http_req_t *r, int *rc)
     case CURLE_GOT_NOTHING:
         *rc = BRIDGE_EPROTO;
         return "the server closed the connection without answering";
+    case CURLE_PARTIAL_FILE: {
+        /* Said in our words: libcurl's own changed between versions. */
+        curl_off_t want = -1, got = 0;
+        curl_easy_getinfo(r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &want);
+        curl_easy_getinfo(r->easy, CURLINFO_SIZE_DOWNLOAD_T, &got);
+        *rc = BRIDGE_EPROTO;
+        if (want > got)
+            snprintf(r->errbuf, sizeof r->errbuf,
+                     "the server closed the connection with %" CURL_FORMAT_CURL_OFF_T
+                     " bytes of the response missing",
+                     want - got);
+        else
+            snprintf(r->errbuf, sizeof r->errbuf,
+                     "the server closed the connection before the end of the response");
+        return r->errbuf;
+    }
     default:
         break;
     }
