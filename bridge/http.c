@@ -1,6 +1,9 @@
 /* libcurl multi-socket driven by libuv. Calls into curl from its own callbacks
  * are not allowed, so starting and cancelling requests while curl is running a
- * callback is deferred until curl_multi_socket_action() returns. */
+ * callback is deferred until curl_multi_socket_action() returns.
+ * Requests beyond the connection budget wait in a queue of ours, in order, and
+ * are handed to curl as others finish: curl's own queue counts the wait against
+ * the request's timeouts, and how fast it drains differs between versions. */
 #include "bridge/http.h"
 #include "bridge/err.h"
 #include "bridge/log.h"
@@ -12,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -33,7 +37,22 @@ struct http_client {
     http_req_t *idle; /* finished requests kept with their curl handle for reuse */
     int idle_len;
     int closing;
+    /* Admission: at most max_active requests in curl at once, max_per_origin to
+     * one scheme://host:port, so another host (the authorization server) is
+     * still reached when the server's share is taken. */
+    long max_active, max_per_origin;
+    long active;
+    struct origin *origins;
+    http_req_t *wait_head, *wait_tail; /* started, not yet handed to curl (FIFO) */
 };
+
+/* Requests in curl for one scheme://host:port. Kept until the client is freed:
+ * a bridge talks to a handful of origins. */
+typedef struct origin {
+    char *key;
+    long active;
+    struct origin *next;
+} origin_t;
 
 /* A set of request header lines many requests share (reference counted). */
 struct http_headers {
@@ -53,6 +72,9 @@ struct http_req {
     size_t header_bytes;
     long status;
     int started, added, cancelled, responded, paused, in_done;
+    int waiting;         /* in the client's wait queue */
+    http_req_t *wnext;   /* next in the wait queue */
+    origin_t *origin;    /* of the URL the request starts with */
     uint64_t last_activity; /* loop time of the start or the last bytes received */
     long timeout_ms;        /* an explicit whole-exchange limit, which replaces the idle ones */
     char errbuf[CURL_ERROR_SIZE];
@@ -82,6 +104,7 @@ typedef struct sock_ctx {
 static void check_done(http_client_t *c);
 static int respond(http_req_t *r);
 static void req_free(http_req_t *r);
+static void admit_waiting(http_client_t *c);
 
 static void run_action(http_client_t *c, curl_socket_t s, int flags)
 {
@@ -93,14 +116,10 @@ static void run_action(http_client_t *c, curl_socket_t s, int flags)
     /* Now outside curl: apply what callbacks asked for. */
     for (http_req_t *r = c->reqs, *next; r; r = next) {
         next = r->next;
-        if (r->cancelled) {
-            http_req_cancel(r);
-        } else if (r->started && !r->added) {
-            r->added = 1;
-            curl_multi_add_handle(c->multi, r->easy);
-        }
+        if (r->cancelled) http_req_cancel(r);
     }
     check_done(c);
+    admit_waiting(c);
 }
 
 static void on_poll(uv_poll_t *h, int status, int events)
@@ -272,13 +291,13 @@ http_client_t *http_client_new(uv_loop_t *loop, const http_client_config_t *cfg)
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-    /* Requests beyond the connection limits wait in curl's queue for a free
-     * connection (HTTP/2 multiplexes them over one anyway). The cache keeps
+    /* Requests beyond the budget wait in our queue (admit_waiting), so curl
+     * never needs more connections than the budget. The cache keeps
      * connections for reuse even when few transfers are in flight (the default
      * cache shrinks with the number of handles, closing live ones). */
     long budget = connection_budget();
-    curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, budget);
-    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, budget - budget / 8);
+    c->max_active = budget;
+    c->max_per_origin = budget - budget / 8;
     curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, budget);
     return c;
 }
@@ -304,6 +323,12 @@ void http_client_free(http_client_t *c)
         c->idle = r->next;
         curl_easy_cleanup(r->easy);
         free(r);
+    }
+    while (c->origins) {
+        origin_t *o = c->origins;
+        c->origins = o->next;
+        free(o->key);
+        free(o);
     }
     /* Closes the cached connections, and their poll handles in close_socket. */
     curl_multi_cleanup(c->multi);
@@ -535,6 +560,84 @@ void http_req_set_follow(http_req_t *r, int follow)
     curl_easy_setopt(r->easy, CURLOPT_FOLLOWLOCATION, follow ? 1L : 0L);
 }
 
+/* scheme://host:port of a URL (what follows is cut at the first '/', '?' or '#'). */
+static origin_t *origin_of(http_client_t *c, const char *url)
+{
+    const char *p = strstr(url, "://");
+    size_t n = p ? (size_t)(p + 3 - url) + strcspn(p + 3, "/?#") : strlen(url);
+    for (origin_t *o = c->origins; o; o = o->next)
+        if (strlen(o->key) == n && !strncasecmp(o->key, url, n)) return o;
+    origin_t *o = calloc(1, sizeof *o);
+    if (!o || !(o->key = strndup(url, n))) {
+        free(o);
+        return NULL;
+    }
+    o->next = c->origins;
+    c->origins = o;
+    return o;
+}
+
+static void unqueue(http_req_t *r)
+{
+    http_client_t *c = r->c;
+    http_req_t *prev = NULL;
+    for (http_req_t *w = c->wait_head; w; prev = w, w = w->wnext) {
+        if (w != r) continue;
+        if (prev)
+            prev->wnext = r->wnext;
+        else
+            c->wait_head = r->wnext;
+        if (c->wait_tail == r) c->wait_tail = prev;
+        break;
+    }
+    r->waiting = 0;
+    r->wnext = NULL;
+}
+
+/* Out of curl: its place goes to the next request waiting. */
+static void retire(http_req_t *r)
+{
+    assert(r->added);
+    curl_multi_remove_handle(r->c->multi, r->easy);
+    r->added = 0;
+    r->c->active--;
+    r->origin->active--;
+}
+
+/* Hand waiting requests to curl, oldest first, while the budget allows; one
+ * whose origin has its full share waits without holding up the others. Not
+ * from inside curl (depth 0 only). */
+static void admit_waiting(http_client_t *c)
+{
+    assert(c->depth == 0);
+    http_req_t *prev = NULL;
+    for (http_req_t *r = c->wait_head, *next; r && c->active < c->max_active; r = next) {
+        next = r->wnext;
+        if (r->origin->active >= c->max_per_origin) {
+            prev = r;
+            continue;
+        }
+        if (prev)
+            prev->wnext = next;
+        else
+            c->wait_head = next;
+        if (c->wait_tail == r) c->wait_tail = prev;
+        r->waiting = 0;
+        r->wnext = NULL;
+        if (curl_multi_add_handle(c->multi, r->easy) != CURLM_OK) {
+            /* Only out of memory: report it as this request's end. */
+            r->in_done = 1;
+            if (r->cbs.on_done) r->cbs.on_done(r, r->ud, BRIDGE_ENOMEM, "out of memory");
+            req_free(r);
+            return admit_waiting(c); /* on_done may have changed the queue */
+        }
+        r->added = 1;
+        c->active++;
+        r->origin->active++;
+        r->last_activity = uv_now(c->loop); /* the limits count from here */
+    }
+}
+
 /* --headers-timeout and --body-timeout: one timer for every request. */
 static void on_sweep(uv_timer_t *t)
 {
@@ -550,13 +653,13 @@ static void on_sweep(uv_timer_t *t)
                               : "no response headers within %ld s (--headers-timeout)",
                  limit_s);
         if (c->cfg.verbose) log_debug("%s %s: %s", r->method, r->url, r->abort_why);
-        curl_multi_remove_handle(c->multi, r->easy);
-        r->added = 0;
+        retire(r);
         r->in_done = 1;
         if (r->cbs.on_done) r->cbs.on_done(r, r->ud, BRIDGE_ETIMEOUT, r->abort_why);
         req_free(r);
         next = c->reqs; /* on_done may have cancelled others: start over */
     }
+    admit_waiting(c);
 }
 
 int http_req_start(http_req_t *r, const http_callbacks_t *cbs, void *ud)
@@ -572,15 +675,23 @@ int http_req_start(http_req_t *r, const http_callbacks_t *cbs, void *ud)
         c->sweeping = 1;
         uv_timer_start(&c->sweep, on_sweep, 1000, 1000);
     }
-    if (r->c->depth) return 0; /* added when curl returns */
-    r->added = 1;
-    return curl_multi_add_handle(r->c->multi, r->easy) == CURLM_OK ? 0 : BRIDGE_ENOMEM;
+    if (!r->origin && !(r->origin = origin_of(c, r->url))) return BRIDGE_ENOMEM;
+    r->waiting = 1;
+    r->wnext = NULL;
+    if (c->wait_tail)
+        c->wait_tail->wnext = r;
+    else
+        c->wait_head = r;
+    c->wait_tail = r;
+    if (!c->depth) admit_waiting(c); /* else when curl returns */
+    return 0;
 }
 
 static void req_free(http_req_t *r)
 {
     http_client_t *c = r->c;
-    if (r->added) curl_multi_remove_handle(c->multi, r->easy);
+    if (r->added) retire(r);
+    if (r->waiting) unqueue(r);
     free_lines(r->headers);
     http_headers_unref(r->shared);
     if (r->prev)
@@ -605,11 +716,13 @@ static void req_free(http_req_t *r)
 void http_req_cancel(http_req_t *r)
 {
     if (!r || r->in_done) return; /* freed by check_done() after on_done returns */
-    if (r->c->depth) {
+    http_client_t *c = r->c;
+    if (c->depth) {
         r->cancelled = 1; /* freed when curl returns */
         return;
     }
     req_free(r);
+    if (!c->closing) admit_waiting(c);
 }
 
 void http_req_set_error(http_req_t *r, int rc, const char *why)
@@ -699,8 +812,7 @@ static void check_done(http_client_t *c)
         http_req_t *r = NULL;
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
         CURLcode cc = m->data.result;
-        curl_multi_remove_handle(c->multi, r->easy);
-        r->added = 0;
+        retire(r);
         int rc = 0;
         char why[512] = "";
         if (r->abort_rc) {
