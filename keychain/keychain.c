@@ -27,7 +27,7 @@ struct keychain {
     keychain_backend_t kind;
     int opened; /* AUTO decides on first use, on the thread pool */
     char *dir;  /* for the file fallback */
-    char *note; /* AUTO fell back to files: say so once, from the loop */
+    char *note; /* AUTO fell back to files: said once, when something is first stored */
     const keychain_backend_ops_t *ops;
     void *st;
     job_t *queue, *queue_tail; /* the head is running when `busy` */
@@ -215,7 +215,8 @@ static void job_done(uv_work_t *w, int status)
     if (!k->queue) k->queue_tail = NULL;
     k->busy = 0;
     if (status < 0 && !j->rc) j->rc = BRIDGE_EIO;
-    if (k->note) {
+    if (k->note && j->kind == JOB_PUT && !j->rc) {
+        /* Only a stored credential makes where it went matter. */
         log_info("%s", k->note);
         free(k->note);
         k->note = NULL;

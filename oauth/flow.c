@@ -215,7 +215,7 @@ static void finish(oauth_t *o, int rc, const char *why)
     oauth_challenge_free(&o->challenge);
     release_lock(o);
     o->running = 0;
-    if (rc) log_error("authorization failed: %s", why);
+    /* Not logged here: every waiter reports the failure, once, in its own words. */
     waiter_t *w = o->waiters;
     o->waiters = NULL;
     while (w) {
@@ -651,6 +651,14 @@ static void on_redirect(void *ud, int rc, const char *code, const char *iss, con
     oauth_t *o = ud;
     oauth_callback_close(o->listener);
     o->listener = NULL;
+    if (rc == BRIDGE_ETIMEOUT) {
+        long limit = o->cfg.auth_timeout_s > 0 ? o->cfg.auth_timeout_s : DEFAULT_AUTH_TIMEOUT_S;
+        failf(o, rc,
+              "no sign-in came back within %ld seconds (--auth-timeout %ld); finish the sign-in "
+              "in the browser sooner, or start with a larger --auth-timeout",
+              limit, limit);
+        return;
+    }
     if (rc) {
         failf(o, rc, "%s", why);
         return;
@@ -1110,8 +1118,25 @@ static void on_registration_loaded(void *ud, int rc, char *text)
     }
 }
 
+/* --no-browser: nothing to sign in with here; say which is missing first, the
+ * client (nothing to register with) or the browser. Nothing is registered. */
+static void no_browser_blocker(oauth_t *o)
+{
+    int cimd = o->cfg.client_metadata_url &&
+               json_is_true(json_object_get(o->as_meta, "client_id_metadata_document_supported"));
+    if (o->client_static || cimd || (o->kept_redirect_uri && o->client_id) ||
+        o->registration_endpoint)
+        authorize(o);
+    else
+        no_registration_possible(o);
+}
+
 static void choose_client(oauth_t *o)
 {
+    if (o->cfg.no_browser && !o->cfg.device_code) {
+        no_browser_blocker(o);
+        return;
+    }
     if (o->cfg.device_code) {
         /* No redirect comes back: no listener, and a registration that says so. */
         set_str(&o->redirect_uri, "http://127.0.0.1/oauth/callback");
@@ -1160,11 +1185,15 @@ static void no_registration_possible(oauth_t *o)
 {
     failf(o, BRIDGE_EINVAL,
           "%s offers no dynamic client registration: register a client there and pass it with "
-          "--static-oauth-client-info '{\"client_id\":\"...\"}'%s",
+          "--static-oauth-client-info '{\"client_id\":\"...\"}'%s%s",
           o->issuer ? o->issuer : o->server_url,
           json_is_true(json_object_get(o->as_meta, "client_id_metadata_document_supported"))
               ? ", or pass --client-metadata-url with your client ID metadata document"
-              : "");
+              : "",
+          o->cfg.no_browser ? " (with --no-browser, then sign in where a browser is with "
+                              "`mcp-bridge login` and bring the sign-in here with export and "
+                              "import)"
+                            : "");
 }
 
 /* ---- discovery ----------------------------------------------------------------------------- */
@@ -1421,7 +1450,7 @@ static void full_flow(oauth_t *o)
         }
         return;
     }
-    if (o->cfg.no_browser) {
+    if (o->cfg.no_browser && o->client_static) {
         authorize(o); /* fails at once, saying what to do instead */
         return;
     }
