@@ -10,12 +10,16 @@
 //  - a wrong path (POST 404, the HTTP+SSE fallback GET fails too) reports the
 //    POST's 404 and says to check the path;
 //  - the sign-in timeout names --auth-timeout and its value;
+//  - an OAuth endpoint refused for its scheme is named in that one line (not
+//    "see above");
+//  - `mcp-bridge login` reports a failed sign-in once, with the URL;
 //  - no "no OS keychain answered" note when nothing is stored; one note when a
 //    sign-in is.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initializeRequest, killAll, requireBridge, spawnRawBridge } from '../lib/harness.mjs';
-import { envFor, makeDirs, removeDirs, storedTokenRecord } from '../lib/oauth-env.mjs';
+import { cli, envFor, makeDirs, removeDirs, storedTokenRecord } from '../lib/oauth-env.mjs';
+import { startHostileAs } from '../servers/hostile-as.mjs';
 import { startQuirkServer } from '../servers/quirks.mjs';
 import { startStreamableServer } from '../servers/streamable.mjs';
 
@@ -51,15 +55,17 @@ function assertOneCause(replies, stderr) {
 }
 
 describe('messages: one failure, one line, pointing the right way', { timeout: 180000 }, () => {
-  let oauth, noDcr, plain;
+  let oauth, noDcr, plain, hostileAs;
   before(async () => {
     requireBridge();
     oauth = await startQuirkServer({});
     noDcr = await startQuirkServer({ dcr: false });
     plain = await startStreamableServer({});
+    hostileAs = await startHostileAs();
   });
   after(async () => {
     await killAll();
+    await hostileAs?.stop();
     await oauth?.close();
     await noDcr?.close();
     await plain?.stop();
@@ -107,6 +113,27 @@ describe('messages: one failure, one line, pointing the right way', { timeout: 1
     const sentence = assertOneCause(replies, stderr);
     assert.match(sentence, /--auth-timeout 2\b/);
     assert.match(sentence, /within 2 seconds/);
+  });
+
+  test('an OAuth endpoint refused for its scheme is named in the one line', async () => {
+    hostileAs.cfg.metadata = (o) => ({
+      issuer: o, authorization_endpoint: `${o}/authorize`, token_endpoint: 'http://example.invalid/token',
+      response_types_supported: ['code'], code_challenge_methods_supported: ['S256'],
+    });
+    const { replies, stderr } = await burst(hostileAs.url,
+      ['--static-oauth-client-info', '{"client_id":"messages-client"}', ...FILE], { BROWSER: '/bin/true' });
+    const sentence = assertOneCause(replies, stderr);
+    assert.match(sentence, /refusing the token endpoint "http:\/\/example\.invalid\/token"/);
+    assert.doesNotMatch(sentence, /see above/);
+  });
+
+  test('login: a failed sign-in is one line, with the URL and --auth-timeout', async () => {
+    const d = makeDirs('messages-login');
+    const r = await cli(d, ['login', oauth.url, '--auth-timeout', '2', ...FILE], { env: { BROWSER: '/bin/true' } });
+    assert.equal(r.code, 1, r.stderr);
+    const errs = lines(r.stderr).filter((l) => /failed|error/.test(l));
+    assert.equal(errs.length, 1, `one failure line:\n${r.stderr}`);
+    assert.match(errs[0], new RegExp(`^mcp-bridge: sign-in to ${oauth.url.replace(/[.]/g, '\\.')} failed: .*--auth-timeout 2\\b`));
   });
 
   test('no keychain note on a start that stores nothing', async () => {
