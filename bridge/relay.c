@@ -78,7 +78,7 @@ struct relay {
     int exit_code;
     char *last_failure; /* the last failure logged, and when */
     uint64_t last_failure_at;
-    char *fallback_why;   /* the first transport's answer, while the fallback has not worked */
+    char *fallback_why; /* the first transport's answer, while the fallback has not worked */
 };
 
 static void dispatch(relay_t *r, out_msg_t *m);
@@ -625,8 +625,12 @@ static void on_auth_done(void *ud, int rc, const char *why)
     if (rc) {
         char msg[1200];
         snprintf(msg, sizeof msg, "sign-in to %s failed: %s", r->opts->url, why);
-        log_failure(r, msg); /* once, whether or not messages were waiting */
-        if (internal) on_internal_sent(r, internal, rc, msg);
+        /* Said once, whether or not messages were waiting (a session the bridge
+         * was setting up says it in its own failure). */
+        if (internal)
+            on_internal_sent(r, internal, rc, msg);
+        else
+            log_failure(r, msg);
         fail_waitq(r, msg);
         maybe_finish_shutdown(r);
         return;
@@ -693,7 +697,8 @@ static void on_transport_fallback(void *ud, out_msg_t *m, long status)
         r->fell_back = 1;
         int to_legacy = r->opts->transport == TRANSPORT_HTTP_FIRST;
         log_debug("%s answered HTTP %ld to initialize over %s; trying %s", r->opts->url, status,
-                  r->transport->ops->name, to_legacy ? "the HTTP+SSE transport" : "Streamable HTTP");
+                  r->transport->ops->name,
+                  to_legacy ? "the HTTP+SSE transport" : "Streamable HTTP");
         if (to_legacy && status == 404) {
             char why[300];
             snprintf(why, sizeof why, "%s answered 404 Not Found to POST: check the URL's path",
@@ -1056,7 +1061,8 @@ static void on_stored_tokens_read(void *ud, int rc, const char *why)
 {
     relay_t *r = ud;
     r->loading = 0;
-    if (rc && rc != BRIDGE_ECLOSED) log_failure(r, why ? why : "the stored sign-in could not be read");
+    if (rc && rc != BRIDGE_ECLOSED)
+        log_failure(r, why ? why : "the stored sign-in could not be read");
     oauth_seed_refresh_token(r->oauth, r->opts->refresh_token);
     maybe_finish_shutdown(r);
 }
