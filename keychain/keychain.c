@@ -32,6 +32,7 @@ struct keychain {
     void *st;
     job_t *queue, *queue_tail; /* the head is running when `busy` */
     int busy, closing;
+    int write_failure_said; /* a failed store or delete is said once: one cause, one line */
 };
 
 static void wipe_free(char *s)
@@ -221,9 +222,16 @@ static void job_done(uv_work_t *w, int status)
         free(k->note);
         k->note = NULL;
     }
-    if (j->kind != JOB_GET && j->rc)
-        log_error("could not %s %s in %s", j->kind == JOB_PUT ? "store" : "delete", j->name,
-                  keychain_where(k));
+    if (j->kind != JOB_GET && j->rc && !k->write_failure_said) {
+        k->write_failure_said = 1;
+        if (j->kind == JOB_PUT)
+            log_error("could not store credentials in %s; nothing is kept for the next start, "
+                      "which will sign in again",
+                      keychain_where(k));
+        else
+            log_error("could not delete credentials in %s; remove them there by hand",
+                      keychain_where(k));
+    }
     char *secret = NULL;
     if (j->kind == JOB_GET) {
         secret = j->secret;

@@ -305,9 +305,7 @@ static void server_record_name(const oauth_t *o, char *out, size_t n)
 static void on_tokens_saved(void *ud, int rc, char *secret)
 {
     oauth_t *o = ud;
-    if (rc)
-        log_error("could not store the tokens in %s; the next start will sign in again",
-                  keychain_where(o->cfg.store));
+    (void)rc; /* a failure is logged by the store, once */
     if (--o->saves_pending == 0 && !o->running) release_lock(o);
     if (o->dead && o->saves_pending == 0 && o->store_ops == 0 && o->timer_closed) really_free(o);
 }

@@ -13,10 +13,14 @@
 //  - an OAuth endpoint refused for its scheme is named in that one line (not
 //    "see above");
 //  - `mcp-bridge login` reports a failed sign-in once, with the URL;
+//  - a credential store that cannot be written is one line for the whole
+//    sign-in (registration and tokens), naming where;
 //  - no "no OS keychain answered" note when nothing is stored; one note when a
 //    sign-in is.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { initializeRequest, killAll, requireBridge, spawnRawBridge } from '../lib/harness.mjs';
 import { cli, envFor, makeDirs, removeDirs, storedTokenRecord } from '../lib/oauth-env.mjs';
 import { startHostileAs } from '../servers/hostile-as.mjs';
@@ -134,6 +138,23 @@ describe('messages: one failure, one line, pointing the right way', { timeout: 1
     const errs = lines(r.stderr).filter((l) => /failed|error/.test(l));
     assert.equal(errs.length, 1, `one failure line:\n${r.stderr}`);
     assert.match(errs[0], new RegExp(`^mcp-bridge: sign-in to ${oauth.url.replace(/[.]/g, '\\.')} failed: .*--auth-timeout 2\\b`));
+  });
+
+  test('a store that cannot be written is said once for the whole sign-in, naming where', async () => {
+    const d = makeDirs('messages-store');
+    const where = path.join(d.config, 'mcp-bridge', 'credentials');
+    fs.mkdirSync(path.dirname(where), { recursive: true });
+    fs.writeFileSync(where, 'a file where the credentials directory should be');
+    const b = spawnRawBridge([oauth.url, ...FILE], { env: envFor(d) });
+    b.send(initializeRequest(0));
+    const init = await b.waitForId(0, 20000);
+    assert.ok(init.result, `the session works without the store: ${JSON.stringify(init)}\n${b.stderr()}`);
+    b.endStdin();
+    await b.waitExit(15000);
+    const said = lines(b.stderr()).filter((l) => /could not (store|delete)/.test(l));
+    assert.equal(said.length, 1, `one line for the store:\n${b.stderr()}`);
+    assert.ok(said[0].includes(where), said[0]);
+    assert.match(said[0], /sign in again/);
   });
 
   test('no keychain note on a start that stores nothing', async () => {
