@@ -891,10 +891,11 @@ static void authorize(oauth_t *o)
     }
     if (o->cfg.no_browser) {
         failf(o, BRIDGE_EINVAL,
-              "%s needs a sign-in in a browser, and --no-browser is set. Sign in where a browser "
-              "is: `mcp-bridge login %s`, then `mcp-bridge export %s > creds.json` there and "
-              "`mcp-bridge import creds.json` here (or start with --refresh-token-file)",
-              o->server_url, o->server_url, o->server_url);
+              "a sign-in in a browser is needed and --no-browser is set; sign in where a "
+              "browser is: `mcp-bridge login %s`, then `mcp-bridge export %s > creds.json` "
+              "there and `mcp-bridge import creds.json` here (or start with "
+              "--refresh-token-file)",
+              o->server_url, o->server_url);
         return;
     }
     char challenge[OAUTH_PKCE_CHALLENGE_LEN + 1];

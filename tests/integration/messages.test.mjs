@@ -89,7 +89,7 @@ describe('messages: one failure, one line, pointing the right way', { timeout: 1
     const sentence = assertOneCause(replies, stderr);
     assert.match(sentence, /offers no dynamic client registration/);
     assert.match(sentence, /--static-oauth-client-info/);
-    assert.doesNotMatch(sentence, /needs a sign-in in a browser/);
+    assert.doesNotMatch(sentence, /sign-in in a browser/);
     assert.equal(noDcr.stats.registrations, 0);
     assert.equal(noDcr.stats.authorizations, 0);
   });
