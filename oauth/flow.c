@@ -654,9 +654,9 @@ static void on_redirect(void *ud, int rc, const char *code, const char *iss, con
     if (rc == BRIDGE_ETIMEOUT) {
         long limit = o->cfg.auth_timeout_s > 0 ? o->cfg.auth_timeout_s : DEFAULT_AUTH_TIMEOUT_S;
         failf(o, rc,
-              "no sign-in came back within %ld seconds (--auth-timeout %ld); finish the sign-in "
+              "no sign-in came back within %ld second%s (--auth-timeout %ld); finish the sign-in "
               "in the browser sooner, or start with a larger --auth-timeout",
-              limit, limit);
+              limit, limit == 1 ? "" : "s", limit);
         return;
     }
     if (rc) {
