@@ -464,7 +464,8 @@ static int token_request(oauth_t *o, buf_t *form, oauth_fetch_cb cb)
 /* Why token_request failed. */
 static const char *request_failure(const oauth_t *o, int rc)
 {
-    return rc == BRIDGE_EPROTO ? o->refused : "out of memory";
+    if (rc != BRIDGE_EPROTO) return "out of memory";
+    return o->refused[0] ? o->refused : "the token endpoint is refused";
 }
 
 static int apply_token_response(oauth_t *o, const oauth_fetch_result_t *res, char *why, size_t n)
