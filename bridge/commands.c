@@ -271,6 +271,11 @@ static int cmd_login(const bridge_options_t *o)
             code = 0;
             break;
         }
+        if (r.status == 404) {
+            fprintf(stderr, "mcp-bridge: %s answered 404 Not Found to POST: check the URL's path\n",
+                    o->url);
+            break;
+        }
         if (r.status != 401 && r.status != 403) {
             fprintf(stderr, "mcp-bridge: %s answered HTTP %ld to initialize\n", o->url, r.status);
             break;
@@ -278,7 +283,7 @@ static int cmd_login(const bridge_options_t *o)
         wait_t w = {0};
         oauth_handle_challenge(c.oauth, r.status, r.www, on_oauth_done, &w);
         if (wait_oauth(&c, &w) != 0) {
-            fprintf(stderr, "mcp-bridge: sign-in failed: %s\n", w.why);
+            fprintf(stderr, "mcp-bridge: sign-in to %s failed: %s\n", o->url, w.why);
             break;
         }
         sync_result_free(&r); /* try again with the new token, which shows it works */

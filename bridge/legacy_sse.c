@@ -251,13 +251,18 @@ static void on_reconnect_timer(uv_timer_t *timer)
     connect_stream(timer->data);
 }
 
-static void fail_queued(legacy_t *t, int rc, const char *why, int include_unposted)
+/* Returns how many messages failed (each reported to the relay). */
+static int fail_queued(legacy_t *t, int rc, const char *why, int include_unposted)
 {
+    int n = 0;
     for (item_t *it = t->items, *next; it; it = next) {
         next = it->next;
-        if ((it->posted && !it->post) || (!it->posted && include_unposted))
+        if ((it->posted && !it->post) || (!it->posted && include_unposted)) {
             item_finish(it, rc, why);
+            n++;
+        }
     }
+    return n;
 }
 
 static void get_on_done(http_req_t *r, void *ud, int rc, const char *why_in)
@@ -279,8 +284,11 @@ static void get_on_done(http_req_t *r, void *ud, int rc, const char *why_in)
     else if (status >= 200 && status < 300)
         snprintf(why, sizeof why, "the SSE stream of %s closed", t->cfg.url);
     else
-        snprintf(why, sizeof why, "GET %s answered HTTP %ld (expected an SSE stream)", t->cfg.url,
-                 status);
+        snprintf(why, sizeof why, "GET %s answered HTTP %ld (expected an SSE stream)%s", t->cfg.url,
+                 status,
+                 (status == 401 || status == 403) && !t->cfg.oauth
+                     ? ": the server refused the Authorization header given with --header"
+                     : "");
 
     if ((status == 401 || status == 403) && t->cfg.oauth) {
         /* What waits stays queued; the relay resumes us once it has a token. */
@@ -305,8 +313,8 @@ static void get_on_done(http_req_t *r, void *ud, int rc, const char *why_in)
                 return;
             }
         }
-        log_error("%s", why);
-        fail_queued(t, rc ? rc : BRIDGE_EHTTP, why, 1);
+        /* The relay reports it with the messages that fail, if any. */
+        if (fail_queued(t, rc ? rc : BRIDGE_EHTTP, why, 1) == 0) log_error("%s", why);
         t->failures++;
         return; /* connect again on the next message */
     }

@@ -78,6 +78,7 @@ struct relay {
     int exit_code;
     char *last_failure; /* the last failure logged, and when */
     uint64_t last_failure_at;
+    char *fallback_why; /* the first transport's answer, while the fallback has not worked */
 };
 
 static void dispatch(relay_t *r, out_msg_t *m);
@@ -219,23 +220,29 @@ static void waitq_push(relay_t *r, out_msg_t *m)
     r->waitq_tail = m;
 }
 
-/* The host's log is where people look: say why requests fail, once per cause
- * rather than once per request. */
-static void log_failure(relay_t *r, const char *what, const char *why)
+/* The host's log is where people look: one line per cause, not one per
+ * request. `why` is the sentence the host gets in the JSON-RPC error too; the
+ * same sentence again while failures keep coming is not repeated. */
+static void log_failure(relay_t *r, const char *why)
 {
     uint64_t now = uv_now(r->loop);
-    if (r->last_failure && !strcmp(r->last_failure, why) && now - r->last_failure_at < 10000)
+    if (r->last_failure && !strcmp(r->last_failure, why) && now - r->last_failure_at < 10000) {
+        r->last_failure_at = now;
         return;
+    }
     free(r->last_failure);
     r->last_failure = strdup(why);
     r->last_failure_at = now;
-    log_error("%s: %s", what, why);
+    log_error("%s", why);
 }
+
+static void fail_waitq(relay_t *r, const char *why);
 
 /* A message could not be delivered: its requests get errors, and it is freed. */
 static void fail_msg(relay_t *r, out_msg_t *m, const char *why)
 {
-    if (m->is_initialize && !m->internal) r->init_in_flight = 0;
+    int host_init = m->is_initialize && !m->internal;
+    if (host_init) r->init_in_flight = 0;
     int failed = 0;
     for (pending_t *p = r->pending, *next; p; p = next) {
         next = p->next;
@@ -244,10 +251,14 @@ static void fail_msg(relay_t *r, out_msg_t *m, const char *why)
             failed++;
         }
     }
-    /* A request already answered has nothing to report. */
-    if (failed || m->kind == JR_NOTIFICATION || m->kind == JR_RESPONSE)
-        log_failure(r, failed ? "request failed" : "message not delivered", why);
+    /* A request already answered has nothing to report; at shutdown the
+     * "giving up" line has said it for all of them. */
+    if ((failed || m->kind == JR_NOTIFICATION || m->kind == JR_RESPONSE) && !r->transport_closed)
+        log_failure(r, why);
     out_msg_free(m);
+    /* What waited for the session this initialize was to create fails for the
+     * same cause, rather than waiting for ever. */
+    if (host_init) fail_waitq(r, why);
 }
 
 static void fail_waitq(relay_t *r, const char *why)
@@ -319,8 +330,8 @@ static void host_init_settled(relay_t *r)
 static void reinit_failed(relay_t *r, const char *why)
 {
     char msg[768];
-    snprintf(msg, sizeof msg, "could not start a new session with the server: %s", why);
-    log_error("%s", msg);
+    snprintf(msg, sizeof msg, "could not start a new session with %s: %s", r->opts->url, why);
+    log_failure(r, msg);
     r->reinit = REINIT_NONE;
     fail_waitq(r, msg);
 }
@@ -464,6 +475,8 @@ static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, 
                         (!strcmp(p->method, "tools/list") && r->opts->ignore_tools_len);
     if (skeleton && wants_content && (whole = jr_decode(raw, len, err, sizeof err))) root = whole;
     if (!strcmp(p->method, "initialize")) {
+        free(r->fallback_why); /* the transport answers: nothing to explain */
+        r->fallback_why = NULL;
         json_t *v = json_object_get(json_object_get(root, "result"), "protocolVersion");
         if (json_is_string(v) &&
             r->transport->ops->set_protocol_version(r->transport, json_string_value(v)) != 0) {
@@ -558,7 +571,9 @@ static void on_transport_sent(void *ud, out_msg_t *m, int rc, const char *why)
     }
     int settles_init = m->is_initialize;
     if (rc < 0) {
-        fail_msg(r, m, why);
+        /* The transport tried after the first one's answer failed too: that
+         * first answer is the one that says what is wrong. */
+        fail_msg(r, m, settles_init && r->fallback_why ? r->fallback_why : why);
     } else {
         int initialized_note = m->is_initialized_note;
         for (pending_t *p = r->pending, *next; p; p = next) {
@@ -609,8 +624,13 @@ static void on_auth_done(void *ud, int rc, const char *why)
     r->auth_internal = NULL;
     if (rc) {
         char msg[1200];
-        snprintf(msg, sizeof msg, "authorization with %s failed: %s", r->opts->url, why);
-        if (internal) on_internal_sent(r, internal, rc, msg);
+        snprintf(msg, sizeof msg, "sign-in to %s failed: %s", r->opts->url, why);
+        /* Said once, whether or not messages were waiting (a session the bridge
+         * was setting up says it in its own failure). */
+        if (internal)
+            on_internal_sent(r, internal, rc, msg);
+        else
+            log_failure(r, msg);
         fail_waitq(r, msg);
         maybe_finish_shutdown(r);
         return;
@@ -676,8 +696,16 @@ static void on_transport_fallback(void *ud, out_msg_t *m, long status)
     if (!r->fell_back) {
         r->fell_back = 1;
         int to_legacy = r->opts->transport == TRANSPORT_HTTP_FIRST;
-        log_info("%s answered HTTP %ld to initialize over %s; trying %s", r->opts->url, status,
-                 r->transport->ops->name, to_legacy ? "the HTTP+SSE transport" : "Streamable HTTP");
+        log_debug("%s answered HTTP %ld to initialize over %s; trying %s", r->opts->url, status,
+                  r->transport->ops->name,
+                  to_legacy ? "the HTTP+SSE transport" : "Streamable HTTP");
+        if (to_legacy && status == 404) {
+            char why[300];
+            snprintf(why, sizeof why, "%s answered 404 Not Found to POST: check the URL's path",
+                     r->opts->url);
+            free(r->fallback_why);
+            r->fallback_why = strdup(why);
+        }
         r->tcfg.allow_fallback = 0;
         next = to_legacy ? legacy_sse_new(&r->tcfg) : streamable_new(&r->tcfg);
     }
@@ -995,7 +1023,9 @@ static void maybe_finish_shutdown(relay_t *r)
 static void on_grace_expired(uv_timer_t *t)
 {
     relay_t *r = t->data;
-    if (r->pending) log_info("giving up on the requests still in progress");
+    if (r->n_pending)
+        log_info("giving up on the %ld request%s still in progress", r->n_pending,
+                 r->n_pending == 1 ? "" : "s");
     close_transport(r);
 }
 
@@ -1031,6 +1061,8 @@ static void on_stored_tokens_read(void *ud, int rc, const char *why)
 {
     relay_t *r = ud;
     r->loading = 0;
+    if (rc && rc != BRIDGE_ECLOSED)
+        log_failure(r, why ? why : "the stored sign-in could not be read");
     oauth_seed_refresh_token(r->oauth, r->opts->refresh_token);
     maybe_finish_shutdown(r);
 }
@@ -1183,5 +1215,6 @@ void relay_free(relay_t *r)
     free(r->reinit_key);
     free(r->protocol_version);
     free(r->last_failure);
+    free(r->fallback_why);
     free(r);
 }

@@ -651,9 +651,15 @@ static void stream_done(http_req_t *r, void *ud, int rc, const char *why_in)
             return;
         }
     }
-    describe_http_error(s, status, why, sizeof why);
-    if (status == 401 || status == 403)
-        strncat(why, " (the server wants authorization; pass credentials with --header)",
+    if (status == 404 && s->kind == STREAM_POST && s->msg && s->msg->is_initialize &&
+        !t->session_id)
+        snprintf(why, sizeof why, "%s answered 404 Not Found to POST: check the URL's path",
+                 t->cfg.url);
+    else
+        describe_http_error(s, status, why, sizeof why);
+    /* Without --header Authorization, 401 and 403 go to the sign-in instead. */
+    if ((status == 401 || status == 403) && !t->cfg.oauth)
+        strncat(why, ": the server refused the Authorization header given with --header",
                 sizeof why - strlen(why) - 1);
     stream_report(s, BRIDGE_EHTTP, why);
 }

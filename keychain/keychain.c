@@ -27,11 +27,12 @@ struct keychain {
     keychain_backend_t kind;
     int opened; /* AUTO decides on first use, on the thread pool */
     char *dir;  /* for the file fallback */
-    char *note; /* AUTO fell back to files: say so once, from the loop */
+    char *note; /* AUTO fell back to files: said once, when something is first stored */
     const keychain_backend_ops_t *ops;
     void *st;
     job_t *queue, *queue_tail; /* the head is running when `busy` */
     int busy, closing;
+    int write_failure_said; /* a failed store or delete is said once: one cause, one line */
 };
 
 static void wipe_free(char *s)
@@ -215,14 +216,22 @@ static void job_done(uv_work_t *w, int status)
     if (!k->queue) k->queue_tail = NULL;
     k->busy = 0;
     if (status < 0 && !j->rc) j->rc = BRIDGE_EIO;
-    if (k->note) {
+    if (k->note && j->kind == JOB_PUT && !j->rc) {
+        /* Only a stored credential makes where it went matter. */
         log_info("%s", k->note);
         free(k->note);
         k->note = NULL;
     }
-    if (j->kind != JOB_GET && j->rc)
-        log_error("could not %s %s in %s", j->kind == JOB_PUT ? "store" : "delete", j->name,
-                  keychain_where(k));
+    if (j->kind != JOB_GET && j->rc && !k->write_failure_said) {
+        k->write_failure_said = 1;
+        if (j->kind == JOB_PUT)
+            log_error("could not store credentials in %s; nothing is kept for the next start, "
+                      "which will sign in again",
+                      keychain_where(k));
+        else
+            log_error("could not delete credentials in %s; remove them there by hand",
+                      keychain_where(k));
+    }
     char *secret = NULL;
     if (j->kind == JOB_GET) {
         secret = j->secret;

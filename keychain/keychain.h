@@ -21,8 +21,9 @@ typedef enum keychain_backend {
 /* Open a store. `dir` (file backend) may be NULL: $XDG_CONFIG_HOME/mcp-bridge or
  * ~/.config/mcp-bridge. KEYCHAIN_AUTO opens nothing yet: the first operation
  * asks the OS keychain (on the thread pool for the *_async calls) and falls back
- * to files, logging a one-line note once. KEYCHAIN_OS asks at once (it may block
- * briefly) and fails, with the reason in `note`, when there is none. */
+ * to files, logging a one-line note when something is first stored. KEYCHAIN_OS
+ * asks at once (it may block briefly) and fails, with the reason in `note`, when
+ * there is none. */
 int keychain_open(keychain_backend_t backend, const char *dir, keychain_t **out, char *note,
                   size_t notelen);
 /* Closes once pending asynchronous operations have finished. */
@@ -47,7 +48,8 @@ int keychain_list(keychain_t *k, char ***names, size_t *n);
 void keychain_free_list(char **names, size_t n);
 
 /* The same on the thread pool, in order, one at a time. For get, the callback
- * owns `secret` (may be NULL) and must wipe and free it. cb may be NULL. */
+ * owns `secret` (may be NULL) and must wipe and free it. cb may be NULL. The
+ * first failed put or delete is logged here, once per store. */
 typedef void (*keychain_cb)(void *ud, int rc, char *secret);
 int keychain_get_async(keychain_t *k, uv_loop_t *loop, const char *name, keychain_cb cb, void *ud);
 int keychain_put_async(keychain_t *k, uv_loop_t *loop, const char *name, const char *label,

@@ -64,6 +64,7 @@ struct oauth {
     char *issuer;
     json_t *as_meta;
     char *authorization_endpoint, *token_endpoint, *registration_endpoint, *revocation_endpoint;
+    char refused[400]; /* why endpoint_ok() refused the last endpoint */
 
     /* Client. */
     char *client_id, *client_secret, *auth_method, *redirect_uri;
@@ -179,13 +180,14 @@ static void store_name(char *out, size_t n, const char *prefix, const char *a, c
 }
 
 /* An OAuth endpoint we are about to use: https, or http to loopback (or with
- * --allow-http). */
+ * --allow-http). When not, o->refused says why, for the failure to report. */
 static int endpoint_ok(oauth_t *o, const char *url, const char *what)
 {
     if (url && oauth_browser_url_ok(url, o->cfg.allow_http)) return 1;
-    log_error("refusing the %s \"%s\": OAuth endpoints must be https:// (http:// only on "
-              "loopback, or with --allow-http)",
-              what, url ? url : "(missing)");
+    snprintf(o->refused, sizeof o->refused,
+             "refusing the %s \"%.200s\": OAuth endpoints must be https:// (http:// only on "
+             "loopback, or with --allow-http)",
+             what, url ? url : "(missing)");
     return 0;
 }
 
@@ -215,7 +217,7 @@ static void finish(oauth_t *o, int rc, const char *why)
     oauth_challenge_free(&o->challenge);
     release_lock(o);
     o->running = 0;
-    if (rc) log_error("authorization failed: %s", why);
+    /* Not logged here: every waiter reports the failure, once, in its own words. */
     waiter_t *w = o->waiters;
     o->waiters = NULL;
     while (w) {
@@ -303,9 +305,7 @@ static void server_record_name(const oauth_t *o, char *out, size_t n)
 static void on_tokens_saved(void *ud, int rc, char *secret)
 {
     oauth_t *o = ud;
-    if (rc)
-        log_error("could not store the tokens in %s; the next start will sign in again",
-                  keychain_where(o->cfg.store));
+    (void)rc; /* a failure is logged by the store, once */
     if (--o->saves_pending == 0 && !o->running) release_lock(o);
     if (o->dead && o->saves_pending == 0 && o->store_ops == 0 && o->timer_closed) really_free(o);
 }
@@ -462,9 +462,10 @@ static int token_request(oauth_t *o, buf_t *form, oauth_fetch_cb cb)
 }
 
 /* Why token_request failed. */
-static const char *request_failure(int rc)
+static const char *request_failure(const oauth_t *o, int rc)
 {
-    return rc == BRIDGE_EPROTO ? "the token endpoint is refused (see above)" : "out of memory";
+    if (rc != BRIDGE_EPROTO) return "out of memory";
+    return o->refused[0] ? o->refused : "the token endpoint is refused";
 }
 
 static int apply_token_response(oauth_t *o, const oauth_fetch_result_t *res, char *why, size_t n)
@@ -560,7 +561,7 @@ static void on_client_credentials(void *ud, const oauth_fetch_result_t *res)
 static void client_credentials_grant(oauth_t *o)
 {
     if (!endpoint_ok(o, o->token_endpoint, "token endpoint")) {
-        failf(o, BRIDGE_EPROTO, "no usable token endpoint for the client credentials grant");
+        failf(o, BRIDGE_EPROTO, "%s", o->refused);
         return;
     }
     if (!o->auth_method) set_str(&o->auth_method, pick_auth_method(o, o->client_secret != NULL));
@@ -577,7 +578,7 @@ static void client_credentials_grant(oauth_t *o)
     free(selected);
     log_debug("requesting a token with the client credentials grant at %s", o->token_endpoint);
     if (!rc) rc = token_request(o, &form, on_client_credentials);
-    if (rc) failf(o, rc, "cannot request a token: %s", request_failure(rc));
+    if (rc) failf(o, rc, "cannot request a token: %s", request_failure(o, rc));
 }
 
 static void start_refresh(oauth_t *o)
@@ -618,7 +619,7 @@ static void start_refresh(oauth_t *o)
     if (!rc) rc = oauth_form_add(&form, "refresh_token", o->refresh_token);
     log_debug("refreshing the access token at %s", o->token_endpoint);
     if (!rc) rc = token_request(o, &form, on_refreshed);
-    if (rc) failf(o, rc, "cannot refresh the token: %s", request_failure(rc));
+    if (rc) failf(o, rc, "cannot refresh the token: %s", request_failure(o, rc));
 }
 
 static void on_code_exchanged(void *ud, const oauth_fetch_result_t *res)
@@ -651,6 +652,14 @@ static void on_redirect(void *ud, int rc, const char *code, const char *iss, con
     oauth_t *o = ud;
     oauth_callback_close(o->listener);
     o->listener = NULL;
+    if (rc == BRIDGE_ETIMEOUT) {
+        long limit = o->cfg.auth_timeout_s > 0 ? o->cfg.auth_timeout_s : DEFAULT_AUTH_TIMEOUT_S;
+        failf(o, rc,
+              "no sign-in came back within %ld second%s (--auth-timeout %ld); finish the sign-in "
+              "in the browser sooner, or start with a larger --auth-timeout",
+              limit, limit == 1 ? "" : "s", limit);
+        return;
+    }
     if (rc) {
         failf(o, rc, "%s", why);
         return;
@@ -672,7 +681,7 @@ static void on_redirect(void *ud, int rc, const char *code, const char *iss, con
     if (!e) e = oauth_form_add(&form, "code_verifier", o->verifier);
     log_debug("exchanging the authorization code at %s", o->token_endpoint);
     if (!e) e = token_request(o, &form, on_code_exchanged);
-    if (e) failf(o, e, "cannot exchange the code: %s", request_failure(e));
+    if (e) failf(o, e, "cannot exchange the code: %s", request_failure(o, e));
 }
 
 static int build_authorization_url(oauth_t *o, const char *challenge, const char *scope, char **out)
@@ -769,7 +778,7 @@ static void device_poll(oauth_t *o)
     int rc = oauth_form_add(&form, "grant_type", "urn:ietf:params:oauth:grant-type:device_code");
     if (!rc) rc = oauth_form_add(&form, "device_code", o->device_code);
     if (!rc) rc = token_request(o, &form, on_device_token);
-    if (rc) failf(o, rc, "cannot poll for the token: %s", request_failure(rc));
+    if (rc) failf(o, rc, "cannot poll for the token: %s", request_failure(o, rc));
 }
 
 static void on_device_authorized(void *ud, const oauth_fetch_result_t *res)
@@ -825,7 +834,7 @@ static void device_authorize(oauth_t *o)
         return;
     }
     if (!endpoint_ok(o, endpoint, "device authorization endpoint")) {
-        failf(o, BRIDGE_EPROTO, "the device authorization endpoint is refused");
+        failf(o, BRIDGE_EPROTO, "%s", o->refused);
         return;
     }
     char *scope = choose_scope(o), *basic = NULL;
@@ -883,10 +892,11 @@ static void authorize(oauth_t *o)
     }
     if (o->cfg.no_browser) {
         failf(o, BRIDGE_EINVAL,
-              "%s needs a sign-in in a browser, and --no-browser is set. Sign in where a browser "
-              "is: `mcp-bridge login %s`, then `mcp-bridge export %s > creds.json` there and "
-              "`mcp-bridge import creds.json` here (or start with --refresh-token-file)",
-              o->server_url, o->server_url, o->server_url);
+              "a sign-in in a browser is needed and --no-browser is set; sign in where a "
+              "browser is: `mcp-bridge login %s`, then `mcp-bridge export %s > creds.json` "
+              "there and `mcp-bridge import creds.json` here (or start with "
+              "--refresh-token-file)",
+              o->server_url, o->server_url);
         return;
     }
     char challenge[OAUTH_PKCE_CHALLENGE_LEN + 1];
@@ -963,7 +973,7 @@ static void on_registered(void *ud, const oauth_fetch_result_t *res)
 static void register_client(oauth_t *o)
 {
     if (!endpoint_ok(o, o->registration_endpoint, "registration endpoint")) {
-        failf(o, BRIDGE_EPROTO, "cannot register a client");
+        failf(o, BRIDGE_EPROTO, "%s", o->refused);
         return;
     }
     /* A public native client (RFC 8252) unless the AS takes only secrets. */
@@ -1110,8 +1120,25 @@ static void on_registration_loaded(void *ud, int rc, char *text)
     }
 }
 
+/* --no-browser: nothing to sign in with here; say which is missing first, the
+ * client (nothing to register with) or the browser. Nothing is registered. */
+static void no_browser_blocker(oauth_t *o)
+{
+    int cimd = o->cfg.client_metadata_url &&
+               json_is_true(json_object_get(o->as_meta, "client_id_metadata_document_supported"));
+    if (o->client_static || cimd || (o->kept_redirect_uri && o->client_id) ||
+        o->registration_endpoint)
+        authorize(o);
+    else
+        no_registration_possible(o);
+}
+
 static void choose_client(oauth_t *o)
 {
+    if (o->cfg.no_browser && !o->cfg.device_code) {
+        no_browser_blocker(o);
+        return;
+    }
     if (o->cfg.device_code) {
         /* No redirect comes back: no listener, and a registration that says so. */
         set_str(&o->redirect_uri, "http://127.0.0.1/oauth/callback");
@@ -1160,11 +1187,15 @@ static void no_registration_possible(oauth_t *o)
 {
     failf(o, BRIDGE_EINVAL,
           "%s offers no dynamic client registration: register a client there and pass it with "
-          "--static-oauth-client-info '{\"client_id\":\"...\"}'%s",
+          "--static-oauth-client-info '{\"client_id\":\"...\"}'%s%s",
           o->issuer ? o->issuer : o->server_url,
           json_is_true(json_object_get(o->as_meta, "client_id_metadata_document_supported"))
               ? ", or pass --client-metadata-url with your client ID metadata document"
-              : "");
+              : "",
+          o->cfg.no_browser ? " (with --no-browser, then sign in where a browser is with "
+                              "`mcp-bridge login` and bring the sign-in here with export and "
+                              "import)"
+                            : "");
 }
 
 /* ---- discovery ----------------------------------------------------------------------------- */
@@ -1195,8 +1226,8 @@ static void discovery_done(oauth_t *o)
     }
     if (!endpoint_ok(o, o->authorization_endpoint, "authorization endpoint") ||
         !endpoint_ok(o, o->token_endpoint, "token endpoint")) {
-        failf(o, BRIDGE_EPROTO, "the authorization server metadata of %s is not usable",
-              o->issuer ? o->issuer : o->server_url);
+        failf(o, BRIDGE_EPROTO, "the authorization server metadata of %s is not usable: %s",
+              o->issuer ? o->issuer : o->server_url, o->refused);
         return;
     }
     const json_t *methods = json_object_get(o->as_meta, "code_challenge_methods_supported");
@@ -1366,7 +1397,7 @@ static void on_prm(void *ud, const oauth_fetch_result_t *res)
         set_str(&o->issuer, issuer);
         o->legacy = 0;
         if (!endpoint_ok(o, issuer, "authorization server")) {
-            failf(o, BRIDGE_EPROTO, "the authorization server named by %s is refused", url);
+            failf(o, BRIDGE_EPROTO, "%s (named by %s)", o->refused, url);
             return;
         }
         discover_as(o);
@@ -1389,12 +1420,15 @@ static void discover(oauth_t *o)
     clear_candidates(o);
     if (o->challenge.resource_metadata) {
         char *abs = NULL;
-        if (url_resolve(o->server_url, o->challenge.resource_metadata, &abs) != 0 ||
-            !endpoint_ok(o, abs, "resource metadata URL")) {
+        int resolved = url_resolve(o->server_url, o->challenge.resource_metadata, &abs) == 0;
+        if (!resolved || !endpoint_ok(o, abs, "resource metadata URL")) {
+            if (!resolved)
+                snprintf(o->refused, sizeof o->refused,
+                         "the resource_metadata URL \"%.200s\" in the server's challenge is not a "
+                         "URL",
+                         o->challenge.resource_metadata);
             free(abs);
-            failf(o, BRIDGE_EPROTO,
-                  "the resource_metadata URL \"%s\" in the server's challenge is refused",
-                  o->challenge.resource_metadata);
+            failf(o, BRIDGE_EPROTO, "%s", o->refused);
             return;
         }
         o->cand[0] = abs;
@@ -1421,7 +1455,7 @@ static void full_flow(oauth_t *o)
         }
         return;
     }
-    if (o->cfg.no_browser) {
+    if (o->cfg.no_browser && o->client_static) {
         authorize(o); /* fails at once, saying what to do instead */
         return;
     }
