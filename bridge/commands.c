@@ -17,6 +17,7 @@
 #include "oauth/wellknown.h"
 #include "oauth/www_auth.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
@@ -525,6 +526,34 @@ static const char *const export_fields[] = {
     "scope",
 };
 
+/* Writes text to path as a new file of mode 0600 renamed over whatever was
+ * there (a file that existed with wider permissions is replaced, not reused). */
+static int write_private_file(const char *path, const char *text)
+{
+    size_t n = strlen(path);
+    char *tmp = malloc(n + sizeof ".XXXXXX");
+    if (!tmp) return BRIDGE_ENOMEM;
+    snprintf(tmp, n + sizeof ".XXXXXX", "%s.XXXXXX", path);
+    int fd = mkstemp(tmp); /* 0600 */
+    int rc = fd < 0 ? BRIDGE_EIO : 0;
+    if (!rc) {
+        for (size_t len = strlen(text), done = 0; !rc && done < len;) {
+            ssize_t w = write(fd, text + done, len - done);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0)
+                rc = BRIDGE_EIO;
+            else
+                done += (size_t)w;
+        }
+        if (!rc && fsync(fd) != 0) rc = BRIDGE_EIO;
+        if (close(fd) != 0) rc = BRIDGE_EIO;
+        if (!rc && rename(tmp, path) != 0) rc = BRIDGE_EIO;
+        if (rc) unlink(tmp);
+    }
+    free(tmp);
+    return rc;
+}
+
 static int cmd_export(const bridge_options_t *o)
 {
     cmd_t c;
@@ -551,14 +580,35 @@ static int cmd_export(const bridge_options_t *o)
             json_object_set(out, "for", json_object_get(rec, "for"));
         char *text = json_dumps(out, JSON_INDENT(2));
         json_decref(out);
-        fprintf(stderr,
-                "mcp-bridge: what follows holds a refresh token for %s: a secret that "
-                "signs in as you. Keep it like a password; delete it once imported.\n",
-                o->url);
-        printf("%s\n", text);
-        OPENSSL_cleanse(text, strlen(text));
+        if (!text) {
+            fprintf(stderr, "mcp-bridge: out of memory\n");
+        } else if (o->output) {
+            size_t len = strlen(text);
+            char *line = malloc(len + 2);
+            if (line) snprintf(line, len + 2, "%s\n", text);
+            int rc = line ? write_private_file(o->output, line) : BRIDGE_ENOMEM;
+            if (line) OPENSSL_cleanse(line, len + 1);
+            free(line);
+            if (rc)
+                fprintf(stderr, "mcp-bridge: cannot write %s: %s\n", o->output,
+                        rc == BRIDGE_ENOMEM ? "out of memory" : strerror(errno));
+            else
+                fprintf(stderr,
+                        "mcp-bridge: wrote %s (mode 0600); it holds a refresh token for %s: a "
+                        "secret that signs in as you. Keep it like a password; delete it once "
+                        "imported.\n",
+                        o->output, o->url);
+            code = rc ? 1 : 0;
+        } else {
+            fprintf(stderr,
+                    "mcp-bridge: what follows holds a refresh token for %s: a secret that "
+                    "signs in as you. Keep it like a password; delete it once imported.\n",
+                    o->url);
+            printf("%s\n", text);
+            code = 0;
+        }
+        if (text) OPENSSL_cleanse(text, strlen(text));
         free(text);
-        code = 0;
     }
     json_decref(rec);
     teardown(&c);

@@ -158,6 +158,9 @@ const opt_def_t options_table[] = {
      CMDS_ALL},
     {"all", NULL, OPT_GROUP_STORAGE, 0, "logout: forget every stored credential", NONE, NULL,
      OPT_CMD(COMMAND_LOGOUT)},
+    {"output", "FILE", OPT_GROUP_STORAGE, 0,
+     "export: write to FILE (mode 0600, replaced whole) instead of stdout (also -o FILE)", NONE,
+     NULL, OPT_CMD(COMMAND_EXPORT)},
     /* Moving from mcp-remote without signing in again. */
     {"mcp-remote-callback", NULL, OPT_GROUP_AUTH, 0,
      "Use mcp-remote's redirect URI for this server (http://localhost:<port from the URL>"
@@ -215,8 +218,9 @@ const command_doc_t command_docs[] = {
         {"<server-url>",
          "Check the server step by step: URL, connection, initialize, OAuth discovery"},
     [COMMAND_EXPORT] =
-        {"<server-url>",
-         "Print the server's credentials (a refresh token: a secret) as JSON on stdout"},
+        {"<server-url> [-o FILE]",
+         "Print the server's credentials (a refresh token: a secret) as JSON on stdout, or "
+         "write them to FILE (0600)"},
     [COMMAND_IMPORT] = {"[FILE | -]",
                         "Store credentials written by export, from FILE or stdin; the "
                         "next start refreshes them"},
@@ -437,6 +441,10 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
         free(o->log_file);
         return (o->log_file = strdup(val)) ? 0 : BRIDGE_ENOMEM;
     }
+    if (!strcmp(n, "output")) {
+        free(o->output);
+        return (o->output = strdup(val)) ? 0 : BRIDGE_ENOMEM;
+    }
     if (!strcmp(n, "transport")) {
         for (int m = TRANSPORT_HTTP_FIRST; m <= TRANSPORT_SSE_ONLY; m++) {
             if (!strcmp(val, transport_mode_name((transport_mode_t)m))) {
@@ -653,6 +661,7 @@ int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t 
             seen_help = 1;
             continue;
         }
+        if (!strcmp(a, "-o")) a = "--output"; /* export -o FILE */
         if (a[1] != '-') {
             snprintf(err, errlen, "unknown option \"%s\" (options are spelled --name)", a);
             return BRIDGE_EINVAL;
@@ -753,6 +762,7 @@ void options_free(bridge_options_t *o)
         free(o->ignore_tools[i]);
     free(o->ignore_tools);
     free(o->log_file);
+    free(o->output);
     free(o->cacert);
     free(o->cert);
     free(o->key);

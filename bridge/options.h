@@ -105,6 +105,7 @@ typedef struct bridge_options {
     int all;             /* logout --all */
     int log_level;       /* enum log_level */
     char *log_file;
+    char *output; /* export --output / -o */
     /* TLS and proxies: the paths given, then what they and the environment
      * amount to (loaded once options are parsed). */
     char *cacert, *cert, *key;
