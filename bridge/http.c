@@ -72,9 +72,9 @@ struct http_req {
     size_t header_bytes;
     long status;
     int started, added, cancelled, responded, paused, in_done;
-    int waiting;         /* in the client's wait queue */
-    http_req_t *wnext;   /* next in the wait queue */
-    origin_t *origin;    /* of the URL the request starts with */
+    int waiting;            /* in the client's wait queue */
+    http_req_t *wnext;      /* next in the wait queue */
+    origin_t *origin;       /* of the URL the request starts with */
     uint64_t last_activity; /* loop time of the start or the last bytes received */
     long timeout_ms;        /* an explicit whole-exchange limit, which replaces the idle ones */
     char errbuf[CURL_ERROR_SIZE];
@@ -745,7 +745,8 @@ static const char *describe(CURLcode cc, http_req_t *r, int *rc)
     case CURLE_COULDNT_CONNECT:
         *rc = BRIDGE_ECONNECT;
         if (r->c->cfg.proxy && proxy_for_url(r->c->cfg.proxy, r->url))
-            return "the proxy (--enable-proxy, HTTPS_PROXY/HTTP_PROXY) refused the connection or is "
+            return "the proxy (--enable-proxy, HTTPS_PROXY/HTTP_PROXY) refused the connection or "
+                   "is "
                    "unreachable";
         return "connection refused or unreachable";
     case CURLE_OPERATION_TIMEDOUT:

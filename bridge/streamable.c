@@ -381,8 +381,9 @@ static int on_response(http_req_t *r, void *ud)
 static void too_big(http_req_t *r, const stream_t *s, const char *what)
 {
     char why[160];
-    snprintf(why, sizeof why, "the server sent %s larger than the %zu-byte limit (--max-message-size)",
-             what, s->t->cfg.max_message_size);
+    snprintf(why, sizeof why,
+             "the server sent %s larger than the %zu-byte limit (--max-message-size)", what,
+             s->t->cfg.max_message_size);
     http_req_set_error(r, BRIDGE_ETOOBIG, why);
 }
 

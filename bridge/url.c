@@ -28,7 +28,8 @@ static void lower(char *s)
 static int pct_in_authority(const char *s)
 {
     const char *c = s;
-    while (isalnum((unsigned char)*c) || *c == '+' || *c == '-' || *c == '.') c++;
+    while (isalnum((unsigned char)*c) || *c == '+' || *c == '-' || *c == '.')
+        c++;
     const char *auth;
     if (*c == ':' && c > s) {
         auth = c + 1; /* curl takes "http:/host" and "http:///host" too */
@@ -37,7 +38,8 @@ static int pct_in_authority(const char *s)
     } else {
         return 0; /* a relative reference without authority */
     }
-    while (*auth == '/') auth++;
+    while (*auth == '/')
+        auth++;
     size_t len = strcspn(auth, "/?#");
     /* Only the host (and port) matter: user information, which may well be
      * percent-encoded, ends at the last '@'. */

@@ -696,8 +696,8 @@ static int build_authorization_url(oauth_t *o, const char *challenge, const char
     int user_prompt = 0;
     for (size_t i = 0; i < o->cfg.authorize_params_len; i++)
         if (!strncmp(o->cfg.authorize_params[i], "prompt=", 7)) user_prompt = 1;
-    int consent = !user_prompt && oauth_scope_wants_consent(
-                                      scope, json_object_get(o->as_meta, "scopes_supported"));
+    int consent = !user_prompt &&
+                  oauth_scope_wants_consent(scope, json_object_get(o->as_meta, "scopes_supported"));
     const char *kv[][2] = {
         {"response_type", "code"},
         {"client_id", o->client_id},
