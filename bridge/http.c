@@ -746,8 +746,7 @@ static const char *describe(CURLcode cc, http_req_t *r, int *rc)
         *rc = BRIDGE_ECONNECT;
         if (r->c->cfg.proxy && proxy_for_url(r->c->cfg.proxy, r->url))
             return "the proxy (--enable-proxy, HTTPS_PROXY/HTTP_PROXY) refused the connection or "
-                   "is "
-                   "unreachable";
+                   "is unreachable";
         return "connection refused or unreachable";
     case CURLE_OPERATION_TIMEDOUT:
         *rc = BRIDGE_ETIMEOUT;
