@@ -7,6 +7,7 @@
 #include "bridge/http.h"
 #include "bridge/log.h"
 #include "bridge/mcp_remote_import.h"
+#include "bridge/privfile.h"
 #include "bridge/sse.h"
 #include "bridge/url.h"
 #include "keychain/keychain.h"
@@ -526,34 +527,6 @@ static const char *const export_fields[] = {
     "scope",
 };
 
-/* Writes text to path as a new file of mode 0600 renamed over whatever was
- * there (a file that existed with wider permissions is replaced, not reused). */
-static int write_private_file(const char *path, const char *text)
-{
-    size_t n = strlen(path);
-    char *tmp = malloc(n + sizeof ".XXXXXX");
-    if (!tmp) return BRIDGE_ENOMEM;
-    snprintf(tmp, n + sizeof ".XXXXXX", "%s.XXXXXX", path);
-    int fd = mkstemp(tmp); /* 0600 */
-    int rc = fd < 0 ? BRIDGE_EIO : 0;
-    if (!rc) {
-        for (size_t len = strlen(text), done = 0; !rc && done < len;) {
-            ssize_t w = write(fd, text + done, len - done);
-            if (w < 0 && errno == EINTR) continue;
-            if (w <= 0)
-                rc = BRIDGE_EIO;
-            else
-                done += (size_t)w;
-        }
-        if (!rc && fsync(fd) != 0) rc = BRIDGE_EIO;
-        if (close(fd) != 0) rc = BRIDGE_EIO;
-        if (!rc && rename(tmp, path) != 0) rc = BRIDGE_EIO;
-        if (rc) unlink(tmp);
-    }
-    free(tmp);
-    return rc;
-}
-
 static int cmd_export(const bridge_options_t *o)
 {
     cmd_t c;
@@ -586,7 +559,7 @@ static int cmd_export(const bridge_options_t *o)
             size_t len = strlen(text);
             char *line = malloc(len + 2);
             if (line) snprintf(line, len + 2, "%s\n", text);
-            int rc = line ? write_private_file(o->output, line) : BRIDGE_ENOMEM;
+            int rc = line ? privfile_write(o->output, line, len + 1) : BRIDGE_ENOMEM;
             if (line) OPENSSL_cleanse(line, len + 1);
             free(line);
             if (rc)

@@ -7,6 +7,7 @@
 #include "bridge/buf.h"
 #include "bridge/err.h"
 #include "bridge/log.h"
+#include "bridge/privfile.h"
 #include "keychain/backend.h"
 
 #include <dirent.h>
@@ -126,18 +127,6 @@ static int make_dirs(file_store_t *f)
     return rc;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return BRIDGE_EIO;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 static int file_put(void *st, const char *name, const char *label, const char *kind,
                     const char *subject, const char *secret)
 {
@@ -147,27 +136,14 @@ static int file_put(void *st, const char *name, const char *label, const char *k
     char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
     json_decref(doc);
     if (!text) return BRIDGE_ENOMEM;
-    /* A temporary name of this write's own: another writer never renames a
-     * half-written file of ours into place (nor we one of theirs). */
-    char *path = file_path(f, name, ""), *tmp = file_path(f, name, ".XXXXXX.tmp");
-    int rc = (path && tmp) ? make_dirs(f) : BRIDGE_ENOMEM;
-    if (!rc) {
-        int fd = mkstemps(tmp, (int)strlen(".tmp")); /* 0600, O_EXCL */
-        if (fd < 0) {
-            rc = BRIDGE_EIO;
-        } else {
-            (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-            rc = write_all(fd, text, strlen(text));
-            if (!rc && (fchmod(fd, 0600) != 0 || fsync(fd) != 0)) rc = BRIDGE_EIO;
-            if (close(fd) != 0) rc = BRIDGE_EIO;
-            if (!rc && rename(tmp, path) != 0) rc = BRIDGE_EIO;
-            if (rc) unlink(tmp);
-        }
-    }
+    /* privfile_write: a temporary name of this write's own, so another writer
+     * never renames a half-written file of ours into place (nor we one of theirs). */
+    char *path = file_path(f, name, "");
+    int rc = path ? make_dirs(f) : BRIDGE_ENOMEM;
+    if (!rc) rc = privfile_write(path, text, strlen(text));
     OPENSSL_cleanse(text, strlen(text));
     free(text);
     free(path);
-    free(tmp);
     return rc;
 }
 
