@@ -4,10 +4,10 @@
  * leaves half a secret. What is read back is checked like input from outside:
  * a regular file (not a FIFO or device that would block), of bounded size.
  * Also the memory backend, which keeps nothing. */
-#include "bridge/buf.h"
-#include "bridge/err.h"
-#include "bridge/log.h"
-#include "bridge/privfile.h"
+#include "bridge/base/buf.h"
+#include "bridge/base/err.h"
+#include "bridge/base/log.h"
+#include "bridge/base/privfile.h"
 #include "keychain/backend.h"
 
 #include <dirent.h>

@@ -1,8 +1,8 @@
 /* The credential store front: picks a backend, validates names, and runs
  * operations on the libuv thread pool one at a time (the OS keychains block). */
 #include "keychain/keychain.h"
-#include "bridge/err.h"
-#include "bridge/log.h"
+#include "bridge/base/err.h"
+#include "bridge/base/log.h"
 #include "keychain/backend.h"
 
 #include <openssl/crypto.h>

@@ -1,6 +1,6 @@
 /* The macOS Keychain through the Security framework: generic passwords with
  * service "mcp-bridge" and the item name as account. Built only on macOS. */
-#include "bridge/err.h"
+#include "bridge/base/err.h"
 #include "keychain/backend.h"
 
 #include <CoreFoundation/CoreFoundation.h>

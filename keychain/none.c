@@ -1,5 +1,5 @@
 /* Builds without an OS keychain backend (no libsecret found at build time). */
-#include "bridge/err.h"
+#include "bridge/base/err.h"
 #include "keychain/backend.h"
 
 #include <stdio.h>

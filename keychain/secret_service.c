@@ -10,7 +10,7 @@
  * relocating a dozen libraries at start, and a machine without libsecret gets
  * the file store with a note instead of a binary that does not start. The
  * header still gives every function its exact type. */
-#include "bridge/err.h"
+#include "bridge/base/err.h"
 #include "keychain/backend.h"
 
 #include <dlfcn.h>

@@ -1,8 +1,8 @@
 /* Browser launching with uv_spawn: no shell, no inherited stdout. */
 #include "oauth/browser.h"
-#include "bridge/err.h"
-#include "bridge/log.h"
-#include "bridge/url.h"
+#include "bridge/base/err.h"
+#include "bridge/base/log.h"
+#include "bridge/base/url.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,9 +2,9 @@
  * bound and a deadline; only a GET of OAUTH_CALLBACK_PATH with the right state
  * completes the flow. Anything else gets a small error page and is forgotten. */
 #include "oauth/callback.h"
-#include "bridge/buf.h"
-#include "bridge/err.h"
-#include "bridge/log.h"
+#include "bridge/base/buf.h"
+#include "bridge/base/err.h"
+#include "bridge/base/log.h"
 #include "oauth/callback_parse.h"
 
 #include <openssl/crypto.h>

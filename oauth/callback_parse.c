@@ -1,6 +1,6 @@
 /* The loopback redirect request parser. */
 #include "oauth/callback_parse.h"
-#include "bridge/err.h"
+#include "bridge/base/err.h"
 
 #include <openssl/crypto.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /* Bounded JSON-over-HTTP exchanges for the OAuth flow. */
 #include "oauth/fetch.h"
-#include "bridge/buf.h"
-#include "bridge/err.h"
-#include "bridge/log.h"
+#include "bridge/base/buf.h"
+#include "bridge/base/err.h"
+#include "bridge/base/log.h"
 
 #include <openssl/crypto.h>
 #include <stdlib.h>

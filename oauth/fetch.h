@@ -3,7 +3,7 @@
 #ifndef MCP_BRIDGE_OAUTH_FETCH_H
 #define MCP_BRIDGE_OAUTH_FETCH_H
 
-#include "bridge/http.h"
+#include "bridge/net/http.h"
 
 #include <jansson.h>
 

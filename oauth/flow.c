@@ -5,10 +5,10 @@
  * loopback redirect, token exchange, refresh, storage. Each step is a callback
  * of the one before. */
 #include "oauth/oauth.h"
-#include "bridge/buf.h"
-#include "bridge/err.h"
-#include "bridge/log.h"
-#include "bridge/url.h"
+#include "bridge/base/buf.h"
+#include "bridge/base/err.h"
+#include "bridge/base/log.h"
+#include "bridge/base/url.h"
 #include "oauth/browser.h"
 #include "oauth/callback.h"
 #include "oauth/fetch.h"

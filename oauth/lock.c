@@ -2,7 +2,7 @@
  * when there is no runtime directory. The lock dies with its process, so a
  * crashed bridge never leaves the others waiting. */
 #include "oauth/lock.h"
-#include "bridge/err.h"
+#include "bridge/base/err.h"
 
 #include <errno.h>
 #include <fcntl.h>

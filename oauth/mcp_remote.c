@@ -3,7 +3,7 @@
  * JavaScript's JSON.stringify(obj, sortedKeys) writes: compact, keys sorted,
  * the last of repeated keys winning. */
 #include "oauth/mcp_remote.h"
-#include "bridge/err.h"
+#include "bridge/base/err.h"
 
 #include <jansson.h>
 #include <openssl/evp.h>

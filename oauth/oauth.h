@@ -5,7 +5,7 @@
 #ifndef MCP_BRIDGE_OAUTH_H
 #define MCP_BRIDGE_OAUTH_H
 
-#include "bridge/http.h"
+#include "bridge/net/http.h"
 #include "keychain/keychain.h"
 
 #include <uv.h>

@@ -1,7 +1,7 @@
 /* PKCE and state generation on OpenSSL: RAND_bytes for entropy, EVP for
  * SHA-256. Base64url is done here because OpenSSL only offers padded base64. */
 #include "oauth/pkce.h"
-#include "bridge/err.h"
+#include "bridge/base/err.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

@@ -1,8 +1,8 @@
 /* Scope lists are small (at most OAUTH_SCOPE_MAX bytes), so de-duplication is a
  * linear search of the list built so far rather than a hash set. */
 #include "oauth/scope.h"
-#include "bridge/buf.h"
-#include "bridge/err.h"
+#include "bridge/base/buf.h"
+#include "bridge/base/err.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* Token endpoint forms and response validation. */
 #include "oauth/token.h"
-#include "bridge/err.h"
+#include "bridge/base/err.h"
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>

@@ -3,7 +3,7 @@
 #ifndef MCP_BRIDGE_OAUTH_TOKEN_H
 #define MCP_BRIDGE_OAUTH_TOKEN_H
 
-#include "bridge/buf.h"
+#include "bridge/base/buf.h"
 
 #include <jansson.h>
 

@@ -1,10 +1,10 @@
-/* Well-known URL construction. URLs are taken apart by libcurl (bridge/url.c)
+/* Well-known URL construction. URLs are taken apart by libcurl (bridge/base/url.c)
  * and rebuilt from the parts, so no output ever carries a fragment, credentials
  * or a differently-spelt origin than the one the caller meant. */
 #include "oauth/wellknown.h"
-#include "bridge/buf.h"
-#include "bridge/err.h"
-#include "bridge/url.h"
+#include "bridge/base/buf.h"
+#include "bridge/base/err.h"
+#include "bridge/base/url.h"
 
 #include <curl/curl.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * `token =` is a parameter of the current challenge, any other token starts a new
  * challenge. Only the first Bearer challenge's values are copied out. */
 #include "oauth/www_auth.h"
-#include "bridge/err.h"
+#include "bridge/base/err.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,8 +6,8 @@
  * first NUL: a URL, or two separated by '\n' (PRM resource, MCP URL). */
 #include "oauth/browser.h"
 #include "oauth/wellknown.h"
-#include "bridge/log.h"
-#include "bridge/url.h"
+#include "bridge/base/log.h"
+#include "bridge/base/url.h"
 
 #include <stdint.h>
 #include <stdio.h>

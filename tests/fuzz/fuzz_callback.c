@@ -1,5 +1,5 @@
 /* libFuzzer target: the loopback redirect request parser, on arbitrary bytes. */
-#include "bridge/err.h"
+#include "bridge/base/err.h"
 #include "oauth/callback_parse.h"
 
 #include <stdint.h>

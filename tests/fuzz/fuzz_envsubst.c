@@ -1,12 +1,12 @@
-/* libFuzzer target for ${VAR} substitution (bridge/envsubst.c), checked
+/* libFuzzer target for ${VAR} substitution (bridge/base/envsubst.c), checked
  * against a straightforward model. fuzz_headers reaches envsubst through the
  * header parser with a few fixed variables; this target feeds it arbitrary
  * text and a lookup that knows any name, so every path is reachable: set,
  * unset, empty, values that themselves look like "${...}" (never expanded
  * twice), and long names (the bad-name report is truncated, never overrun). */
-#include "bridge/envsubst.h"
-#include "bridge/buf.h"
-#include "bridge/err.h"
+#include "bridge/base/envsubst.h"
+#include "bridge/base/buf.h"
+#include "bridge/base/err.h"
 
 #include <stdint.h>
 #include <stdlib.h>

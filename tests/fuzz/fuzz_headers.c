@@ -2,8 +2,8 @@
  * the entry point; a fixed fake environment supplies ${VAR} values, one of them
  * a "secret" that must never show up in an error message. */
 #define _GNU_SOURCE /* memmem */
-#include "bridge/headers.h"
-#include "bridge/err.h"
+#include "bridge/net/headers.h"
+#include "bridge/base/err.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* libFuzzer target: the one-pass scanner against jansson. Whatever jansson
  * decodes must scan as valid, and the skeleton must route like the full decode. */
-#include "bridge/jscan.h"
-#include "bridge/jsonrpc.h"
+#include "bridge/base/jscan.h"
+#include "bridge/base/jsonrpc.h"
 
 #include <jansson.h>
 #include <stdint.h>

@@ -1,13 +1,13 @@
-/* libFuzzer target for the host side: stdin line framing (bridge/stdio.c, its
- * loop-free part) and JSON-RPC routing (bridge/jsonrpc.c). The input is what a
+/* libFuzzer target for the host side: stdin line framing (bridge/relay/stdio.c, its
+ * loop-free part) and JSON-RPC routing (bridge/base/jsonrpc.c). The input is what a
  * host writes on stdin, cut into reads of fuzzer-chosen sizes; the framing is
  * checked against a simple model, and every line goes through the same calls
  * the relay makes, whose answers must always be one-line, valid JSON-RPC. */
-#include "bridge/jsonrpc.h"
+#include "bridge/base/jsonrpc.h"
 
 /* deliver_lines() and finish_input() are static: take the file itself. Only
  * those two and the channel struct are used; nothing here starts a loop. */
-#include "bridge/stdio.c"
+#include "bridge/relay/stdio.c"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
 /* libFuzzer target for the SSE parser. The first bytes pick the size bound and a
  * chunking pattern; the rest is the stream. Fed in those chunks, the parser must
  * produce exactly the events, errors and final state of feeding it in one go. */
-#include "bridge/sse.h"
-#include "bridge/buf.h"
-#include "bridge/err.h"
+#include "bridge/net/sse.h"
+#include "bridge/base/buf.h"
+#include "bridge/base/err.h"
 
 #include <stdint.h>
 #include <stdlib.h>

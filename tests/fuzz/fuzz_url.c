@@ -1,9 +1,9 @@
-/* libFuzzer target for bridge/url.c: parsing, resolution of a reference
+/* libFuzzer target for bridge/base/url.c: parsing, resolution of a reference
  * against a base (the legacy SSE endpoint event, metadata hints), origin
  * comparison and the loopback test. The input, cut at the first NUL, is a base
  * URL, then '\n', then a reference (or a second URL). */
-#include "bridge/url.h"
-#include "bridge/err.h"
+#include "bridge/base/url.h"
+#include "bridge/base/err.h"
 
 #include <stdint.h>
 #include <stdlib.h>

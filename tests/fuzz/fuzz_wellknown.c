@@ -2,8 +2,8 @@
  * NUL, is one URL, or two separated by '\n' for the resource match. Whatever a
  * builder returns must parse as an http(s) URL with the input's origin. */
 #include "oauth/wellknown.h"
-#include "bridge/err.h"
-#include "bridge/url.h"
+#include "bridge/base/err.h"
+#include "bridge/base/url.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -3,8 +3,8 @@
  * errors, outputs NUL-terminated, shorter than the input and free of control
  * characters, and what was kept parses back to the same values when quoted. */
 #include "oauth/www_auth.h"
-#include "bridge/buf.h"
-#include "bridge/err.h"
+#include "bridge/base/buf.h"
+#include "bridge/base/err.h"
 
 #include <stdint.h>
 #include <stdlib.h>

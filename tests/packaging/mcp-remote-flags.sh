@@ -31,7 +31,7 @@ fi
 fail=0
 if ! diff -u --label "flags mcp-remote $version reads" --label "options the table marks as mcp-remote's" \
   "$scratch/remote" "$scratch/table"; then
-  echo "FAIL: the options table (bridge/options.c, the remote field) disagrees with mcp-remote:" >&2
+  echo "FAIL: the options table (bridge/cli/options.c, the remote field) disagrees with mcp-remote:" >&2
   echo "      '-' lines are flags mcp-remote has that the table lacks or marks as not mcp-remote's;" >&2
   echo "      '+' lines are options marked as mcp-remote's that mcp-remote does not read" >&2
   fail=1

@@ -1,6 +1,6 @@
 /* Unit tests for ${VAR} substitution, with a fake environment. */
-#include "bridge/envsubst.h"
-#include "bridge/err.h"
+#include "bridge/base/envsubst.h"
+#include "bridge/base/err.h"
 #include "tests/unit/check.h"
 
 #include <stdlib.h>

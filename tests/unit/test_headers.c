@@ -1,6 +1,6 @@
 /* Unit tests for --header / --header-file parsing and validation. */
-#include "bridge/headers.h"
-#include "bridge/err.h"
+#include "bridge/net/headers.h"
+#include "bridge/base/err.h"
 #include "tests/unit/check.h"
 
 #include <stdlib.h>

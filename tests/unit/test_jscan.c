@@ -1,7 +1,7 @@
 /* The one-pass JSON scanner: validity against the RFC 8259 grammar and UTF-8,
  * and the top-level members it notes. */
-#include "bridge/jscan.h"
-#include "bridge/jsonrpc.h"
+#include "bridge/base/jscan.h"
+#include "bridge/base/jsonrpc.h"
 #include "check.h"
 
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* JSON-RPC classification, id keys, error responses and newline flattening. */
-#include "bridge/jsonrpc.h"
+#include "bridge/base/jsonrpc.h"
 #include "check.h"
 
 #include <stdlib.h>

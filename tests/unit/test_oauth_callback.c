@@ -1,6 +1,6 @@
 /* The loopback redirect request parser. */
 #include "check.h"
-#include "bridge/err.h"
+#include "bridge/base/err.h"
 #include "oauth/callback_parse.h"
 
 #include <stdlib.h>

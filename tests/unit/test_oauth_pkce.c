@@ -1,7 +1,7 @@
 /* PKCE verifier/challenge (RFC 7636 Appendix B vector), state, and the
  * constant-time comparison. */
 #include "oauth/pkce.h"
-#include "bridge/err.h"
+#include "bridge/base/err.h"
 #include "check.h"
 
 #include <string.h>

@@ -1,6 +1,6 @@
 /* Scope selection (MCP 2025-11-25 order), step-up union, offline_access. */
 #include "oauth/scope.h"
-#include "bridge/err.h"
+#include "bridge/base/err.h"
 #include "check.h"
 
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* Token endpoint forms, client authentication and response validation. */
-#include "bridge/buf.h"
+#include "bridge/base/buf.h"
 #include "check.h"
 #include "oauth/token.h"
 

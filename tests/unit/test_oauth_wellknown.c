@@ -1,7 +1,7 @@
 /* Discovery URL construction: the worked examples of spec-checklist §4 (Case A,
  * Case B, trailing-slash issuer, query), IPv6 hosts, explicit ports, refusals. */
 #include "oauth/wellknown.h"
-#include "bridge/err.h"
+#include "bridge/base/err.h"
 #include "check.h"
 
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* WWW-Authenticate parsing: RFC 9110 §11 syntax, RFC 6750 Bearer parameters,
  * what real servers send, and hostile input. */
 #include "oauth/www_auth.h"
-#include "bridge/err.h"
+#include "bridge/base/err.h"
 #include "check.h"
 
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* Command-line parsing: every option of the table, and the usage errors. */
-#include "bridge/log.h"
-#include "bridge/options.h"
-#include "bridge/toolmatch.h"
+#include "bridge/base/log.h"
+#include "bridge/cli/options.h"
+#include "bridge/relay/toolmatch.h"
 #include "check.h"
 
 #include <stdlib.h>

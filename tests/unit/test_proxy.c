@@ -1,6 +1,6 @@
 /* Proxy selection for --enable-proxy: the variables and NO_PROXY matching as
  * Node's EnvHttpProxyAgent (mcp-remote) reads them. */
-#include "bridge/proxy.h"
+#include "bridge/net/proxy.h"
 #include "check.h"
 
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* Unit tests for the text/event-stream parser: line ends, fields, dispatch rules,
  * chunking invariance and the size bound. */
-#include "bridge/sse.h"
-#include "bridge/err.h"
+#include "bridge/net/sse.h"
+#include "bridge/base/err.h"
 #include "tests/unit/check.h"
 
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * replace the system bundle, $NODE_EXTRA_CA_CERTS adds to whichever applies
  * (including the system bundle itself). Certificates come from the system
  * bundle, split into files. */
-#include "bridge/tls.h"
+#include "bridge/net/tls.h"
 #include "check.h"
 
 #include <curl/curl.h>

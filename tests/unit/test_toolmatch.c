@@ -1,6 +1,6 @@
 /* --ignore-tool matching: mcp-remote's semantics (case-insensitive, '*' any run of
  * characters on one line, everything else literal), and no blow-up on many stars. */
-#include "bridge/toolmatch.h"
+#include "bridge/relay/toolmatch.h"
 #include "check.h"
 
 #include <stdlib.h>

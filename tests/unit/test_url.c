@@ -1,5 +1,5 @@
 /* URL parsing, resolution and origin checks. */
-#include "bridge/url.h"
+#include "bridge/base/url.h"
 #include "check.h"
 
 #include <stdlib.h>

@@ -1,0 +1,100 @@
+/* What the relay needs from a way of talking to the remote server. Two
+ * implementations: Streamable HTTP (streamable.c) and the 2024-11-05 HTTP+SSE
+ * transport (legacy_sse.c). The relay does not know which one it has. */
+#ifndef MCP_BRIDGE_TRANSPORT_H
+#define MCP_BRIDGE_TRANSPORT_H
+
+#include "bridge/net/http.h"
+#include "bridge/base/jsonrpc.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <uv.h>
+
+/* One message on its way to the server. Owned by the relay; lent to the
+ * transport from send() until the transport reports on it exactly once through
+ * on_sent(), on_session_lost() or on_fallback(). */
+typedef struct out_msg {
+    char *body; /* the JSON bytes as the host sent them */
+    size_t len;
+    jr_kind_t kind;
+    char *id_key; /* requests: jr_id_key(id) */
+    int internal; /* sent by the bridge itself; its response never reaches stdout */
+    int is_initialize;
+    int is_initialized_note; /* the host's notifications/initialized */
+    int resends;             /* times re-sent after a lost session */
+    int connect_retries;
+    int auth_attempts;    /* authorizations this message has caused */
+    unsigned auth_gen;    /* the token generation it was sent with */
+    struct out_msg *next; /* for the relay's queues */
+} out_msg_t;
+
+typedef struct transport transport_t;
+
+typedef struct transport_events {
+    /* One message from the server (an object, or an array from a 2025-03-26
+     * server). `raw` is the exact bytes, malloc'd and NUL-terminated, and the
+     * callee owns it (it is relayed without a copy); `root` is the decoded value,
+     * borrowed: only its routing members when `skeleton` (see jr_decode_fast), so
+     * decode `raw` when the content is needed. */
+    void (*on_message)(void *ud, char *raw, size_t len, json_t *root, int skeleton);
+    /* The server took the message (rc 0), or it could not be delivered or
+     * answered (rc < 0, `why` a sentence naming the URL and cause). For a request,
+     * rc 0 means the exchange ended: its response has been passed to on_message,
+     * or will not come. */
+    void (*on_sent)(void *ud, out_msg_t *m, int rc, const char *why);
+    /* The server no longer knows our session (404): the relay re-initializes and
+     * sends `m` again. m may be NULL (the loss was seen on a stream). `stale`: m
+     * was sent on a session that has been replaced since (or is being replaced):
+     * send it again without starting yet another session. */
+    void (*on_session_lost)(void *ud, out_msg_t *m, int stale);
+    /* http-first: the initialize POST was answered 400/404/405; the relay should
+     * switch to the legacy transport and send `m` there. */
+    void (*on_fallback)(void *ud, out_msg_t *m, long status);
+    /* The server answered 401 or 403: authorization is needed. `m` (may be NULL:
+     * the challenge came on a stream) is handed back to be sent again once the
+     * relay has a token. www_authenticate may be NULL. */
+    void (*on_auth_challenge)(void *ud, out_msg_t *m, long status, const char *www_authenticate);
+} transport_events_t;
+
+typedef struct transport_ops {
+    const char *name;
+    int (*send)(transport_t *t, out_msg_t *m);
+    /* initialize was answered: the negotiated protocol version. Returns 0, or
+     * BRIDGE_EPROTO when the version cannot be sent as a header value (it is
+     * then not used). */
+    int (*set_protocol_version)(transport_t *t, const char *version);
+    /* notifications/initialized went through: open the stream for server-initiated messages. */
+    void (*start_listening)(transport_t *t);
+    /* Forget the session (before re-initializing). */
+    void (*reset_session)(transport_t *t);
+    /* Authorization succeeded: go on with what waited for it (legacy: reconnect). */
+    void (*resume)(transport_t *t);
+    /* End the session (DELETE where it applies) and call done when finished. */
+    void (*shutdown)(transport_t *t, void (*done)(void *ud), void *ud);
+    void (*free)(transport_t *t);
+} transport_ops_t;
+
+struct transport {
+    const transport_ops_t *ops;
+};
+
+typedef struct transport_config {
+    uv_loop_t *loop;
+    http_client_t *http;
+    const char *url;
+    char **headers; /* extra "Name: value" lines for every request */
+    size_t headers_len;
+    size_t max_message_size;
+    int allow_fallback; /* http-first */
+    /* The "Authorization: Bearer ..." line to send, or NULL; may be NULL. */
+    const char *(*auth_header)(void *ud);
+    int oauth; /* 401/403 go to on_auth_challenge (else they are errors) */
+    transport_events_t ev;
+    void *ud;
+} transport_config_t;
+
+transport_t *streamable_new(const transport_config_t *cfg);
+transport_t *legacy_sse_new(const transport_config_t *cfg);
+
+#endif

@@ -1,0 +1,256 @@
+/* Certificate authorities and client certificates for libcurl: chosen once at
+ * start from the options and the environment, every file checked with OpenSSL
+ * then, so a wrong path fails in one sentence rather than at the handshake. */
+#include "bridge/net/tls.h"
+#include "bridge/base/buf.h"
+#include "bridge/base/err.h"
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PEM_FILE_MAX (16u * 1024 * 1024)
+
+/* The whole of a PEM file, NUL-terminated. `what` names the option or variable. */
+static int read_pem_file(const char *what, const char *path, buf_t *out, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot read %s (%s)", what, path, strerror(errno));
+        return BRIDGE_EIO;
+    }
+    char chunk[16384];
+    size_t n;
+    int rc = 0;
+    while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = buf_append(out, chunk, n);
+    int failed = ferror(f);
+    fclose(f);
+    OPENSSL_cleanse(chunk, sizeof chunk); /* a key file passes through here */
+    if (rc == BRIDGE_ETOOBIG) {
+        snprintf(err, errlen, "%s: %s is too large for a PEM file (over %u MiB)", what, path,
+                 (unsigned)(out->max >> 20));
+        return rc;
+    }
+    if (failed || rc) {
+        snprintf(err, errlen, "%s: cannot read %s", what, path);
+        return rc ? rc : BRIDGE_EIO;
+    }
+    if (!out->data && buf_append(out, "", 0)) return BRIDGE_ENOMEM;
+    return 0;
+}
+
+/* The number of PEM certificates in p; *first (when not NULL) gets the first. */
+static int count_certificates(const char *p, size_t len, X509 **first)
+{
+    BIO *bio = BIO_new_mem_buf(p, (int)len);
+    int count = 0;
+    X509 *x;
+    while (bio && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+        if (first && !*first)
+            *first = x;
+        else
+            X509_free(x);
+        count++;
+    }
+    BIO_free(bio);
+    ERR_clear_error(); /* the loop ends on "no start line" */
+    return count;
+}
+
+/* A CA bundle: readable and holding at least one certificate, appended to out. */
+static int load_ca_bundle(const char *what, const char *path, buf_t *out, char *err, size_t errlen)
+{
+    size_t start = out->len;
+    int rc = read_pem_file(what, path, out, err, errlen);
+    if (rc) return rc;
+    if (count_certificates(out->data + start, out->len - start, NULL) == 0) {
+        snprintf(err, errlen, "%s: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)", what,
+                 path);
+        return BRIDGE_EINVAL;
+    }
+    return buf_append_byte(out, '\n');
+}
+
+static int no_passphrase(char *buf, int size, int rwflag, void *ud)
+{
+    (void)buf, (void)size, (void)rwflag, (void)ud;
+    return 0;
+}
+
+/* The client certificate and its key (the key may be in the certificate's file,
+ * as curl allows): both parse and belong together. */
+static int check_client_identity(const char *cert, const char *key, char *err, size_t errlen)
+{
+    buf_t b;
+    buf_init_secret(&b, PEM_FILE_MAX);
+    X509 *x = NULL;
+    EVP_PKEY *k = NULL;
+    int rc = read_pem_file("--cert", cert, &b, err, errlen);
+    if (!rc && count_certificates(b.data, b.len, &x) == 0) {
+        snprintf(err, errlen, "--cert: %s holds no PEM certificate", cert);
+        rc = BRIDGE_EINVAL;
+    }
+    if (!rc && key) {
+        buf_free_secret(&b);
+        buf_init_secret(&b, PEM_FILE_MAX);
+        rc = read_pem_file("--key", key, &b, err, errlen);
+    }
+    const char *kname = key ? key : cert;
+    if (!rc) {
+        BIO *bio = BIO_new_mem_buf(b.data, (int)b.len);
+        k = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) : NULL;
+        BIO_free(bio);
+        ERR_clear_error();
+        if (!k && strstr(b.data, "ENCRYPTED")) {
+            snprintf(err, errlen,
+                     "--key: %s is protected by a passphrase, which mcp-bridge cannot ask for; "
+                     "give it a decrypted copy (openssl pkey -in KEY -out NEWKEY)",
+                     kname);
+            rc = BRIDGE_EINVAL;
+        } else if (!k) {
+            snprintf(err, errlen, "--key: %s holds no PEM private key%s", kname,
+                     key ? "" : " (give the key with --key FILE)");
+            rc = BRIDGE_EINVAL;
+        } else if (X509_check_private_key(x, k) != 1) {
+            ERR_clear_error();
+            snprintf(err, errlen, "--key: the key in %s does not belong to the certificate in %s",
+                     kname, cert);
+            rc = BRIDGE_EINVAL;
+        }
+    }
+    EVP_PKEY_free(k);
+    X509_free(x);
+    buf_free_secret(&b);
+    return rc;
+}
+
+static const char *env_path(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+/* libcurl's built-in CA bundle, or NULL when it was built with none. */
+static char *system_ca_file(void)
+{
+    CURL *e = curl_easy_init();
+    char *path = NULL, *copy = NULL;
+    if (e && curl_easy_getinfo(e, CURLINFO_CAINFO, &path) == CURLE_OK && path) copy = strdup(path);
+    curl_easy_cleanup(e);
+    return copy;
+}
+
+int tls_config_load(tls_config_t *t, const char *cacert, const char *cert, const char *key,
+                    char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    if (key && !cert) {
+        snprintf(err, errlen, "--key goes with --cert (the client certificate)");
+        return BRIDGE_EINVAL;
+    }
+    /* Like curl: the option, then CURL_CA_BUNDLE, then SSL_CERT_FILE replace
+     * the system CAs; Node's NODE_EXTRA_CA_CERTS adds to whatever applies. */
+    const char *base_what = "--cacert", *base = cacert;
+    if (!base && (base = env_path("CURL_CA_BUNDLE"))) base_what = "CURL_CA_BUNDLE";
+    if (!base && (base = env_path("SSL_CERT_FILE"))) base_what = "SSL_CERT_FILE";
+    const char *extra = env_path("NODE_EXTRA_CA_CERTS");
+    buf_t b;
+    buf_init(&b, 2 * PEM_FILE_MAX);
+    int rc = 0;
+    if (base) {
+        t->replace_system = 1;
+        t->base_source = base_what;
+        if (!(t->base_path = strdup(base))) rc = BRIDGE_ENOMEM;
+    }
+    if (!rc && extra && !(t->extra_path = strdup(extra))) rc = BRIDGE_ENOMEM;
+    if (!rc && base) {
+        rc = load_ca_bundle(base_what, base, &b, err, errlen);
+        if (!rc && !extra && !(t->ca_file = strdup(base))) rc = BRIDGE_ENOMEM;
+    }
+    if (!rc && extra) {
+        if (!base) {
+            /* The system bundle is optional here: without one libcurl still
+             * has its CA directory, which is left in place. */
+            char *sys = system_ca_file();
+            char ignored[8];
+            if (sys && load_ca_bundle("system CA bundle", sys, &b, ignored, sizeof ignored))
+                buf_reset(&b);
+            free(sys);
+        }
+        rc = load_ca_bundle("NODE_EXTRA_CA_CERTS", extra, &b, err, errlen);
+        if (!rc) {
+            t->ca_blob_len = b.len;
+            t->ca_blob = buf_steal(&b);
+        }
+    }
+    buf_free(&b);
+    if (!rc && cert) {
+        rc = check_client_identity(cert, key, err, errlen);
+        if (!rc && (!(t->cert = strdup(cert)) || (key && !(t->key = strdup(key)))))
+            rc = BRIDGE_ENOMEM;
+    }
+    if (rc) tls_config_free(t);
+    return rc;
+}
+
+void tls_config_free(tls_config_t *t)
+{
+    free(t->ca_file);
+    free(t->ca_blob);
+    free(t->cert);
+    free(t->key);
+    free(t->base_path);
+    free(t->extra_path);
+    memset(t, 0, sizeof *t);
+}
+
+const char *tls_config_describe(const tls_config_t *t, char *buf, size_t n)
+{
+    int len;
+    if (t->base_path)
+        len = snprintf(buf, n, "the certificates in %s given by %s", t->base_path, t->base_source);
+    else
+        len = snprintf(buf, n, "the system's certificates");
+    if (t->extra_path && len >= 0 && (size_t)len < n)
+        len += snprintf(buf + len, n - (size_t)len,
+                        " plus those in %s given by NODE_EXTRA_CA_CERTS", t->extra_path);
+    if (t->cert && len >= 0 && (size_t)len < n)
+        snprintf(buf + len, n - (size_t)len, ", presenting the client certificate in %s", t->cert);
+    return buf;
+}
+
+void tls_config_apply(const tls_config_t *t, void *easy)
+{
+    CURL *e = easy;
+    if (!t) return;
+    /* The same trust for an https:// proxy (--enable-proxy) as for servers,
+     * as Node applies NODE_EXTRA_CA_CERTS to both. */
+    if (t->ca_blob) {
+        /* Not copied: with the system bundle in it, it is large, and t outlives
+         * every handle (see tls.h). */
+        struct curl_blob blob = {t->ca_blob, t->ca_blob_len, CURL_BLOB_NOCOPY};
+        curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+        curl_easy_setopt(e, CURLOPT_PROXY_CAINFO_BLOB, &blob);
+    } else if (t->ca_file) {
+        curl_easy_setopt(e, CURLOPT_CAINFO, t->ca_file);
+        curl_easy_setopt(e, CURLOPT_PROXY_CAINFO, t->ca_file);
+    }
+    if (t->replace_system) {
+        curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+        curl_easy_setopt(e, CURLOPT_PROXY_CAPATH, NULL);
+    }
+    if (t->cert) {
+        curl_easy_setopt(e, CURLOPT_SSLCERT, t->cert);
+        curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_easy_setopt(e, CURLOPT_SSLKEY, t->key ? t->key : t->cert);
+        curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+    }
+}
