@@ -24,9 +24,8 @@
 #define MAX_SECRET_FILE (1024 * 1024)
 
 typedef struct file_store {
-    char *dir;      /* the credentials directory */
-    char *app_dir;  /* its parent, mcp-bridge/ */
-    char *base_dir; /* its parent when derived (~/.config), else NULL */
+    char *dir;     /* the credentials directory */
+    char *app_dir; /* its parent, mcp-bridge/ */
     char *where;
 } file_store_t;
 
@@ -48,15 +47,6 @@ int keychain_list_push(char ***names, size_t *n, const char *name)
     *names = grown;
     if (!(grown[*n] = strdup(name))) return BRIDGE_ENOMEM;
     (*n)++;
-    return 0;
-}
-
-static int mkdir_private(const char *path)
-{
-    if (mkdir(path, 0700) == 0) return 0;
-    if (errno != EEXIST) return BRIDGE_EIO;
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return BRIDGE_EIO;
     return 0;
 }
 
@@ -120,9 +110,7 @@ static int file_get(void *st, const char *name, char **secret)
 
 static int make_dirs(file_store_t *f)
 {
-    if (f->base_dir) mkdir_private(f->base_dir); /* ~/.config may not exist yet */
-    int rc = mkdir_private(f->app_dir);
-    if (!rc) rc = mkdir_private(f->dir);
+    int rc = privdir_make(f->dir);
     if (!rc) chmod(f->dir, 0700);
     return rc;
 }
@@ -181,7 +169,6 @@ static void file_close(void *st)
     file_store_t *f = st;
     free(f->dir);
     free(f->app_dir);
-    free(f->base_dir);
     free(f->where);
     free(f);
 }
@@ -232,10 +219,7 @@ int keychain_file_open(const char *dir, const keychain_backend_ops_t **ops, void
     snprintf(f->dir, n, "%s/credentials", f->app_dir);
     snprintf(f->where, n + 16, "files in %s", f->dir);
     /* Directories are made on the first write: starting stores nothing. */
-    if (dir)
-        free(base);
-    else
-        f->base_dir = base;
+    free(base);
     *ops = &file_ops;
     *st = f;
     return 0;

@@ -3,6 +3,7 @@
  * crashed bridge never leaves the others waiting. */
 #include "oauth/lock.h"
 #include "bridge/base/err.h"
+#include "bridge/base/privfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,27 +32,10 @@ const char *oauth_lock_dir(void)
     return lock_dir;
 }
 
-/* mkdir -p with 0700 for the parts we make. */
-static int make_dir(const char *path)
-{
-    char tmp[512];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(tmp, 0700) != 0 && errno != EEXIST) return BRIDGE_EIO;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0700) != 0 && errno != EEXIST) return BRIDGE_EIO;
-    struct stat st;
-    if (lstat(tmp, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid()) return BRIDGE_EIO;
-    return 0;
-}
-
 int oauth_lock_try(const char *name)
 {
     const char *dir = oauth_lock_dir();
-    if (make_dir(dir) != 0) return BRIDGE_EIO;
+    if (privdir_make(dir) != 0) return BRIDGE_EIO;
     char path[700];
     snprintf(path, sizeof path, "%s/%s.lock", dir, name);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -3,6 +3,7 @@
  * JavaScript's JSON.stringify(obj, sortedKeys) writes: compact, keys sorted,
  * the last of repeated keys winning. */
 #include "oauth/mcp_remote.h"
+#include "bridge/base/b64url.h"
 #include "bridge/base/err.h"
 
 #include <jansson.h>
@@ -99,30 +100,16 @@ json_t *mcp_remote_token_audience(const char *token)
     const char *b = a ? strchr(a + 1, '.') : NULL;
     if (!b || b - a - 1 > 16384) return NULL;
     size_t n = (size_t)(b - a - 1);
-    if (n == 0 || n % 4 == 1) return NULL; /* not base64url */
-    unsigned char *in = malloc(n + 4), *out = malloc(n + 4);
+    size_t len = 0;
+    unsigned char *claims_text = n ? b64url_decode(a + 1, n, &len) : NULL;
     json_t *aud = NULL;
-    if (in && out) {
-        for (size_t i = 0; i < n; i++) {
-            char c = a[1 + i];
-            in[i] = (unsigned char)(c == '-' ? '+' : c == '_' ? '/' : c);
-        }
-        while (n % 4)
-            in[n++] = '=';
-        /* EVP_DecodeBlock writes 3 bytes per 4 in and counts the padding as
-         * zero bytes: trim those. */
-        int len = EVP_DecodeBlock(out, in, (int)n);
-        for (size_t i = n; len > 0 && i > 0 && in[i - 1] == '='; i--)
-            len--;
-        if (len > 0) {
-            json_t *claims = json_loadb((const char *)out, (size_t)len, 0, NULL);
-            json_t *v = json_object_get(claims, "aud");
-            if (json_is_string(v) || json_is_array(v)) aud = json_incref(v);
-            json_decref(claims);
-        }
+    if (claims_text && len > 0) {
+        json_t *claims = json_loadb((const char *)claims_text, len, 0, NULL);
+        json_t *v = json_object_get(claims, "aud");
+        if (json_is_string(v) || json_is_array(v)) aud = json_incref(v);
+        json_decref(claims);
     }
-    free(in);
-    free(out);
+    free(claims_text);
     return aud;
 }
 

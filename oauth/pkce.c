@@ -1,6 +1,7 @@
 /* PKCE and state generation on OpenSSL: RAND_bytes for entropy, EVP for
- * SHA-256. Base64url is done here because OpenSSL only offers padded base64. */
+ * SHA-256, base64url from bridge/base/b64url.c. */
 #include "oauth/pkce.h"
+#include "bridge/base/b64url.h"
 #include "bridge/base/err.h"
 
 #include <openssl/crypto.h>
@@ -8,30 +9,11 @@
 #include <openssl/rand.h>
 #include <string.h>
 
-/* Base64url without padding of n bytes into out, which holds 4*ceil(n/3)+1. */
-static void base64url(const unsigned char *in, size_t n, char *out)
-{
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned long v = (unsigned long)in[i] << 16;
-        size_t left = n - i;
-        if (left > 1) v |= (unsigned long)in[i + 1] << 8;
-        if (left > 2) v |= in[i + 2];
-        out[o++] = alphabet[(v >> 18) & 63];
-        out[o++] = alphabet[(v >> 12) & 63];
-        if (left > 1) out[o++] = alphabet[(v >> 6) & 63];
-        if (left > 2) out[o++] = alphabet[v & 63];
-    }
-    out[o] = '\0';
-}
-
 static int random_base64url(size_t nbytes, char *out)
 {
     unsigned char raw[48];
     if (nbytes > sizeof raw || RAND_bytes(raw, (int)nbytes) != 1) return BRIDGE_EIO;
-    base64url(raw, nbytes, out);
+    b64url_encode(raw, nbytes, out);
     OPENSSL_cleanse(raw, sizeof raw);
     return 0;
 }
@@ -66,7 +48,7 @@ int oauth_pkce_challenge_s256(const char *verifier, char out[OAUTH_PKCE_CHALLENG
     unsigned int mdlen = 0;
     if (EVP_Digest(verifier, n, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
         return BRIDGE_EIO;
-    base64url(md, mdlen, out);
+    b64url_encode(md, mdlen, out);
     return 0;
 }
 

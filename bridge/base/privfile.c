@@ -45,3 +45,22 @@ int privfile_write(const char *path, const char *data, size_t len)
     free(tmp);
     return rc;
 }
+
+int privdir_make(const char *path)
+{
+    char *tmp = strdup(path);
+    if (!tmp) return BRIDGE_ENOMEM;
+    int rc = 0;
+    for (char *p = tmp + 1; *p && !rc; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0700) != 0 && errno != EEXIST) rc = BRIDGE_EIO;
+        *p = '/';
+    }
+    if (!rc && mkdir(tmp, 0700) != 0 && errno != EEXIST) rc = BRIDGE_EIO;
+    struct stat st;
+    if (!rc && (stat(tmp, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid()))
+        rc = BRIDGE_EIO;
+    free(tmp);
+    return rc;
+}

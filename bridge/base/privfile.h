@@ -11,4 +11,9 @@
  * BRIDGE_ENOMEM / BRIDGE_EIO (errno tells why). */
 int privfile_write(const char *path, const char *data, size_t len);
 
+/* mkdir -p, making each missing part with mode 0700. The last part must end up
+ * a directory owned by this user (a symbolic link to one is followed). 0 or
+ * BRIDGE_ENOMEM / BRIDGE_EIO. */
+int privdir_make(const char *path);
+
 #endif
