@@ -5,6 +5,7 @@
  * like network input: bounded, type-checked, tokens checked for printability,
  * endpoints and redirect URIs against the same policy as a sign-in. */
 #include "bridge/cli/mcp_remote_import.h"
+#include "bridge/base/json.h"
 #include "bridge/base/url.h"
 #include "oauth/browser.h"
 #include "oauth/mcp_remote.h"
@@ -23,12 +24,6 @@
 
 #define FILE_MAX (256 * 1024)
 #define LOG_MAX (4 * 1024 * 1024)
-
-static const char *jstr(const json_t *o, const char *k)
-{
-    const json_t *v = json_object_get(o, k);
-    return json_is_string(v) && json_string_length(v) ? json_string_value(v) : NULL;
-}
 
 /* The file's text, at most max bytes, a regular file not reached through a
  * symbolic link; NULL when missing or unreadable. */
@@ -177,9 +172,9 @@ static int import_one(const oauth_config_t *cfg, keychain_t *store, const char *
     json_t *rec = NULL;
     int code = 1;
     char why[512] = "";
-    const char *at = jstr(tokens, "access_token"), *rt = jstr(tokens, "refresh_token");
-    const char *idt = jstr(tokens, "id_token");
-    const char *client_id = jstr(client, "client_id");
+    const char *at = json_str(tokens, "access_token"), *rt = json_str(tokens, "refresh_token");
+    const char *idt = json_str(tokens, "id_token");
+    const char *client_id = json_str(client, "client_id");
     if (!server_allowed(url, cfg->allow_http, why, sizeof why)) {
         /* why says it */
     } else if (!tokens || (!at && !rt)) {
@@ -197,7 +192,7 @@ static int import_one(const oauth_config_t *cfg, keychain_t *store, const char *
     }
     if (rec) {
 #define COPY(to, from, key)                                                                        \
-    if (jstr(from, key)) json_object_set_new(rec, to, json_string(jstr(from, key)))
+    if (json_str(from, key)) json_object_set_new(rec, to, json_string(json_str(from, key)))
         COPY("client_secret", client, "client_secret");
         COPY("token_endpoint_auth_method", client, "token_endpoint_auth_method");
         COPY("access_token", tokens, "access_token");
@@ -207,7 +202,7 @@ static int import_one(const oauth_config_t *cfg, keychain_t *store, const char *
 #undef COPY
         /* The issuer only when it is one we would talk to; discovery finds it otherwise. */
         const char *issuer =
-            jstr(tokens, "issuer") ? jstr(tokens, "issuer") : jstr(client, "issuer");
+            json_str(tokens, "issuer") ? json_str(tokens, "issuer") : json_str(client, "issuer");
         if (issuer && oauth_browser_url_ok(issuer, cfg->allow_http))
             json_object_set_new(rec, "issuer", json_string(issuer));
         json_t *exp = json_object_get(tokens, "expires_at"); /* milliseconds */
@@ -281,7 +276,7 @@ static char *server_of(const oauth_config_t *cfg, const char *dir, const char *h
 {
     char *found = NULL;
     json_t *tokens = read_json(dir, hash, "tokens.json");
-    json_t *aud = mcp_remote_token_audience(jstr(tokens, "access_token"));
+    json_t *aud = mcp_remote_token_audience(json_str(tokens, "access_token"));
     if (json_is_string(aud)) try_candidate(cfg, hash, json_string_value(aud), &found);
     size_t i;
     json_t *v;
