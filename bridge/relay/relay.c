@@ -66,7 +66,7 @@ struct relay {
     int reinit;
     unsigned reinit_seq;
     char *reinit_key;
-    out_msg_t *waitq, *waitq_tail;
+    list_node waitq; /* out_msg_t.link, in arrival order */
     long in_transport; /* messages lent to the transport, not yet reported on */
     int loading;       /* stored tokens are being read */
     /* Shutdown. */
@@ -206,18 +206,14 @@ static out_msg_t *out_msg_new(const char *body, size_t len, jr_kind_t kind, json
     m->body[len] = 0;
     m->len = len;
     m->kind = kind;
+    list_node_init(&m->link);
     if (id) m->id_key = jr_id_key(id);
     return m;
 }
 
 static void waitq_push(relay_t *r, out_msg_t *m)
 {
-    m->next = NULL;
-    if (r->waitq_tail)
-        r->waitq_tail->next = m;
-    else
-        r->waitq = m;
-    r->waitq_tail = m;
+    list_push_back(&r->waitq, &m->link);
 }
 
 /* The host's log is where people look: one line per cause, not one per
@@ -263,12 +259,9 @@ static void fail_msg(relay_t *r, out_msg_t *m, const char *why)
 
 static void fail_waitq(relay_t *r, const char *why)
 {
-    while (r->waitq) {
-        out_msg_t *m = r->waitq;
-        r->waitq = m->next;
-        if (!r->waitq) r->waitq_tail = NULL;
-        fail_msg(r, m, why);
-    }
+    list_node *n;
+    while ((n = list_pop_front(&r->waitq)))
+        fail_msg(r, LIST_ENTRY(n, out_msg_t, link), why);
 }
 
 static void on_auth_done(void *ud, int rc, const char *why);
@@ -308,13 +301,12 @@ static void dispatch(relay_t *r, out_msg_t *m)
 /* Send what waited, in order; what still cannot go waits again. */
 static void flush_waitq(relay_t *r)
 {
-    out_msg_t *q = r->waitq;
-    r->waitq = r->waitq_tail = NULL;
-    while (q) {
-        out_msg_t *next = q->next;
-        dispatch(r, q);
-        q = next;
-    }
+    list_node q, *n; /* the whole queue taken at once: dispatch may queue again */
+    list_init(&q);
+    while ((n = list_pop_front(&r->waitq)))
+        list_push_back(&q, n);
+    while ((n = list_pop_front(&q)))
+        dispatch(r, LIST_ENTRY(n, out_msg_t, link));
     maybe_finish_shutdown(r);
 }
 
@@ -1015,7 +1007,7 @@ static void maybe_finish_shutdown(relay_t *r)
 {
     /* Every host message that came before EOF reaches the server first, and the
      * read of stored tokens ends (cancelling it would report a failed sign-in). */
-    if (r->stopping && !r->pending && !r->waitq && !r->in_transport && !r->reinit &&
+    if (r->stopping && !r->pending && list_empty(&r->waitq) && !r->in_transport && !r->reinit &&
         !r->init_in_flight && !r->authing && !r->loading)
         close_transport(r);
 }
@@ -1081,6 +1073,7 @@ relay_t *relay_start(uv_loop_t *loop, const bridge_options_t *opts)
     if (!r) return NULL;
     r->loop = loop;
     r->opts = opts;
+    list_init(&r->waitq);
     http_client_config_t hc = options_http_config(opts);
     r->http = http_client_new(loop, &hc);
     if (!r->http) {
@@ -1205,11 +1198,9 @@ void relay_free(relay_t *r)
     if (!r) return;
     while (r->pending)
         pending_remove(r, r->pending);
-    while (r->waitq) {
-        out_msg_t *m = r->waitq;
-        r->waitq = m->next;
-        out_msg_free(m);
-    }
+    list_node *n;
+    while ((n = list_pop_front(&r->waitq)))
+        out_msg_free(LIST_ENTRY(n, out_msg_t, link));
     free(r->init_body);
     free(r->init_key);
     free(r->reinit_key);
