@@ -231,21 +231,6 @@ const char *const option_group_titles[] = {
     [OPT_GROUP_LOGGING] = "Logging",       [OPT_GROUP_GENERAL] = "General",
 };
 
-const char *transport_mode_name(transport_mode_t m)
-{
-    switch (m) {
-    case TRANSPORT_HTTP_FIRST:
-        return "http-first";
-    case TRANSPORT_SSE_FIRST:
-        return "sse-first";
-    case TRANSPORT_HTTP_ONLY:
-        return "http-only";
-    case TRANSPORT_SSE_ONLY:
-        return "sse-only";
-    }
-    return "?";
-}
-
 static int parse_long(const char *s, long min, long max, long *out)
 {
     char *end;
@@ -785,20 +770,4 @@ void options_free(bridge_options_t *o)
     if (o->refresh_token) OPENSSL_cleanse(o->refresh_token, strlen(o->refresh_token));
     free(o->refresh_token);
     memset(o, 0, sizeof *o);
-}
-
-http_client_config_t options_http_config(const bridge_options_t *o)
-{
-    http_client_config_t hc = {
-        .connect_timeout_s = o->connect_timeout_s,
-        .allow_http_redirects = o->allow_http,
-        .verbose = log_enabled(LOG_LEVEL_DEBUG),
-        .proxy = o->enable_proxy ? &o->proxy : NULL,
-        .tls = &o->tls,
-        .ipv4_only = o->ipv4,
-        .no_cookies = o->disable_cookies,
-        .headers_timeout_s = o->headers_timeout_s,
-        .body_timeout_s = o->body_timeout_s,
-    };
-    return hc;
 }

@@ -7,16 +7,10 @@
 #include "bridge/net/http.h"
 #include "bridge/net/proxy.h"
 #include "bridge/net/tls.h"
+#include "bridge/relay/relay.h" /* transport_mode_t: --transport is the relay's choice */
 
 #include <stddef.h>
 #include <stdio.h>
-
-typedef enum transport_mode {
-    TRANSPORT_HTTP_FIRST = 0,
-    TRANSPORT_SSE_FIRST,
-    TRANSPORT_HTTP_ONLY,
-    TRANSPORT_SSE_ONLY,
-} transport_mode_t;
 
 enum opt_group {
     OPT_GROUP_CONNECTION,
@@ -139,12 +133,7 @@ void options_print_help(FILE *out, int command);
  * (what it does, how it relates to mcp-remote's flag). Returns 0, or 2 after saying on
  * stderr that the topic is unknown. Every line fits 80 columns. */
 int options_help(const char *topic, FILE *out);
-const char *transport_mode_name(transport_mode_t m);
 /* The option named `name` (without dashes, `len` bytes), or NULL. */
 const opt_def_t *options_find(const char *name, size_t len);
-
-/* The HTTP client configuration these options ask for (the relay's and the
- * subcommands' alike). */
-http_client_config_t options_http_config(const bridge_options_t *o);
 
 #endif
