@@ -41,6 +41,8 @@ typedef struct opt_def {
     unsigned commands;       /* bit (1u << enum bridge_command) for each command it applies to */
 } opt_def_t;
 
+/* In options_table.c; at most OPTIONS_TABLE_MAX entries (checked there). */
+#define OPTIONS_TABLE_MAX 128
 extern const opt_def_t options_table[];
 extern const size_t options_table_len;
 
@@ -53,9 +55,10 @@ enum bridge_command {
     COMMAND_DOCTOR,
     COMMAND_EXPORT,
     COMMAND_IMPORT,
+    COMMAND_COUNT /* how many there are, not a command */
 };
 #define OPT_CMD(c) (1u << (c))
-extern const char *const command_names[];
+extern const char *const command_names[COMMAND_COUNT];
 /* Index = enum bridge_command (relaying, 0, has none): a subcommand's arguments and
  * one line on what it does (--help, `mcp-bridge help commands`, man page, completions). */
 typedef struct command_doc {
