@@ -3,6 +3,7 @@
  * none of them prints a secret except `token` (on stdout, after a warning) and
  * `export` (likewise). */
 #include "bridge/cli/commands.h"
+#include "bridge/cli/config.h"
 #include "bridge/base/err.h"
 #include "bridge/net/http.h"
 #include "bridge/base/log.h"
@@ -124,35 +125,12 @@ static int wait_oauth(cmd_t *c, wait_t *w)
 /* The OAuth configuration of these options (c may be NULL: for naming only). */
 static oauth_config_t config_of(const cmd_t *c, const bridge_options_t *o)
 {
-    oauth_config_t oc = {
-        .loop = c ? c->loop : NULL,
-        .http = c ? c->http : NULL,
-        .store = c ? c->store : NULL,
-        .server_url = o->url,
-        .static_client_info = o->static_client_info,
-        .static_client_metadata = o->static_client_metadata,
-        .client_metadata_url = o->client_metadata_url,
-        .scope = o->scope,
-        .resource = o->resource,
-        .disable_resource = o->disable_resource,
-        .callback_port = o->callback_port,
-        .callback_host = o->callback_host,
-        .auth_timeout_s = o->auth_timeout_s,
-        .no_browser = o->no_browser,
-        .allow_http = o->allow_http,
-        .callback_path = o->callback_path,
-        .authorize_params = o->authorize_params,
-        .authorize_params_len = o->authorize_params_len,
-        .auth_success_url = o->auth_success_url,
-        .use_id_token = o->use_id_token,
-        .client_credentials = o->client_credentials,
-        .token_endpoint = o->token_endpoint,
-        .metadata_max = o->max_metadata_size,
-        .device_code = o->device_code,
-        .mcp_remote_callback = o->mcp_remote_callback,
-        .headers = o->headers.lines,
-        .headers_len = o->headers.count,
-    };
+    bridge_config_t cfg;
+    config_from_options(o, &cfg);
+    oauth_config_t oc = cfg.oauth;
+    oc.loop = c ? c->loop : NULL;
+    oc.http = c ? c->http : NULL;
+    oc.store = c ? c->store : NULL;
     return oc;
 }
 
@@ -168,10 +146,11 @@ static int setup(cmd_t *c, const bridge_options_t *o, int need_oauth)
     memset(c, 0, sizeof *c);
     c->o = o;
     c->loop = uv_default_loop();
-    http_client_config_t hc = options_http_config(o);
-    c->http = http_client_new(c->loop, &hc);
+    bridge_config_t cfg;
+    config_from_options(o, &cfg);
+    c->http = http_client_new(c->loop, &cfg.http);
     char note[512] = "";
-    if (keychain_open((keychain_backend_t)o->token_store, NULL, &c->store, note, sizeof note)) {
+    if (keychain_open(cfg.token_store, NULL, &c->store, note, sizeof note)) {
         fprintf(stderr, "mcp-bridge: cannot open the credential store: %s\n",
                 note[0] ? note : "no home directory");
         return 1;

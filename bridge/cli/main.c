@@ -1,6 +1,7 @@
 /* mcp-bridge: an MCP host spawns this as a stdio server; it relays to a remote
  * MCP server over Streamable HTTP or HTTP+SSE. */
 #include "bridge/cli/commands.h"
+#include "bridge/cli/config.h"
 #include "bridge/base/err.h"
 #include "bridge/base/log.h"
 #include "bridge/cli/options.h"
@@ -75,8 +76,10 @@ int main(int argc, char **argv)
         log_close();
         return code;
     }
+    bridge_config_t cfg;
+    config_from_options(&opts, &cfg);
     uv_loop_t *loop = uv_default_loop();
-    relay_t *relay = relay_start(loop, &opts);
+    relay_t *relay = relay_start(loop, &cfg.relay);
     if (!relay) return 1; /* relay_start said why */
     uv_run(loop, UV_RUN_DEFAULT);
     int code = relay_exit_code(relay);

@@ -7,16 +7,10 @@
 #include "bridge/net/http.h"
 #include "bridge/net/proxy.h"
 #include "bridge/net/tls.h"
+#include "bridge/relay/relay.h" /* transport_mode_t: --transport is the relay's choice */
 
 #include <stddef.h>
 #include <stdio.h>
-
-typedef enum transport_mode {
-    TRANSPORT_HTTP_FIRST = 0,
-    TRANSPORT_SSE_FIRST,
-    TRANSPORT_HTTP_ONLY,
-    TRANSPORT_SSE_ONLY,
-} transport_mode_t;
 
 enum opt_group {
     OPT_GROUP_CONNECTION,
@@ -47,6 +41,8 @@ typedef struct opt_def {
     unsigned commands;       /* bit (1u << enum bridge_command) for each command it applies to */
 } opt_def_t;
 
+/* In options_table.c; at most OPTIONS_TABLE_MAX entries (checked there). */
+#define OPTIONS_TABLE_MAX 128
 extern const opt_def_t options_table[];
 extern const size_t options_table_len;
 
@@ -59,9 +55,10 @@ enum bridge_command {
     COMMAND_DOCTOR,
     COMMAND_EXPORT,
     COMMAND_IMPORT,
+    COMMAND_COUNT /* how many there are, not a command */
 };
 #define OPT_CMD(c) (1u << (c))
-extern const char *const command_names[];
+extern const char *const command_names[COMMAND_COUNT];
 /* Index = enum bridge_command (relaying, 0, has none): a subcommand's arguments and
  * one line on what it does (--help, `mcp-bridge help commands`, man page, completions). */
 typedef struct command_doc {
@@ -139,12 +136,7 @@ void options_print_help(FILE *out, int command);
  * (what it does, how it relates to mcp-remote's flag). Returns 0, or 2 after saying on
  * stderr that the topic is unknown. Every line fits 80 columns. */
 int options_help(const char *topic, FILE *out);
-const char *transport_mode_name(transport_mode_t m);
 /* The option named `name` (without dashes, `len` bytes), or NULL. */
 const opt_def_t *options_find(const char *name, size_t len);
-
-/* The HTTP client configuration these options ask for (the relay's and the
- * subcommands' alike). */
-http_client_config_t options_http_config(const bridge_options_t *o);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "bridge/net/http.h"
 #include "bridge/base/jsonrpc.h"
+#include "bridge/base/list.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -26,7 +27,8 @@ typedef struct out_msg {
     int connect_retries;
     int auth_attempts;    /* authorizations this message has caused */
     unsigned auth_gen;    /* the token generation it was sent with */
-    struct out_msg *next; /* for the relay's queues */
+    list_node link;       /* on the relay's wait queue, or on no list */
+    struct out_msg *next; /* a transport's own queue, while lent to it */
 } out_msg_t;
 
 typedef struct transport transport_t;

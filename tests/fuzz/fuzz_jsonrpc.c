@@ -69,7 +69,7 @@ static void check_response_for(char *s, const char *message, int code, json_t *w
 #define check_response_msg(message, code, id) \
     check_response_for(jr_error_response((id), (code), (message), NULL), (message), (code), (id))
 
-/* What relay.c:on_stdin_line / on_host_one do with one line. */
+/* What host_input.c:relay_on_stdin_line / on_host_one do with one line. */
 static void route(char *line, size_t len)
 {
     char err[256], text[300];
@@ -112,7 +112,7 @@ static void route(char *line, size_t len)
             /* Keys of different ids differ: the key says which kind it is. */
             if (key[0] != (json_is_integer(id) ? 'n' : 's') || key[1] != ':') abort();
             free(key);
-            /* The --ignore-tool refusal, with the tool name cut as relay.c cuts it. */
+            /* The --ignore-tool refusal, with the tool name cut as host_input.c cuts it. */
             json_t *name = json_object_get(json_object_get(one, "params"), "name");
             if (json_is_string(name)) {
                 char t[300];

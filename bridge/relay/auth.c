@@ -1,0 +1,110 @@
+/* Signing in while relaying: a 401 or 403 holds the message and starts the
+ * sign-in (or a refresh); when it ends, what waited is sent with the new token,
+ * or fails with the reason. */
+#include "bridge/relay/relay_impl.h"
+#include "bridge/base/err.h"
+#include "bridge/base/log.h"
+
+#include <assert.h>
+#include <stdio.h>
+
+#define MAX_AUTH_ATTEMPTS 3
+
+void relay_on_auth_done(void *ud, int rc, const char *why)
+{
+    relay_t *r = ud;
+    r->authing = 0;
+    out_msg_t *internal = r->auth_internal;
+    r->auth_internal = NULL;
+    if (rc) {
+        char msg[1200];
+        snprintf(msg, sizeof msg, "sign-in to %s failed: %s", r->cfg->url, why);
+        /* Said once, whether or not messages were waiting (a session the bridge
+         * was setting up says it in its own failure). */
+        if (internal)
+            relay_on_internal_sent(r, internal, rc, msg);
+        else
+            relay_log_failure(r, msg);
+        relay_fail_waitq(r, msg);
+        relay_maybe_finish_shutdown(r);
+        return;
+    }
+    if (internal && relay_transport_send(r, internal) != 0)
+        relay_on_internal_sent(r, internal, BRIDGE_ENOMEM, "out of memory");
+    if (r->host_initialized && !r->reinit) r->transport->ops->start_listening(r->transport);
+    r->transport->ops->resume(r->transport);
+    relay_flush_waitq(r);
+}
+
+void relay_on_auth_challenge(void *ud, out_msg_t *m, long status, const char *www)
+{
+    relay_t *r = ud;
+    relay_transport_returned(r, m);
+    if (!r->oauth) {
+        char why[300];
+        snprintf(why, sizeof why,
+                 "%s answered HTTP %ld: the credentials given with --header were refused",
+                 r->cfg->url, status);
+        if (m && m->internal)
+            relay_on_internal_sent(r, m, BRIDGE_EHTTP, why);
+        else if (m)
+            relay_fail_msg(r, m, why);
+        else
+            log_error("%s", why);
+        return;
+    }
+    if (m && m->auth_gen != oauth_generation(r->oauth) && status == 401 && !r->authing) {
+        /* Sent with a token that has been replaced since: just send it again. */
+        if (m->internal) {
+            if (relay_transport_send(r, m) != 0)
+                relay_on_internal_sent(r, m, BRIDGE_ENOMEM, "out of memory");
+        } else {
+            relay_dispatch(r, m);
+        }
+        return;
+    }
+    if (m && ++m->auth_attempts > MAX_AUTH_ATTEMPTS) {
+        char why[300];
+        snprintf(why, sizeof why,
+                 "%s still answered HTTP %ld after %d authorizations; giving up on this request",
+                 r->cfg->url, status, MAX_AUTH_ATTEMPTS);
+        if (m->internal)
+            relay_on_internal_sent(r, m, BRIDGE_EHTTP, why);
+        else
+            relay_fail_msg(r, m, why);
+        return;
+    }
+    if (m && m->internal)
+        r->auth_internal = m;
+    else if (m)
+        relay_waitq_push(r, m);
+    if (r->authing) return;
+    r->authing = 1;
+    oauth_handle_challenge(r->oauth, status, www, relay_on_auth_done, r);
+}
+
+static void on_stored_tokens_read(void *ud, int rc, const char *why)
+{
+    relay_t *r = ud;
+    r->loading = 0;
+    if (rc && rc != BRIDGE_ECLOSED)
+        relay_log_failure(r, why ? why : "the stored sign-in could not be read");
+    oauth_seed_refresh_token(r->oauth, r->cfg->refresh_token);
+    relay_maybe_finish_shutdown(r);
+}
+
+const char *relay_auth_header(void *ud)
+{
+    relay_t *r = ud;
+    return r->oauth ? oauth_header(r->oauth) : NULL;
+}
+
+/* Stored tokens are read on the thread pool. Messages do not wait for them: a
+ * 401 meanwhile waits for the read and is then answered with the stored token,
+ * if there is one. */
+void relay_auth_load(relay_t *r)
+{
+    assert(r->oauth && !r->loading);
+    r->loading = 1;
+    oauth_load(r->oauth, on_stored_tokens_read, r);
+}
