@@ -14,6 +14,7 @@
 
 int oauth_token_request(oauth_t *o, buf_t *form, oauth_fetch_cb cb)
 {
+    assert(o->running && form && cb);
     const char *headers[3] = {"Content-Type: application/x-www-form-urlencoded", NULL, NULL};
     char *basic = NULL;
     if (!oauth_endpoint_ok(o, o->token_endpoint, "token endpoint")) { /* never send secrets there */
