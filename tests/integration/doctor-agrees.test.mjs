@@ -113,3 +113,28 @@ describe('doctor agrees with a start', { timeout: 600000 }, () => {
     });
   }
 });
+
+describe('doctor with a stored sign-in', { timeout: 120000 }, () => {
+  let s;
+  before(async () => { requireBridge(); s = await startQuirkServer({ ttl: 2 }); });
+  after(async () => { await killAll(); await s?.close(); removeDirs(); });
+
+  test('a token the server accepts: exit 0; an expired one is refreshed as a start would', async () => {
+    const d = makeDirs('doctor-stored');
+    const first = await realStart(s.url, FILE, d);
+    assert.ok(first.ok, first.why);
+    const fresh = await cli(d, ['doctor', s.url, ...FILE]);
+    assert.equal(fresh.code, 0, fresh.stdout + fresh.stderr);
+    assert.match(fresh.stdout, /A stored access token is sent/);
+    assert.match(fresh.stdout, /initialize succeeded/);
+    await new Promise((r) => setTimeout(r, 2500)); // the access token expires
+    const refreshes = s.stats.grants.refresh_token ?? 0;
+    const later = await cli(d, ['doctor', s.url, ...FILE]);
+    assert.equal(later.code, 0, later.stdout + later.stderr);
+    assert.match(later.stdout, /Refreshing the stored sign-in at .*: done\./);
+    assert.match(later.stdout, /initialize succeeded/);
+    assert.equal(s.stats.grants.refresh_token, refreshes + 1, s.describe());
+    assert.equal(s.stats.authorizations, 1, 'no second sign-in');
+    for (const t of s.secrets()) assert.ok(!later.stdout.includes(t) && !later.stderr.includes(t), 'no secret shown');
+  });
+});
