@@ -74,8 +74,10 @@ int oauth_run_fetch(oauth_t *o, const char *method, const char *url, const char 
 void oauth_finish(oauth_t *o, int rc, const char *why)
 {
     assert(o->running);
-    /* Whatever the run had in flight stops here: no step runs after its end. */
+    /* Whatever the run had in flight stops here: no step runs after its end
+     * (the timer paces lock retries and the device grant's polls). */
     oauth_fetch_cancel_all(&o->fetches);
+    uv_timer_stop(&o->lock_timer);
     if (o->listener) {
         oauth_callback_close(o->listener);
         o->listener = NULL;

@@ -127,6 +127,7 @@ void oauth_save_tokens(oauth_t *o)
 /* Take what a stored record says. Returns 1 when it held tokens. */
 int oauth_apply_record(oauth_t *o, const char *text)
 {
+    assert(text);
     json_t *doc = json_loads(text, 0, NULL);
     if (!json_is_object(doc) || !json_str(doc, "server") ||
         strcmp(json_str(doc, "server"), o->server_url)) {
