@@ -67,8 +67,8 @@ static int diagnose_authorization(doctor_t *d, long status, const char *www)
     if (oauth_preflight_url(d->oauth)) {
         doctor_say(d,
                    "A sign-in would be possible: discovery and the client are ready, and only your "
-                   "sign-in in the browser remains. Start the bridge, or run mcp-bridge login %s.",
-                   d->o->url);
+                   "sign-in %s remains. Start the bridge, or run mcp-bridge login %s.",
+                   d->o->device_code ? "with the device code" : "in the browser", d->o->url);
         return 0;
     }
     /* A token came without the person (refresh, client credentials): try it. */
