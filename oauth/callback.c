@@ -4,9 +4,11 @@
 #include "oauth/callback.h"
 #include "bridge/base/buf.h"
 #include "bridge/base/err.h"
+#include "bridge/base/list.h"
 #include "bridge/base/log.h"
 #include "oauth/callback_parse.h"
 
+#include <assert.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,7 @@ typedef struct conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
     oauth_callback_t *owner;
-    struct conn *next;
+    list_node link; /* on the owner's conns until closing */
     buf_t in;
     int closing, handles;
 } conn_t;
@@ -31,7 +33,7 @@ struct oauth_callback {
     char *state, *path, *success_url;
     oauth_callback_cb cb;
     void *ud;
-    conn_t *conns;
+    list_node conns; /* conn_t, open ones */
     int handles, closing, done;
     /* libuv reads into this, one read at a time; each read is copied into its
      * connection's buffer and wiped at once: it may hold the code. */
@@ -83,12 +85,8 @@ static void conn_close(conn_t *k)
 {
     if (k->closing) return;
     k->closing = 1;
-    oauth_callback_t *c = k->owner;
-    for (conn_t **pp = &c->conns; *pp; pp = &(*pp)->next)
-        if (*pp == k) {
-            *pp = k->next;
-            break;
-        }
+    assert(list_linked(&k->link)); /* open connections are on their owner's list */
+    list_remove(&k->link);
     uv_close((uv_handle_t *)&k->tcp, on_conn_handle_closed);
     uv_close((uv_handle_t *)&k->timer, on_conn_handle_closed);
 }
@@ -97,8 +95,8 @@ static void close_all(oauth_callback_t *c)
 {
     if (c->closing) return;
     c->closing = 1;
-    while (c->conns)
-        conn_close(c->conns);
+    while (!list_empty(&c->conns))
+        conn_close(LIST_ENTRY(list_front(&c->conns), conn_t, link));
     uv_close((uv_handle_t *)&c->listen4, on_handle_closed);
     if (c->has6) uv_close((uv_handle_t *)&c->listen6, on_handle_closed);
     uv_close((uv_handle_t *)&c->deadline, on_handle_closed);
@@ -262,8 +260,8 @@ static void on_connection(uv_stream_t *server, int status)
     k->tcp.data = k->timer.data = k;
     k->handles = 2;
     c->handles++;
-    k->next = c->conns;
-    c->conns = k;
+    list_node_init(&k->link);
+    list_push_front(&c->conns, &k->link);
     if (uv_accept(server, (uv_stream_t *)&k->tcp) != 0) {
         conn_close(k);
         return;
@@ -299,6 +297,7 @@ int oauth_callback_listen(uv_loop_t *loop, int port, int also_ipv6, const char *
     *out = NULL;
     oauth_callback_t *c = calloc(1, sizeof *c);
     if (!c) return BRIDGE_ENOMEM;
+    list_init(&c->conns);
     c->path = strdup(path ? path : OAUTH_CALLBACK_PATH);
     c->loop = loop;
     uv_timer_init(loop, &c->deadline);
@@ -350,8 +349,8 @@ void oauth_callback_close(oauth_callback_t *c)
     if (c->done) {
         /* listeners are closed already */
         c->closing = 1;
-        while (c->conns)
-            conn_close(c->conns);
+        while (!list_empty(&c->conns))
+            conn_close(LIST_ENTRY(list_front(&c->conns), conn_t, link));
         uv_close((uv_handle_t *)&c->deadline, on_handle_closed);
         return;
     }

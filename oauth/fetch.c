@@ -4,11 +4,14 @@
 #include "bridge/base/err.h"
 #include "bridge/base/log.h"
 
+#include <assert.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct fetch {
+    list_node link; /* on the owner's pending list, or on none */
+    http_req_t *req;
     buf_t body;
     char *req_body;
     oauth_fetch_cb cb;
@@ -25,9 +28,20 @@ static int on_body(http_req_t *r, void *ud, const char *p, size_t n)
     return 0;
 }
 
+static void fetch_free(fetch_t *f)
+{
+    buf_free_secret(&f->body); /* token responses pass through here */
+    if (f->req_body) {
+        OPENSSL_cleanse(f->req_body, strlen(f->req_body));
+        free(f->req_body);
+    }
+    free(f);
+}
+
 static void on_done(http_req_t *r, void *ud, int rc, const char *why)
 {
     fetch_t *f = ud;
+    list_remove(&f->link); /* the callback may cancel the rest of its list */
     oauth_fetch_result_t res = {.rc = rc, .why = why, .url = http_req_url(r)};
     if (!rc) {
         res.status = http_req_status(r);
@@ -48,12 +62,7 @@ static void on_done(http_req_t *r, void *ud, int rc, const char *why)
     }
     f->cb(f->ud, &res);
     json_decref(res.json);
-    buf_free_secret(&f->body); /* token responses pass through here */
-    if (f->req_body) {
-        OPENSSL_cleanse(f->req_body, strlen(f->req_body));
-        free(f->req_body);
-    }
-    free(f);
+    fetch_free(f);
 }
 
 static const http_callbacks_t callbacks = {NULL, on_body, on_done};
@@ -62,8 +71,17 @@ int oauth_fetch(http_client_t *http, const char *method, const char *url,
                 const char *const *headers, const char *body, size_t max_bytes, oauth_fetch_cb cb,
                 void *ud)
 {
+    return oauth_fetch_on(NULL, http, method, url, headers, body, max_bytes, cb, ud);
+}
+
+int oauth_fetch_on(list_node *pending, http_client_t *http, const char *method, const char *url,
+                   const char *const *headers, const char *body, size_t max_bytes,
+                   oauth_fetch_cb cb, void *ud)
+{
+    assert(http && method && url && cb);
     fetch_t *f = calloc(1, sizeof *f);
     if (!f) return BRIDGE_ENOMEM;
+    list_node_init(&f->link);
     buf_init_secret(&f->body, max_bytes);
     f->cb = cb;
     f->ud = ud;
@@ -89,6 +107,20 @@ int oauth_fetch(http_client_t *http, const char *method, const char *url,
         free(f->req_body);
         buf_free(&f->body);
         free(f);
+        return rc;
     }
-    return rc;
+    f->req = r;
+    if (pending) list_push_back(pending, &f->link);
+    return 0;
+}
+
+void oauth_fetch_cancel_all(list_node *pending)
+{
+    LIST_FOR_EACH_SAFE(n, tmp, pending)
+    {
+        fetch_t *f = LIST_ENTRY(n, fetch_t, link);
+        list_remove(&f->link);
+        http_req_cancel(f->req);
+        fetch_free(f);
+    }
 }

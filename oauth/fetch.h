@@ -3,6 +3,7 @@
 #ifndef MCP_BRIDGE_OAUTH_FETCH_H
 #define MCP_BRIDGE_OAUTH_FETCH_H
 
+#include "bridge/base/list.h"
 #include "bridge/net/http.h"
 
 #include <jansson.h>
@@ -20,6 +21,9 @@ typedef struct oauth_fetch_result {
     const char *url;
 } oauth_fetch_result_t;
 
+/* Runs once, later (never from within oauth_fetch), unless the exchange is
+ * cancelled first. It may start other exchanges and may cancel the others of
+ * its list (this one is off the list by then); res is valid during the call. */
 typedef void (*oauth_fetch_cb)(void *ud, const oauth_fetch_result_t *res);
 
 /* Start an exchange. body may be NULL (GET); it is copied. headers are extra
@@ -28,5 +32,13 @@ typedef void (*oauth_fetch_cb)(void *ud, const oauth_fetch_result_t *res);
 int oauth_fetch(http_client_t *http, const char *method, const char *url,
                 const char *const *headers, const char *body, size_t max_bytes, oauth_fetch_cb cb,
                 void *ud);
+
+/* The same, with the exchange kept on `pending` (a list head) while it runs, so
+ * that oauth_fetch_cancel_all can stop it. */
+int oauth_fetch_on(list_node *pending, http_client_t *http, const char *method, const char *url,
+                   const char *const *headers, const char *body, size_t max_bytes,
+                   oauth_fetch_cb cb, void *ud);
+/* Stop every exchange on `pending`: none of their callbacks runs afterwards. */
+void oauth_fetch_cancel_all(list_node *pending);
 
 #endif

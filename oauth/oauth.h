@@ -45,6 +45,12 @@ typedef struct oauth_config {
 /* Returns NULL on allocation failure or an invalid --static-oauth-client-*
  * document (err says which). Reads nothing yet: see oauth_load. */
 oauth_t *oauth_new(const oauth_config_t *cfg, char *err, size_t errlen);
+/* Ends the run in progress as oauth_cancel does (its done callbacks run now,
+ * from within this call, with BRIDGE_ECLOSED), and cancels what it had in
+ * flight: HTTP exchanges, the loopback listener, the device grant's polling.
+ * No callback of o runs after oauth_free returns. Memory still referred to by
+ * the store's asynchronous calls is released when they return. Calling it from
+ * a done callback is allowed (once; later calls do nothing). */
 void oauth_free(oauth_t *o);
 
 /* The access token itself (for `mcp-bridge token`), or NULL. */
@@ -86,6 +92,11 @@ unsigned oauth_generation(const oauth_t *o);
 /* 1 when the token expires within a minute and can be refreshed. */
 int oauth_should_refresh(const oauth_t *o);
 
+/* The end of a run: rc 0, or a negative BRIDGE_E* code with `why` a sentence
+ * (never a secret; valid during the call). Runs once per registration, later:
+ * never from within the call that registered it, except with BRIDGE_ENOMEM
+ * when the registration itself could not be kept. It may call any oauth_*
+ * function, start the next run, or oauth_free(o). */
 typedef void (*oauth_done_cb)(void *ud, int rc, const char *why);
 
 /* The server answered 401 or 403 with this WWW-Authenticate value (may be NULL).
@@ -99,7 +110,72 @@ void oauth_load(oauth_t *o, oauth_done_cb cb, void *ud);
 /* Refresh ahead of expiry; cb runs exactly once, later. */
 void oauth_refresh(oauth_t *o, oauth_done_cb cb, void *ud);
 
-/* Stop whatever runs (callbacks of waiters run with BRIDGE_ECLOSED). */
+/* Stop whatever runs: what it had in flight is cancelled, and the callbacks
+ * of its waiters run now, from within this call, with BRIDGE_ECLOSED. */
 void oauth_cancel(oauth_t *o);
+
+/* ---- tracing and preflight (for `mcp-bridge doctor`) ---- */
+
+/* The steps a run reports to a trace callback, as they happen. */
+typedef enum oauth_trace_step {
+    OAUTH_TRACE_PRM_HINT, /* url: the challenge's resource_metadata, resolved; detail: as given */
+    OAUTH_TRACE_PRM,      /* url tried; status (0: no answer); ok: usable; detail: why not */
+    OAUTH_TRACE_RESOURCE, /* detail: the PRM's resource (NULL: none); ok: it names this server */
+    OAUTH_TRACE_ISSUER,   /* detail: the authorization server the PRM names */
+    OAUTH_TRACE_NO_PRM,   /* url: the origin taken as authorization server (2025-03-26) */
+    OAUTH_TRACE_AS_METADATA,     /* url tried; status; ok: found; detail: why not */
+    OAUTH_TRACE_ISSUER_MISMATCH, /* url; detail: the issuer the metadata names instead */
+    OAUTH_TRACE_AS_DEFAULTS,     /* url: the base of the default /authorize, /token, /register */
+    OAUTH_TRACE_PKCE,            /* ok: S256 advertised */
+    OAUTH_TRACE_CLIENT,          /* detail: "static", "metadata-document", "kept", "stored",
+                                    "register" (url: the registration endpoint), "registered" */
+    OAUTH_TRACE_REGISTERED,  /* url: registration endpoint; status; ok; detail: client_id or why */
+    OAUTH_TRACE_AUTH_METHOD, /* url: token endpoint; detail: how the client authenticates */
+    OAUTH_TRACE_REFRESH,     /* url: token endpoint; status; ok */
+    OAUTH_TRACE_TOKEN,       /* client credentials: url: token endpoint; status; ok */
+    OAUTH_TRACE_AUTHORIZE,   /* preflight stop: url: the authorization URL to open (or the
+                                device authorization endpoint, detail "device") */
+} oauth_trace_step_t;
+
+typedef struct oauth_trace_event {
+    oauth_trace_step_t step;
+    const char *url;    /* may be NULL */
+    long status;        /* an HTTP status, or 0 */
+    int ok;             /* the step succeeded */
+    const char *detail; /* may be NULL; never a secret */
+} oauth_trace_event_t;
+
+/* Runs synchronously, from inside the step it reports; ev is valid during the
+ * call. It must not call oauth_free or start or cancel a run. */
+typedef void (*oauth_trace_cb)(void *ud, const oauth_trace_event_t *ev);
+void oauth_set_trace(oauth_t *o, oauth_trace_cb cb, void *ud);
+
+/* What oauth_handle_challenge does for this 401/403, stopping before the
+ * person's part: discovery and the client choice exactly as a start does them
+ * (a dynamic registration is made and stored, for the next start to reuse), a
+ * refresh with a stored refresh token, a client credentials grant; but no
+ * browser is opened and no listener waits. cb as for oauth_handle_challenge:
+ * rc 0 when a start would get this far; then oauth_preflight_url says whether
+ * the person would be asked to sign in (else a token was obtained). */
+void oauth_preflight(oauth_t *o, long status, const char *www_authenticate, oauth_done_cb cb,
+                     void *ud);
+/* The authorization URL (or device authorization endpoint) the last preflight
+ * stopped at, or NULL when it ended with a token. */
+const char *oauth_preflight_url(const oauth_t *o);
+
+/* ---- revocation (RFC 7009) ---- */
+
+/* rc 0: revoked; else a negative BRIDGE_E* code (BRIDGE_EHTTP: the server
+ * refused) and why. Runs once, later, never from within oauth_revoke_record. */
+typedef void (*oauth_revoke_cb)(void *ud, int rc, const char *why);
+/* Revoke `token` (token_type_hint `hint`) at the revocation_endpoint of a
+ * stored server record, authenticating as the client the record names. The
+ * endpoint is checked against this run's policy (allow_http) like any endpoint
+ * that gets a secret. Returns 0 when the request is under way (cb runs later);
+ * BRIDGE_EINVAL when there is nothing to revoke (no endpoint, token or
+ * client_id in the record); BRIDGE_EPROTO when the endpoint is refused (not
+ * https); BRIDGE_ENOMEM. cb does not run when the return is not 0. */
+int oauth_revoke_record(http_client_t *http, const struct json_t *record, const char *token,
+                        const char *hint, int allow_http, oauth_revoke_cb cb, void *ud);
 
 #endif

@@ -1,10 +1,10 @@
-/* Token endpoint forms and response validation. */
+/* Token endpoint forms and response validation (client authentication is in
+ * oauth/client_auth.c). */
 #include "oauth/token.h"
 #include "bridge/base/err.h"
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,46 +22,6 @@ int oauth_form_add(buf_t *form, const char *key, const char *value)
     curl_free(k);
     curl_free(v);
     return rc;
-}
-
-int oauth_token_client_auth(buf_t *form, const char *client_id, const char *client_secret,
-                            const char *method, char **basic_header)
-{
-    *basic_header = NULL;
-    if (!client_id) return BRIDGE_EINVAL;
-    if (!method) method = client_secret ? "client_secret_basic" : "none";
-    if (!strcmp(method, "client_secret_post") && client_secret) {
-        int rc = oauth_form_add(form, "client_id", client_id);
-        return rc ? rc : oauth_form_add(form, "client_secret", client_secret);
-    }
-    if (!strcmp(method, "client_secret_basic") && client_secret) {
-        char *id = curl_easy_escape(NULL, client_id, 0),
-             *sec = curl_easy_escape(NULL, client_secret, 0);
-        int rc = BRIDGE_ENOMEM;
-        if (id && sec) {
-            size_t plain_len = strlen(id) + strlen(sec) + 1;
-            char *plain = malloc(plain_len + 1);
-            size_t enc_cap = 4 * ((plain_len + 2) / 3) + 1;
-            char *hdr = malloc(enc_cap + sizeof "Authorization: Basic ");
-            if (plain && hdr) {
-                snprintf(plain, plain_len + 1, "%s:%s", id, sec);
-                int w = sprintf(hdr, "Authorization: Basic ");
-                EVP_EncodeBlock((unsigned char *)hdr + w, (unsigned char *)plain, (int)plain_len);
-                *basic_header = hdr;
-                hdr = NULL;
-                rc = 0;
-            }
-            if (plain) OPENSSL_cleanse(plain, plain_len);
-            free(plain);
-            free(hdr);
-        }
-        if (sec) OPENSSL_cleanse(sec, strlen(sec));
-        curl_free(id);
-        curl_free(sec);
-        return rc;
-    }
-    /* "none", or a method we cannot do without a secret: a public client. */
-    return oauth_form_add(form, "client_id", client_id);
 }
 
 static int printable_token(const char *s, size_t n)

@@ -1,9 +1,10 @@
-/* Token endpoint requests and responses (RFC 6749 §4.1.3, §5.1, §6; §2.3.1
- * client authentication). Pure: building forms and validating answers. */
+/* Token endpoint requests and responses (RFC 6749 §4.1.3, §5.1, §6). Pure:
+ * building forms and validating answers. */
 #ifndef MCP_BRIDGE_OAUTH_TOKEN_H
 #define MCP_BRIDGE_OAUTH_TOKEN_H
 
 #include "bridge/base/buf.h"
+#include "oauth/client_auth.h" /* how these requests are authenticated */
 
 #include <jansson.h>
 
@@ -19,13 +20,6 @@ typedef struct oauth_token {
 
 /* Append "key=value" (form-urlencoded, '&' between pairs). */
 int oauth_form_add(buf_t *form, const char *key, const char *value);
-
-/* Client authentication for a token request: "none" adds client_id to the form;
- * "client_secret_post" adds client_id and client_secret; "client_secret_basic"
- * sets *basic_header to "Authorization: Basic ..." (id and secret form-encoded
- * first, RFC 6749 §2.3.1). A NULL method means basic with a secret, none without. */
-int oauth_token_client_auth(buf_t *form, const char *client_id, const char *client_secret,
-                            const char *method, char **basic_header);
 
 /* Validate a successful token response: access_token present, printable ASCII,
  * at most OAUTH_TOKEN_MAX; token_type Bearer (case-insensitive) or absent;

@@ -1,28 +1,25 @@
-/* The subcommands for people: login, logout, status, token, doctor, export,
- * import. Each runs its own short loop and says what it did in sentences;
+/* The subcommands for people: login, logout, status, token, export, import
+ * (doctor is in doctor.c). Each runs its own short loop and says what it did in sentences;
  * none of them prints a secret except `token` (on stdout, after a warning) and
  * `export` (likewise). */
 #include "bridge/cli/commands.h"
 #include "bridge/cli/config.h"
+#include "bridge/cli/doctor.h"
 #include "bridge/base/err.h"
 #include "bridge/net/http.h"
 #include "bridge/base/log.h"
 #include "bridge/cli/mcp_remote_import.h"
 #include "bridge/base/privfile.h"
-#include "bridge/net/sse.h"
 #include "bridge/base/url.h"
 #include "keychain/keychain.h"
 #include "oauth/browser.h"
 #include "oauth/fetch.h"
 #include "oauth/oauth.h"
 #include "oauth/token.h"
-#include "oauth/wellknown.h"
-#include "oauth/www_auth.h"
 
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -633,292 +630,6 @@ static int cmd_import(const bridge_options_t *o)
     return rc ? 1 : 0;
 }
 
-/* ---- doctor
- * ------------------------------------------------------------------------------------------ */
-
-static int say_step;
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("%2d. ", ++say_step);
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    fflush(stdout);
-}
-
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("    ");
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-}
-
-static int first_sse_data(void *ud, const sse_event_t *ev)
-{
-    json_t **out = ud;
-    if (!*out && ev->data_len) *out = json_loadb(ev->data, ev->data_len, 0, NULL);
-    return 0;
-}
-
-/* The initialize result, whether it came as JSON or as an event stream. */
-static json_t *initialize_result(const sync_result_t *r)
-{
-    json_t *msg = NULL;
-    if (r->json) {
-        msg = json_incref(r->json);
-    } else if (r->body && r->content_type && strstr(r->content_type, "text/event-stream")) {
-        sse_parser_t *p = sse_parser_new(BODY_MAX, first_sse_data, &msg);
-        if (p) {
-            sse_parser_feed(p, r->body, r->body_len);
-            sse_parser_free(p);
-        }
-    }
-    return msg;
-}
-
-/* GET one metadata URL, saying what happened. Returns the JSON on 200. */
-static json_t *doctor_get(cmd_t *c, const char *url, const char *what, const char *const *headers)
-{
-    sync_result_t r;
-    if (fetch_sync(c, "GET", url, headers, NULL, &r) != 0) {
-        note("%s: %s: %s", what, url, r.why);
-        sync_result_free(&r);
-        return NULL;
-    }
-    json_t *j = r.status == 200 ? json_incref(r.json) : NULL;
-    if (r.status == 200 && !j)
-        note("%s: %s answered 200 but not with a JSON object", what, url);
-    else
-        note("%s: %s -> HTTP %ld%s", what, url, r.status, j ? " (found)" : "");
-    sync_result_free(&r);
-    return j;
-}
-
-static int json_array_has(const json_t *arr, const char *s)
-{
-    size_t i;
-    const json_t *v;
-    json_array_foreach(arr, i,
-                       v) if (json_is_string(v) && !strcmp(json_string_value(v), s)) return 1;
-    return 0;
-}
-
-static int cmd_doctor(const bridge_options_t *o)
-{
-    cmd_t c;
-    if (setup(&c, o, 1)) return 1;
-    say_step = 0;
-    int verdict = 1;
-    url_t u;
-    char err[256];
-    url_parse(o->url, &u, err, sizeof err);
-    char trust[1024];
-    say("Server URL %s (%s%s%s).", o->url, u.scheme,
-        !strcmp(u.scheme, "https") ? ": TLS is verified against " : ", plain HTTP",
-        !strcmp(u.scheme, "https") ? tls_config_describe(&o->tls, trust, sizeof trust) : "");
-    url_free(&u);
-    if (oauth_header(c.oauth)) say("A stored access token is sent with the first request.");
-
-    sync_result_t r;
-    if (probe(&c, &r) != 0) {
-        say("POST initialize failed: %s. Check the URL, the network, a proxy, or the server's "
-            "certificate.",
-            r.why);
-        goto done;
-    }
-    if (mcp_status_ok(r.status)) {
-        json_t *msg = initialize_result(&r);
-        json_t *res = json_object_get(msg, "result");
-        const char *pv = jstr(res, "protocolVersion");
-        json_t *info = json_object_get(res, "serverInfo");
-        if (pv)
-            say("initialize succeeded: %s %s, protocol version %s%s.",
-                jstr(info, "name") ? jstr(info, "name") : "the server",
-                jstr(info, "version") ? jstr(info, "version") : "", pv,
-                r.session_id ? ", with a session" : "");
-        else
-            say("initialize answered HTTP %ld%s, but without an initialize result.", r.status,
-                r.content_type ? "" : " and no Content-Type");
-        json_decref(msg);
-        end_session(&c, r.session_id);
-        verdict = pv ? 0 : 1;
-        if (!verdict) say("A connection would succeed.");
-        sync_result_free(&r);
-        goto done;
-    }
-    if (r.status == 400 || r.status == 404 || r.status == 405) {
-        say("initialize answered HTTP %ld: not a Streamable HTTP endpoint. mcp-bridge then tries "
-            "the older HTTP+SSE transport (GET with Accept: text/event-stream) at the same URL; "
-            "check that the URL is the server's MCP endpoint (often ending in /mcp or /sse).",
-            r.status);
-        sync_result_free(&r);
-        goto done;
-    }
-    if (r.status != 401 && r.status != 403) {
-        say("initialize answered HTTP %ld; the server is failing or refuses the request.",
-            r.status);
-        sync_result_free(&r);
-        goto done;
-    }
-
-    /* Authorization. */
-    oauth_challenge_t ch;
-    oauth_challenge_init(&ch);
-    if (r.www) oauth_www_auth_parse(&ch, r.www, strlen(r.www));
-    say("HTTP %ld: the server wants authorization. WWW-Authenticate: %s", r.status,
-        r.www ? r.www : "(none)");
-    if (ch.error)
-        note("error: %s%s%s", ch.error, ch.error_description ? " - " : "",
-             ch.error_description ? ch.error_description : "");
-    if (ch.scope) note("scope asked for: %s", ch.scope);
-    if (!ch.resource_metadata)
-        note("No resource_metadata hint (servers of the 2025-03-26 revision, or ones that do not "
-             "follow RFC 9728 fully): the well-known locations are tried.");
-    sync_result_free(&r);
-
-    /* Protected resource metadata. */
-    char *cand[4] = {0};
-    size_t ncand = 0;
-    if (ch.resource_metadata) {
-        char *abs = NULL;
-        if (url_resolve(o->url, ch.resource_metadata, &abs) == 0) {
-            cand[ncand++] = abs;
-            if (strcmp(abs, ch.resource_metadata) != 0)
-                note("The hint is relative; resolved against the server URL: %s", abs);
-        }
-    } else {
-        oauth_prm_urls(o->url, cand, &ncand);
-    }
-    json_t *prm = NULL;
-    say("Protected resource metadata (RFC 9728):");
-    for (size_t i = 0; i < ncand && !prm; i++)
-        prm = doctor_get(&c, cand[i], "tried", NULL);
-    for (size_t i = 0; i < ncand; i++)
-        free(cand[i]);
-    char *issuer = NULL;
-    int legacy = 0;
-    if (prm) {
-        const char *resource = jstr(prm, "resource");
-        json_t *servers = json_object_get(prm, "authorization_servers");
-        if (resource && !oauth_prm_resource_matches(resource, o->url)) {
-            say("The metadata is for the resource \"%s\", which is not %s: mcp-bridge refuses to "
-                "sign in (a server could use this to obtain your token for another service). The "
-                "server's metadata is misconfigured.",
-                resource, o->url);
-            json_decref(prm);
-            oauth_challenge_free(&ch);
-            goto done;
-        }
-        note("resource: %s%s", resource ? resource : "(not given; the URL is used)",
-             resource ? " (matches)" : "");
-        if (json_is_array(servers) && json_is_string(json_array_get(servers, 0))) {
-            issuer = strdup(json_string_value(json_array_get(servers, 0)));
-            note("authorization server: %s", issuer);
-        } else {
-            say("The metadata names no authorization_servers; no sign-in is possible.");
-            json_decref(prm);
-            oauth_challenge_free(&ch);
-            goto done;
-        }
-        json_t *ss = json_object_get(prm, "scopes_supported");
-        if (json_is_array(ss) && !ch.scope) {
-            char *dump = json_dumps(ss, JSON_COMPACT);
-            note("scopes_supported: %s (all are requested, as the 401 names none)", dump);
-            free(dump);
-        }
-        json_decref(prm);
-    } else {
-        legacy = 1;
-        say("No protected resource metadata: the 2025-03-26 rules apply, and the server's own "
-            "origin is the authorization server.");
-        oauth_legacy_base(o->url, &issuer);
-    }
-    oauth_challenge_free(&ch);
-
-    /* Authorization server metadata. */
-    json_t *as = NULL;
-    say("Authorization server metadata for %s:", issuer ? issuer : "?");
-    if (legacy) {
-        char url[600];
-        snprintf(url, sizeof url, "%s/.well-known/oauth-authorization-server",
-                 issuer ? issuer : "");
-        const char *h[] = {"MCP-Protocol-Version: 2025-03-26", NULL};
-        as = doctor_get(&c, url, "tried", h);
-        if (!as) note("None: mcp-bridge falls back to %s/authorize, /token and /register.", issuer);
-    } else {
-        char *ac[4] = {0};
-        size_t na = 0;
-        if (!issuer || oauth_as_metadata_urls(issuer, ac, &na) != 0) {
-            say("\"%s\" is not a valid issuer URL.", issuer ? issuer : "");
-            free(issuer);
-            goto done;
-        }
-        for (size_t i = 0; i < na && !as; i++) {
-            as = doctor_get(&c, ac[i], "tried", NULL);
-            if (as && (!jstr(as, "issuer") || strcmp(jstr(as, "issuer"), issuer) != 0)) {
-                note("but its issuer is \"%s\", not %s: RFC 8414 forbids using it",
-                     jstr(as, "issuer") ? jstr(as, "issuer") : "(none)", issuer);
-                json_decref(as);
-                as = NULL;
-            }
-        }
-        for (size_t i = 0; i < na; i++)
-            free(ac[i]);
-        if (!as) {
-            say("No usable authorization server metadata: sign-in is impossible until the "
-                "authorization server publishes it.");
-            free(issuer);
-            goto done;
-        }
-    }
-    int pkce_ok = 1, reg_ok = 0;
-    if (as) {
-        const json_t *m = json_object_get(as, "code_challenge_methods_supported");
-        pkce_ok = json_array_has(m, "S256");
-        say("PKCE: %s", pkce_ok ? "S256 is supported."
-                                : "the server does not advertise S256 in "
-                                  "code_challenge_methods_supported; MCP requires it, and "
-                                  "mcp-bridge refuses to sign in there.");
-    }
-    /* Registration. */
-    int cimd = as && json_is_true(json_object_get(as, "client_id_metadata_document_supported"));
-    const char *reg = as ? jstr(as, "registration_endpoint") : NULL;
-    if (o->static_client_info) {
-        say("Client: the pre-registered client given with --static-oauth-client-info is used.");
-        reg_ok = 1;
-    } else if (o->client_metadata_url && cimd) {
-        say("Client: your client ID metadata document %s is used as client_id.",
-            o->client_metadata_url);
-        reg_ok = 1;
-    } else if (reg || legacy) {
-        say("Client: mcp-bridge registers itself at %s (dynamic registration, RFC 7591).",
-            reg ? reg : "the default /register endpoint");
-        reg_ok = 1;
-    } else {
-        say("Client: the authorization server offers no dynamic registration%s. Register a client "
-            "with it (redirect URI http://127.0.0.1:<port>/oauth/callback; fix the port with "
-            "--callback-port) and pass --static-oauth-client-info '{\"client_id\":\"...\"}'.",
-            cimd ? " (it accepts client ID metadata documents: --client-metadata-url)" : "");
-    }
-    json_decref(as);
-    free(issuer);
-    if (pkce_ok && reg_ok) {
-        say("A sign-in would be possible: start the bridge, or run mcp-bridge login %s.", o->url);
-        verdict = 0;
-    }
-done:
-    teardown(&c);
-    return verdict;
-}
-
 int commands_run(const bridge_options_t *o)
 {
     switch (o->command) {
@@ -931,7 +642,7 @@ int commands_run(const bridge_options_t *o)
     case COMMAND_TOKEN:
         return cmd_token(o);
     case COMMAND_DOCTOR:
-        return cmd_doctor(o);
+        return doctor_run(o);
     case COMMAND_EXPORT:
         return cmd_export(o);
     case COMMAND_IMPORT:

@@ -1,0 +1,225 @@
+/* `mcp-bridge doctor URL`: the initialize a start sends, then on 401/403 the
+ * real sign-in code (oauth_preflight) up to the person's part, printed step by
+ * step from its trace. It exits 0 only when a start would connect. */
+#include "bridge/cli/doctor.h"
+#include "bridge/cli/doctor_int.h"
+#include "bridge/cli/config.h"
+#include "bridge/base/err.h"
+#include "bridge/base/url.h"
+#include "bridge/net/http.h"
+#include "keychain/keychain.h"
+#include "oauth/oauth.h"
+#include "oauth/www_auth.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the sign-in ----------------------------------------------------------------------------- */
+
+typedef struct preflight_wait {
+    int done, rc;
+    char why[1024];
+} preflight_wait_t;
+
+static void on_preflight_done(void *ud, int rc, const char *why)
+{
+    preflight_wait_t *w = ud;
+    w->done = 1;
+    w->rc = rc;
+    snprintf(w->why, sizeof w->why, "%s", why ? why : "");
+}
+
+/* A 401 or 403: the sign-in a start would do. 0 when a start would then connect. */
+static int diagnose_authorization(doctor_t *d, long status, const char *www)
+{
+    oauth_challenge_t ch;
+    oauth_challenge_init(&ch);
+    if (www) oauth_www_auth_parse(&ch, www, strlen(www));
+    doctor_say(d, "HTTP %ld: the server wants authorization. WWW-Authenticate: %s", status,
+               www ? www : "(none)");
+    if (ch.error)
+        doctor_note("error: %s%s%s", ch.error, ch.error_description ? " - " : "",
+                    ch.error_description ? ch.error_description : "");
+    if (ch.scope) doctor_note("scope asked for: %s", ch.scope);
+    if (!ch.resource_metadata)
+        doctor_note(
+            "No resource_metadata hint (servers of the 2025-03-26 revision, or ones that do not "
+            "follow RFC 9728 fully): the well-known locations are tried.");
+    oauth_challenge_free(&ch);
+    if (!d->oauth) {
+        doctor_say(
+            d, "The server rejected the Authorization header you passed with --header; a start "
+               "sends it as it is and does not sign in. Check the credential, or drop the header "
+               "to sign in with OAuth.");
+        return 1;
+    }
+    preflight_wait_t w = {0};
+    oauth_set_trace(d->oauth, doctor_on_trace, d);
+    oauth_preflight(d->oauth, status, www, on_preflight_done, &w);
+    while (!w.done)
+        uv_run(d->loop, UV_RUN_ONCE);
+    oauth_set_trace(d->oauth, NULL, NULL);
+    if (w.rc) {
+        doctor_say(d, "A start would fail here: %s", w.why);
+        return 1;
+    }
+    if (oauth_preflight_url(d->oauth)) {
+        doctor_say(d,
+                   "A sign-in would be possible: discovery and the client are ready, and only your "
+                   "sign-in %s remains. Start the bridge, or run mcp-bridge login %s.",
+                   d->o->device_code ? "with the device code" : "in the browser", d->o->url);
+        return 0;
+    }
+    /* A token came without the person (refresh, client credentials): try it. */
+    answer_t a;
+    if (doctor_probe(d, &a) != 0) {
+        doctor_say(d, "POST initialize with the new token failed: %s.", a.why);
+        doctor_answer_free(&a);
+        return 1;
+    }
+    int verdict = 1;
+    if (a.status >= 200 && a.status < 300)
+        verdict = doctor_report_initialize(d, &a);
+    else
+        doctor_say(d, "initialize with the new token answered HTTP %ld; a start would fail.",
+                   a.status);
+    doctor_answer_free(&a);
+    return verdict;
+}
+
+/* ---- the command ----------------------------------------------------------------------------- */
+
+static void on_loaded(void *ud, int rc, const char *why)
+{
+    *(int *)ud = 1;
+}
+
+static int setup(doctor_t *d, const bridge_options_t *o)
+{
+    memset(d, 0, sizeof *d);
+    d->o = o;
+    d->loop = uv_default_loop();
+    bridge_config_t cfg;
+    config_from_options(o, &cfg);
+    d->http = http_client_new(d->loop, &cfg.http);
+    char why[512] = "";
+    if (keychain_open(cfg.token_store, NULL, &d->store, why, sizeof why)) {
+        fprintf(stderr, "mcp-bridge: cannot open the credential store: %s\n",
+                why[0] ? why : "no home directory");
+        return 1;
+    }
+    if (header_list_get(&o->headers, "Authorization")) return 0; /* as a start: no OAuth */
+    oauth_config_t oc = cfg.oauth;
+    oc.loop = d->loop;
+    oc.http = d->http;
+    oc.store = d->store;
+    d->oauth = oauth_new(&oc, why, sizeof why);
+    if (!d->oauth) {
+        fprintf(stderr, "mcp-bridge: %s\n", why[0] ? why : "out of memory");
+        return 1;
+    }
+    int loaded = 0;
+    oauth_load(d->oauth, on_loaded, &loaded);
+    while (!loaded)
+        uv_run(d->loop, UV_RUN_ONCE);
+    oauth_seed_refresh_token(d->oauth, o->refresh_token);
+    return 0;
+}
+
+static void teardown(doctor_t *d)
+{
+    oauth_free(d->oauth);
+    if (d->http) http_client_free(d->http);
+    keychain_close(d->store); /* after pending writes finish */
+    uv_run(d->loop, UV_RUN_DEFAULT);
+    uv_loop_close(d->loop);
+}
+
+static int diagnose(doctor_t *d)
+{
+    const bridge_options_t *o = d->o;
+    url_t u;
+    char err[256], trust[1024];
+    if (url_parse(o->url, &u, err, sizeof err) != 0) {
+        doctor_say(d, "Server URL %s is not a URL: %s.", o->url, err);
+        return 1;
+    }
+    int https = !strcmp(u.scheme, "https");
+    doctor_say(d, "Server URL %s (%s%s%s).", o->url, u.scheme,
+               https ? ": TLS is verified against " : ", plain HTTP",
+               https ? tls_config_describe(&o->tls, trust, sizeof trust) : "");
+    url_free(&u);
+    if (d->oauth && oauth_header(d->oauth))
+        doctor_say(d, "A stored access token is sent with the first request.");
+
+    int fallback = o->transport == TRANSPORT_HTTP_FIRST || o->transport == TRANSPORT_SSE_FIRST ||
+                   o->transport == TRANSPORT_SSE_ONLY;
+    answer_t a;
+    if (o->transport != TRANSPORT_SSE_ONLY) {
+        if (doctor_probe(d, &a) != 0) {
+            doctor_say(d,
+                       "POST initialize failed: %s. Check the URL, the network, a proxy, or the "
+                       "server's certificate.",
+                       a.why);
+            doctor_answer_free(&a);
+            return 1;
+        }
+        long status = a.status;
+        if (status >= 200 && status < 300) {
+            int verdict = doctor_report_initialize(d, &a);
+            doctor_answer_free(&a);
+            if (!verdict) doctor_say(d, "A connection would succeed.");
+            return verdict;
+        }
+        if (status == 401 || status == 403) {
+            int verdict = diagnose_authorization(d, status, a.www);
+            doctor_answer_free(&a);
+            return verdict;
+        }
+        doctor_answer_free(&a);
+        if (!(status == 400 || status == 404 || status == 405) || !fallback) {
+            doctor_say(
+                d, "initialize answered HTTP %ld; the server is failing or refuses the request%s.",
+                status, fallback ? "" : " (and --transport http-only rules out the older one)");
+            return 1;
+        }
+        doctor_say(
+            d,
+            "initialize answered HTTP %ld: not a Streamable HTTP endpoint; a start then tries the "
+            "older HTTP+SSE transport (GET with Accept: text/event-stream).",
+            status);
+    }
+    sse_probe_t p;
+    doctor_probe_sse(d, &p);
+    int verdict = 1;
+    if (p.status == 401 || p.status == 403) {
+        verdict = diagnose_authorization(d, p.status, p.www);
+    } else if (p.endpoint) {
+        doctor_say(d,
+                   "The HTTP+SSE transport answers with its message endpoint: a connection would "
+                   "succeed.");
+        verdict = 0;
+    } else if (p.status) {
+        doctor_say(
+            d,
+            "GET with Accept: text/event-stream answered HTTP %ld without an endpoint event: "
+            "neither transport answers. Check that the URL is the server's MCP endpoint (often "
+            "ending in /mcp or /sse).",
+            p.status);
+    } else {
+        doctor_say(d, "GET with Accept: text/event-stream failed: %s.", p.why);
+    }
+    free(p.www);
+    return verdict;
+}
+
+int doctor_run(const bridge_options_t *o)
+{
+    assert(o->url);
+    doctor_t d;
+    int verdict = setup(&d, o) ? 1 : diagnose(&d);
+    teardown(&d);
+    return verdict;
+}

@@ -1,0 +1,182 @@
+/* What the parts of the OAuth flow share: the oauth_t state, the grants a run
+ * can use, and the steps each file offers the others. Private to oauth/; the
+ * relay and the command line use oauth/oauth.h. */
+#ifndef MCP_BRIDGE_OAUTH_INT_H
+#define MCP_BRIDGE_OAUTH_INT_H
+
+#include "bridge/base/buf.h"
+#include "bridge/base/list.h"
+#include "oauth/callback.h"
+#include "oauth/fetch.h"
+#include "oauth/oauth.h"
+#include "oauth/pkce.h"
+#include "oauth/www_auth.h"
+
+#include <jansson.h>
+#include <time.h>
+
+#define OAUTH_METADATA_MAX(o) ((o)->cfg.metadata_max ? (o)->cfg.metadata_max : 1024 * 1024)
+#define OAUTH_TOKEN_RESPONSE_MAX (256 * 1024)
+#define OAUTH_DEFAULT_AUTH_TIMEOUT_S 300
+
+/* A way to obtain the first token (oauth/grant_*.c); flow.c picks one per run
+ * from its table of grants. */
+typedef struct oauth_grant {
+    const char *name;
+    /* The grant_types value a registration asks for (besides refresh_token). */
+    const char *grant_type;
+    /* 1 when these options select this grant. */
+    int (*chosen)(const oauth_config_t *cfg);
+    /* Needs a client (pre-registered, metadata document or registered) before start. */
+    int needs_client;
+    /* Needs the loopback listener for the redirect (else a fixed placeholder URI). */
+    int needs_redirect;
+    /* Called once discovery (and, with needs_client, the client choice) is done;
+     * ends the run with oauth_finish or oauth_fail, now or later. */
+    void (*start)(oauth_t *o);
+} oauth_grant_t;
+
+extern const oauth_grant_t oauth_grant_authorization_code;
+extern const oauth_grant_t oauth_grant_device;
+extern const oauth_grant_t oauth_grant_client_credentials;
+
+typedef struct oauth_waiter {
+    list_node link;
+    oauth_done_cb cb;
+    void *ud;
+} oauth_waiter_t;
+
+typedef enum {
+    OAUTH_PLAN_LOAD,
+    OAUTH_PLAN_REAUTH,
+    OAUTH_PLAN_STEPUP,
+    OAUTH_PLAN_REFRESH
+} oauth_plan_t;
+
+struct oauth {
+    oauth_config_t cfg;
+    char *server_url;
+    const oauth_grant_t *grant;
+
+    /* Tokens. */
+    char *access_token, *refresh_token, *granted_scope, *id_token;
+    char *device_code; /* RFC 8628, while polling */
+    long device_interval;
+    time_t device_deadline;
+    time_t expires_at; /* 0: unknown */
+    long lifetime;     /* expires_in of the last token response, 0 when unknown */
+    char *header;
+    unsigned generation;
+
+    /* Discovery. */
+    int discovered, legacy;
+    char *prm_url;  /* the PRM document used */
+    char *resource; /* RFC 8707 value to send, or NULL */
+    json_t *prm_scopes;
+    char *issuer;
+    json_t *as_meta;
+    char *authorization_endpoint, *token_endpoint, *registration_endpoint, *revocation_endpoint;
+    char refused[400]; /* why oauth_endpoint_ok() refused the last endpoint */
+
+    /* Client. */
+    char *client_id, *client_secret, *auth_method, *redirect_uri;
+    char *kept_redirect_uri; /* the stored client's own (an import's): used as it is */
+    char *record_issuer;     /* the authorization server the stored sign-in is from */
+    char *registered_scope;  /* the scope in the AS's registration answer */
+    int client_static, client_cimd, registered_now;
+    json_t *static_metadata;
+
+    /* The run in progress. */
+    int running;
+    list_node waiters; /* oauth_waiter_t */
+    list_node fetches; /* the exchanges in flight (oauth/fetch.c), cancelled by oauth_finish */
+    oauth_challenge_t challenge;
+    long status;
+    char *requested_scope;
+    char *cand[4];
+    size_t ncand, icand;
+    oauth_callback_t *listener;
+    char verifier[OAUTH_PKCE_VERIFIER_LEN + 1];
+    char state[OAUTH_STATE_LEN + 1];
+    int tried_reregister, refresh_after_discovery;
+    int preflight;       /* stop before the person's part of the sign-in (oauth_preflight) */
+    char *preflight_url; /* the authorization URL a preflight stopped at */
+
+    /* What each step did, for `doctor` (oauth_set_trace). */
+    oauth_trace_cb trace_cb;
+    void *trace_ud;
+
+    /* Single flight across processes, and the store's asynchronous calls. */
+    oauth_plan_t plan;
+    char *token_at_start; /* the access token when the run began */
+    int lock_fd;
+    uv_timer_t lock_timer; /* also paces the device grant's polling */
+    uint64_t lock_wait_started;
+    int lock_waiting_said;
+    int store_ops;     /* asynchronous store calls in flight */
+    int saves_pending; /* token writes not yet landed: the lock waits for them */
+    int dead;          /* oauth_free was called; freed when the last of them returns */
+    int timer_closed;
+};
+
+/* ---- flow.c: the run ---- */
+void oauth_full_flow(oauth_t *o);
+/* The run a 401 or 403 starts (status, WWW-Authenticate value or NULL). */
+void oauth_start_challenge(oauth_t *o, long status, const char *www_authenticate);
+void oauth_run_plan(oauth_t *o);
+/* End the run: every waiter's callback runs, now. */
+void oauth_finish(oauth_t *o, int rc, const char *why);
+void oauth_fail(oauth_t *o, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void oauth_set_tokens_header(oauth_t *o);
+/* After oauth_free: frees o once nothing asynchronous refers to it any more. */
+void oauth_free_if_idle(oauth_t *o);
+/* Report a step to the trace callback, when one is set. */
+void oauth_trace(oauth_t *o, oauth_trace_step_t step, const char *url, long status, int ok,
+                 const char *detail);
+/* An exchange of the run: cancelled, without callback, when the run ends. */
+int oauth_run_fetch(oauth_t *o, const char *method, const char *url, const char *const *headers,
+                    const char *body, size_t max_bytes, oauth_fetch_cb cb);
+void oauth_set_str(char **slot, const char *v);
+void oauth_wipe_str(char **slot);
+/* https, or http to loopback (or with --allow-http); else o->refused says why. */
+int oauth_endpoint_ok(oauth_t *o, const char *url, const char *what);
+
+/* ---- single_flight.c ---- */
+void oauth_begin_run(oauth_t *o);
+void oauth_release_lock(oauth_t *o);
+
+/* ---- record.c: the stored records ---- */
+int oauth_store_get(oauth_t *o, const char *name, keychain_cb cb);
+void oauth_save_tokens(oauth_t *o);
+/* Take what a stored record says. Returns 1 when it held tokens. */
+int oauth_apply_record(oauth_t *o, const char *text);
+void oauth_drop_tokens(oauth_t *o);
+void oauth_save_registration(oauth_t *o);
+void oauth_drop_registration(oauth_t *o);
+
+/* ---- discovery.c ---- */
+void oauth_discover(oauth_t *o);
+void oauth_clear_candidates(oauth_t *o);
+
+/* ---- client.c: which client signs in ---- */
+void oauth_choose_client(oauth_t *o);
+
+/* ---- redirect_listener.c ---- */
+int oauth_start_listener(oauth_t *o, char *why, size_t n);
+
+/* ---- authorize.c ---- */
+/* The scope to ask for, remembered for step-up; NULL to send none. */
+char *oauth_choose_scope(oauth_t *o);
+
+/* ---- token_request.c: a POST to the token endpoint ---- */
+int oauth_token_request(oauth_t *o, buf_t *form, oauth_fetch_cb cb);
+const char *oauth_token_request_failure(const oauth_t *o, int rc);
+int oauth_token_answer(oauth_t *o, const oauth_fetch_result_t *res, const char *doing,
+                       const char *done, int strict, char *why, size_t n);
+
+/* ---- grant_code.c, grant_refresh.c ---- */
+void oauth_exchange_code(oauth_t *o, const char *code);
+void oauth_start_refresh(oauth_t *o);
+long oauth_refresh_margin(const oauth_t *o);
+
+#endif

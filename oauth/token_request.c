@@ -1,0 +1,93 @@
+/* A POST to the token endpoint, whatever the grant: the endpoint checked, the
+ * client authenticated (oauth/client_auth.c), the resource added, and the
+ * answer taken into the flow's tokens and saved. */
+#include "oauth/oauth_int.h"
+#include "bridge/base/err.h"
+#include "bridge/base/json.h"
+#include "bridge/base/log.h"
+#include "oauth/client_auth.h"
+#include "oauth/token.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <time.h>
+
+int oauth_token_request(oauth_t *o, buf_t *form, oauth_fetch_cb cb)
+{
+    assert(o->running && form && cb);
+    const char *headers[3] = {"Content-Type: application/x-www-form-urlencoded", NULL, NULL};
+    char *basic = NULL;
+    if (!oauth_endpoint_ok(o, o->token_endpoint, "token endpoint")) { /* never send secrets there */
+        buf_free_secret(form);
+        return BRIDGE_EPROTO;
+    }
+    int rc = oauth_token_client_auth(form, o->client_id, o->client_secret, o->auth_method, &basic);
+    if (!rc && o->resource && !o->cfg.disable_resource)
+        rc = oauth_form_add(form, "resource", o->resource);
+    if (!rc && basic) headers[1] = basic;
+    if (!rc)
+        rc = oauth_run_fetch(o, "POST", o->token_endpoint, headers, form->data,
+                             OAUTH_TOKEN_RESPONSE_MAX, cb);
+    oauth_wipe_str(&basic);
+    buf_free_secret(form);
+    return rc;
+}
+
+/* Why oauth_token_request failed. */
+const char *oauth_token_request_failure(const oauth_t *o, int rc)
+{
+    if (rc != BRIDGE_EPROTO) return "out of memory";
+    return o->refused[0] ? o->refused : "the token endpoint is refused";
+}
+
+static int apply_token_response(oauth_t *o, const oauth_fetch_result_t *res, char *why, size_t n)
+{
+    oauth_token_t t;
+    int rc = oauth_token_parse(res->json, &t, why, n);
+    if (rc) return rc;
+    oauth_wipe_str(&o->access_token);
+    o->access_token = t.access_token;
+    if (t.id_token) { /* a refresh may or may not bring a new one */
+        oauth_wipe_str(&o->id_token);
+        o->id_token = t.id_token;
+        t.id_token = NULL;
+    }
+    if (t.refresh_token) { /* a rotated refresh token replaces the old one */
+        oauth_wipe_str(&o->refresh_token);
+        o->refresh_token = t.refresh_token;
+    }
+    if (t.scope) {
+        free(o->granted_scope);
+        o->granted_scope = t.scope;
+    } else if (o->requested_scope) {
+        oauth_set_str(&o->granted_scope, o->requested_scope);
+    }
+    o->expires_at = t.expires_in > 0 ? time(NULL) + t.expires_in : 0;
+    o->lifetime = t.expires_in;
+    oauth_set_tokens_header(o);
+    oauth_save_tokens(o);
+    return 0;
+}
+
+/* The part every token-endpoint answer shares. Returns 1 when the run ended
+ * here: the exchange failed, or a 2xx answer was taken (`done` is logged) or,
+ * with `strict`, refused as unusable. Returns 0 for the caller to handle an
+ * error answer, or (not strict) an unusable 2xx whose reason is in `why`. */
+int oauth_token_answer(oauth_t *o, const oauth_fetch_result_t *res, const char *doing,
+                       const char *done, int strict, char *why, size_t n)
+{
+    why[0] = 0;
+    if (res->rc) {
+        oauth_fail(o, res->rc, "%s at %s failed: %s", doing, o->token_endpoint, res->why);
+        return 1;
+    }
+    if (res->status < 200 || res->status >= 300) return 0;
+    if (apply_token_response(o, res, why, n) == 0) {
+        log_info("%s", done);
+        oauth_finish(o, 0, NULL);
+        return 1;
+    }
+    if (!strict) return 0;
+    oauth_fail(o, BRIDGE_EPROTO, "the token endpoint %s answered with %s", o->token_endpoint, why);
+    return 1;
+}
