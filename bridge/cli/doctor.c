@@ -3,7 +3,6 @@
  * step from its trace. It exits 0 only when a start would connect. */
 #include "bridge/cli/doctor.h"
 #include "bridge/cli/doctor_int.h"
-#include "bridge/cli/config.h"
 #include "bridge/base/err.h"
 #include "bridge/base/url.h"
 #include "bridge/net/http.h"
@@ -48,7 +47,7 @@ static int diagnose_authorization(doctor_t *d, long status, const char *www)
             "No resource_metadata hint (servers of the 2025-03-26 revision, or ones that do not "
             "follow RFC 9728 fully): the well-known locations are tried.");
     oauth_challenge_free(&ch);
-    if (!d->oauth) {
+    if (!d->s.oauth) {
         doctor_say(
             d, "The server rejected the Authorization header you passed with --header; a start "
                "sends it as it is and does not sign in. Check the credential, or drop the header "
@@ -56,27 +55,27 @@ static int diagnose_authorization(doctor_t *d, long status, const char *www)
         return 1;
     }
     preflight_wait_t w = {0};
-    oauth_set_trace(d->oauth, doctor_on_trace, d);
-    oauth_preflight(d->oauth, status, www, on_preflight_done, &w);
+    oauth_set_trace(d->s.oauth, doctor_on_trace, d);
+    oauth_preflight(d->s.oauth, status, www, on_preflight_done, &w);
     while (!w.done)
-        uv_run(d->loop, UV_RUN_ONCE);
-    oauth_set_trace(d->oauth, NULL, NULL);
+        uv_run(d->s.loop, UV_RUN_ONCE);
+    oauth_set_trace(d->s.oauth, NULL, NULL);
     if (w.rc) {
         doctor_say(d, "A start would fail here: %s", w.why);
         return 1;
     }
-    if (oauth_preflight_url(d->oauth)) {
+    if (oauth_preflight_url(d->s.oauth)) {
         doctor_say(d,
                    "A sign-in would be possible: discovery and the client are ready, and only your "
                    "sign-in %s remains. Start the bridge, or run mcp-bridge login %s.",
-                   d->o->device_code ? "with the device code" : "in the browser", d->o->url);
+                   d->s.o->device_code ? "with the device code" : "in the browser", d->s.o->url);
         return 0;
     }
     /* A token came without the person (refresh, client credentials): try it. */
-    answer_t a;
+    cli_answer_t a;
     if (doctor_probe(d, &a) != 0) {
         doctor_say(d, "POST initialize with the new token failed: %s.", a.why);
-        doctor_answer_free(&a);
+        cli_answer_free(&a);
         return 1;
     }
     int verdict = 1;
@@ -85,61 +84,15 @@ static int diagnose_authorization(doctor_t *d, long status, const char *www)
     else
         doctor_say(d, "initialize with the new token answered HTTP %ld; a start would fail.",
                    a.status);
-    doctor_answer_free(&a);
+    cli_answer_free(&a);
     return verdict;
 }
 
 /* ---- the command ----------------------------------------------------------------------------- */
 
-static void on_loaded(void *ud, int rc, const char *why)
-{
-    *(int *)ud = 1;
-}
-
-static int setup(doctor_t *d, const bridge_options_t *o)
-{
-    memset(d, 0, sizeof *d);
-    d->o = o;
-    d->loop = uv_default_loop();
-    bridge_config_t cfg;
-    config_from_options(o, &cfg);
-    d->http = http_client_new(d->loop, &cfg.http);
-    char why[512] = "";
-    if (keychain_open(cfg.token_store, NULL, &d->store, why, sizeof why)) {
-        fprintf(stderr, "mcp-bridge: cannot open the credential store: %s\n",
-                why[0] ? why : "no home directory");
-        return 1;
-    }
-    if (header_list_get(&o->headers, "Authorization")) return 0; /* as a start: no OAuth */
-    oauth_config_t oc = cfg.oauth;
-    oc.loop = d->loop;
-    oc.http = d->http;
-    oc.store = d->store;
-    d->oauth = oauth_new(&oc, why, sizeof why);
-    if (!d->oauth) {
-        fprintf(stderr, "mcp-bridge: %s\n", why[0] ? why : "out of memory");
-        return 1;
-    }
-    int loaded = 0;
-    oauth_load(d->oauth, on_loaded, &loaded);
-    while (!loaded)
-        uv_run(d->loop, UV_RUN_ONCE);
-    oauth_seed_refresh_token(d->oauth, o->refresh_token);
-    return 0;
-}
-
-static void teardown(doctor_t *d)
-{
-    oauth_free(d->oauth);
-    if (d->http) http_client_free(d->http);
-    keychain_close(d->store); /* after pending writes finish */
-    uv_run(d->loop, UV_RUN_DEFAULT);
-    uv_loop_close(d->loop);
-}
-
 static int diagnose(doctor_t *d)
 {
-    const bridge_options_t *o = d->o;
+    const bridge_options_t *o = d->s.o;
     url_t u;
     char err[256], trust[1024];
     if (url_parse(o->url, &u, err, sizeof err) != 0) {
@@ -151,34 +104,34 @@ static int diagnose(doctor_t *d)
                https ? ": TLS is verified against " : ", plain HTTP",
                https ? tls_config_describe(&o->tls, trust, sizeof trust) : "");
     url_free(&u);
-    if (d->oauth && oauth_header(d->oauth))
+    if (d->s.oauth && oauth_header(d->s.oauth))
         doctor_say(d, "A stored access token is sent with the first request.");
 
     int fallback = o->transport == TRANSPORT_HTTP_FIRST || o->transport == TRANSPORT_SSE_FIRST ||
                    o->transport == TRANSPORT_SSE_ONLY;
-    answer_t a;
+    cli_answer_t a;
     if (o->transport != TRANSPORT_SSE_ONLY) {
         if (doctor_probe(d, &a) != 0) {
             doctor_say(d,
                        "POST initialize failed: %s. Check the URL, the network, a proxy, or the "
                        "server's certificate.",
                        a.why);
-            doctor_answer_free(&a);
+            cli_answer_free(&a);
             return 1;
         }
         long status = a.status;
         if (status >= 200 && status < 300) {
             int verdict = doctor_report_initialize(d, &a);
-            doctor_answer_free(&a);
+            cli_answer_free(&a);
             if (!verdict) doctor_say(d, "A connection would succeed.");
             return verdict;
         }
         if (status == 401 || status == 403) {
             int verdict = diagnose_authorization(d, status, a.www);
-            doctor_answer_free(&a);
+            cli_answer_free(&a);
             return verdict;
         }
-        doctor_answer_free(&a);
+        cli_answer_free(&a);
         if (!(status == 400 || status == 404 || status == 405) || !fallback) {
             doctor_say(
                 d, "initialize answered HTTP %ld; the server is failing or refuses the request%s.",
@@ -219,7 +172,10 @@ int doctor_run(const bridge_options_t *o)
 {
     assert(o->url);
     doctor_t d;
-    int verdict = setup(&d, o) ? 1 : diagnose(&d);
-    teardown(&d);
+    memset(&d, 0, sizeof d);
+    /* As a start: a user-supplied Authorization header means no sign-in. */
+    int want_oauth = !header_list_get(&o->headers, "Authorization");
+    int verdict = cli_session_open(&d.s, o, want_oauth) ? 1 : diagnose(&d);
+    cli_session_close(&d.s);
     return verdict;
 }

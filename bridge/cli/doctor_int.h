@@ -5,6 +5,7 @@
 #define MCP_BRIDGE_DOCTOR_INT_H
 
 #include "bridge/cli/options.h"
+#include "bridge/cli/session.h"
 #include "bridge/net/http.h"
 #include "keychain/keychain.h"
 #include "oauth/oauth.h"
@@ -13,11 +14,8 @@
 #include <uv.h>
 
 typedef struct doctor {
-    const bridge_options_t *o;
-    uv_loop_t *loop;
-    http_client_t *http;
-    keychain_t *store;
-    oauth_t *oauth; /* NULL when the user passed an Authorization header, as in a start */
+    cli_session_t
+        s; /* s.oauth is NULL when the user passed an Authorization header, as in a start */
     int step;
     int said_prm, said_as; /* the heading of a group of tries is printed once */
 } doctor_t;
@@ -26,22 +24,11 @@ typedef struct doctor {
 void doctor_say(doctor_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void doctor_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* The answer to one exchange, waited for. */
-typedef struct answer {
-    int done, rc;
-    long status;
-    json_t *msg; /* the first JSON-RPC message, whether sent as JSON or as an event stream */
-    char *www, *session_id;
-    int has_content_type;
-    char why[512];
-} answer_t;
-void doctor_answer_free(answer_t *a);
-
 /* POST initialize as a start does (the user's headers, our token if any). */
-int doctor_probe(doctor_t *d, answer_t *a);
+int doctor_probe(doctor_t *d, cli_answer_t *a);
 /* Say what a 2xx answer to initialize held (and end its session): 0 when it
  * was an initialize result, else 1. */
-int doctor_report_initialize(doctor_t *d, answer_t *a);
+int doctor_report_initialize(doctor_t *d, cli_answer_t *a);
 
 /* GET the URL as an event stream, as a start does after a 4xx to POST. */
 typedef struct sse_probe {

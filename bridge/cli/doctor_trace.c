@@ -33,7 +33,7 @@ void doctor_on_trace(void *ud, const oauth_trace_event_t *ev)
                 "The metadata is for the resource \"%s\", which is not %s: mcp-bridge refuses "
                 "to sign in (a server could use this to obtain your token for another service). "
                 "The server's metadata is misconfigured.",
-                ev->detail, d->o->url);
+                ev->detail, d->s.o->url);
             break;
         }
         doctor_note("resource: %s%s", ev->detail ? ev->detail : "(not given; the URL is used)",
@@ -74,7 +74,7 @@ void doctor_on_trace(void *ud, const oauth_trace_event_t *ev)
                        "Client: the pre-registered client given with --static-oauth-client-info.");
         else if (!strcmp(ev->detail, "metadata-document"))
             doctor_say(d, "Client: your client ID metadata document %s is the client_id.",
-                       d->o->client_metadata_url);
+                       d->s.o->client_metadata_url);
         else if (!strcmp(ev->detail, "kept"))
             doctor_say(d, "Client: the one stored with the sign-in, with its own redirect URI.");
         else if (!strcmp(ev->detail, "stored"))
