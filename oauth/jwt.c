@@ -8,7 +8,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -73,7 +72,7 @@ int oauth_jwt_key_alg(EVP_PKEY *key, oauth_jwt_alg_t *alg)
 int oauth_jwt_key_from_pem(const char *pem, size_t len, EVP_PKEY **out, char *why, size_t whylen)
 {
     *out = NULL;
-    if (len > OAUTH_JWT_KEY_FILE_MAX || len > INT_MAX) {
+    if (len > OAUTH_JWT_KEY_FILE_MAX) {
         snprintf(why, whylen, "the private key is longer than %d bytes", OAUTH_JWT_KEY_FILE_MAX);
         return BRIDGE_EINVAL;
     }
@@ -229,7 +228,8 @@ int oauth_jws_sign_input(EVP_PKEY *key, oauth_jwt_alg_t alg, const char *input, 
         if (alg == OAUTH_JWT_ES256) {
             unsigned char rs[2 * ES256_HALF];
             rc = ecdsa_der_to_jose(sig, siglen, rs);
-            if (!rc) memcpy(sig, rs, siglen = sizeof rs); /* DER is always longer */
+            /* sig has room for the longest DER form (72 bytes), more than 64. */
+            if (!rc) memcpy(sig, rs, siglen = sizeof rs);
         }
         if (!rc && !(*sig_b64 = b64url_encode_alloc(sig, siglen))) rc = BRIDGE_ENOMEM;
     } else if (siglen && !sig) {
