@@ -59,7 +59,22 @@ static const char *skip_ows(const char *p, const char *end)
     return p;
 }
 
-/* Reads a parameter value (token or quoted-string) at p, compares its content
+/* A token68 (RFC 9110 §11.2) alone up to the end of the element at p: the
+ * position after it, else p. */
+static const char *skip_token68(const char *p, const char *end)
+{
+    const char *q = p;
+    while (q < end && ((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') ||
+                       (*q >= '0' && *q <= '9') || (*q && strchr("-._~+/", *q))))
+        q++;
+    if (q == p) return p;
+    while (q < end && *q == '=')
+        q++;
+    q = skip_ows(q, end);
+    return q == end || *q == ',' ? q : p;
+}
+
+/* Reads a parameter value (quoted-string or bare) at p, compares its content
  * with want, and returns the position after it (NULL when malformed). */
 static const char *read_value(const char *p, const char *end, const char *want, int *equal)
 {
@@ -76,9 +91,14 @@ static const char *read_value(const char *p, const char *end, const char *want, 
         *equal = same && n == want_len;
         return p + 1;
     }
-    const char *q = skip_token(p, end);
+    /* Servers send bare URLs (resource_metadata=https://h/x) that the token
+     * grammar forbids: any visible byte that cannot end or open a value goes. */
+    const char *q = p;
+    while (q < end && (unsigned char)*q > 0x20 && (unsigned char)*q < 0x7f && *q != ',' &&
+           *q != '"')
+        q++;
     *equal = (size_t)(q - p) == want_len && memcmp(p, want, want_len) == 0;
-    return q; /* an empty value (token68 padding, "a=") is not ours to refuse */
+    return q; /* an empty value ("a=") is not ours to refuse */
 }
 
 int oauth_dpop_challenge_wants_nonce(const char *value, size_t len)
@@ -98,13 +118,11 @@ int oauth_dpop_challenge_wants_nonce(const char *value, size_t len)
             p = read_value(skip_ows(r + 1, end), end, "use_dpop_nonce", &equal);
             if (!p) return 0;
             if (in_dpop && equal && q - name == 5 && strncasecmp(name, "error", 5) == 0) return 1;
-            while (p < end && *p == '=') /* token68 padding */
-                p++;
             p = skip_ows(p, end);
             if (p < end && *p != ',') return 0;
         } else { /* a new challenge's auth-scheme */
             in_dpop = q - name == 4 && strncasecmp(name, "DPoP", 4) == 0;
-            p = r;
+            p = skip_token68(r, end);
         }
     }
 }

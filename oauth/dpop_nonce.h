@@ -22,7 +22,7 @@ int oauth_dpop_nonce_parse(const char *value, size_t len, char **out);
 int oauth_dpop_error_wants_nonce(const json_t *resp);
 
 /* 1 when a WWW-Authenticate value of len bytes holds a DPoP challenge whose
- * error parameter is use_dpop_nonce (token or quoted-string, RFC 9110 §11.2),
+ * error parameter is use_dpop_nonce (quoted-string or bare value, RFC 9110 §11.2),
  * else 0, also for a malformed value or one over OAUTH_DPOP_CHALLENGE_MAX.
  * Call it once per header line. */
 int oauth_dpop_challenge_wants_nonce(const char *value, size_t len);

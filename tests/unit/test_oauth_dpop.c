@@ -182,6 +182,10 @@ static void test_nonce(void)
     CHECK(WANTS("Bearer realm=\"x\", error=\"invalid_token\", DPoP algs=\"ES256\", "
                 "ERROR=\"use_dpop_nonce\"") == 1);
     CHECK(WANTS("Basic realm=\"a,b\", DPoP error=\"use_dpop_nonce\"") == 1);
+    CHECK(WANTS("Negotiate YII+/x==, DPoP error=use_dpop_nonce") == 1); /* token68 */
+    CHECK(WANTS("Basic abc=, DPoP error=\"use_dpop_nonce\"") == 1);
+    CHECK(WANTS("Bearer resource_metadata=https://rs.example/.well-known/x?a=b, DPoP "
+                "error=use_dpop_nonce") == 1);
     CHECK(WANTS("Bearer error=\"use_dpop_nonce\"") == 0);
     CHECK(WANTS("DPoP error=\"invalid_token\", Bearer error=\"use_dpop_nonce\"") == 0);
     CHECK(WANTS("DPoP error=\"use_dpop_nonce_x\"") == 0);
