@@ -38,6 +38,8 @@ struct legacy {
     char *endpoint;
     unsigned epoch;
     int had_endpoint, failures, shutting_down, fallback_done;
+    int feeding; /* inside sse_parser_feed: the parser is freed after it returns */
+    int freed;   /* t_free was called (from inside the parser's callback, say) */
     long get_status;
     char *challenge; /* WWW-Authenticate of a 401/403 to the GET */
     uv_timer_t timer;
@@ -171,7 +173,7 @@ static void on_message_event(legacy_t *t, char *data, size_t len)
     }
     t->cfg.ev.on_message(t->cfg.ud, data, len, root, skeleton);
     json_decref(root);
-    if (done) item_finish(done, 0, NULL);
+    if (done && !t->freed && !t->shutting_down) item_finish(done, 0, NULL); /* else already gone */
 }
 
 static int on_endpoint_event(legacy_t *t, const char *data)
@@ -224,7 +226,7 @@ static int on_event(void *ud, const sse_event_t *ev)
         if (!t->endpoint) log_debug("message before the endpoint event from %s", t->cfg.url);
         on_message_event(t, sse_parser_take_data(t->sse), ev->data_len);
     }
-    return 0;
+    return t->freed; /* the relay let go of us meanwhile: stop parsing */
 }
 
 static int get_on_response(http_req_t *r, void *ud)
@@ -243,7 +245,17 @@ static int get_on_response(http_req_t *r, void *ud)
 static int get_on_body(http_req_t *r, void *ud, const char *p, size_t n)
 {
     legacy_t *t = ud;
-    return sse_parser_feed(t->sse, p, n);
+    t->feeding = 1;
+    int rc = sse_parser_feed(t->sse, p, n);
+    t->feeding = 0;
+    if (t->freed) {
+        /* t_free ran inside the feed and left the parser to us; t itself
+         * goes once its timer has closed. */
+        sse_parser_free(t->sse);
+        t->sse = NULL;
+        return 1;
+    }
+    return rc;
 }
 
 static void on_reconnect_timer(uv_timer_t *timer)
@@ -418,8 +430,10 @@ static void t_free(transport_t *base)
         buf_free(&it->err_body);
         free(it);
     }
-    if (t->sse) sse_parser_free(t->sse);
+    t->freed = 1;
+    if (t->sse && !t->feeding) sse_parser_free(t->sse); /* else get_on_body frees it */
     free(t->endpoint);
+    t->endpoint = NULL;
     free(t->challenge);
     uv_close((uv_handle_t *)&t->timer, free_after_close);
 }
