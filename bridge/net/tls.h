@@ -15,7 +15,12 @@ typedef struct tls_config {
     char *ca_blob;
     size_t ca_blob_len;
     int replace_system; /* a bundle replaces the system CAs: no CA directory either */
-    char *cert, *key;   /* mutual TLS: PEM client certificate and its key */
+    /* The same CAs parsed once (an X509_STORE *; void here so users need not
+     * include OpenSSL): what every TLS connection verifies against when
+     * libcurl uses OpenSSL. Without NODE_EXTRA_CA_CERTS and a replacing bundle
+     * it is NULL, and libcurl's defaults apply. */
+    void *ca_store;
+    char *cert, *key; /* mutual TLS: PEM client certificate and its key */
     /* Where the trust came from, to tell the user (tls_config_describe). */
     const char *base_source; /* "--cacert", "CURL_CA_BUNDLE", "SSL_CERT_FILE" or NULL */
     char *base_path, *extra_path;
@@ -36,7 +41,8 @@ const char *tls_config_describe(const tls_config_t *t, char *buf, size_t n);
 
 /* Set the options on a libcurl easy handle (a CURL *; void here so callers
  * need not include curl). A NULL or empty config leaves libcurl's defaults.
- * The handle borrows t's memory: t must outlive it. */
+ * With OpenSSL, the trust is the shared ca_store; with another TLS library,
+ * ca_file or ca_blob. The handle borrows t's memory: t must outlive it. */
 void tls_config_apply(const tls_config_t *t, void *easy);
 
 #endif
