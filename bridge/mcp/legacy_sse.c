@@ -3,6 +3,7 @@
  * (responses included) arrives on that stream. */
 #include "bridge/base/buf.h"
 #include "bridge/base/err.h"
+#include "bridge/base/list.h"
 #include "bridge/base/log.h"
 #include "bridge/net/sse.h"
 #include "bridge/mcp/transport.h"
@@ -22,7 +23,7 @@ typedef struct legacy legacy_t;
  * (for requests) waiting for its response on the stream. */
 typedef struct item {
     legacy_t *t;
-    struct item *prev, *next;
+    list_node link; /* in legacy.items, in the order the relay sent them */
     out_msg_t *m;
     http_req_t *post;
     int posted, answered;
@@ -43,20 +44,17 @@ struct legacy {
     long get_status;
     char *challenge; /* WWW-Authenticate of a 401/403 to the GET */
     uv_timer_t timer;
-    item_t *items;
+    list_node items;
 };
 
 static void connect_stream(legacy_t *t);
 
 static void item_unlink(item_t *it)
 {
-    legacy_t *t = it->t;
-    if (it->prev)
-        it->prev->next = it->next;
-    else
-        t->items = it->next;
-    if (it->next) it->next->prev = it->prev;
+    list_remove(&it->link);
 }
+
+#define ITEM(n) LIST_ENTRY(n, item_t, link)
 
 static void item_finish(item_t *it, int rc, const char *why)
 {
@@ -162,7 +160,10 @@ static void on_message_event(legacy_t *t, char *data, size_t len)
     item_t *done = NULL;
     if (jr_classify(root, &id, NULL, NULL) == JR_RESPONSE) {
         char *key = jr_id_key(id);
-        for (item_t *it = t->items; key && it; it = it->next) {
+        LIST_FOR_EACH(n, &t->items)
+        {
+            item_t *it = ITEM(n);
+            if (!key) break; /* out of memory: no item is matched */
             if (it->posted && it->m->id_key && !strcmp(it->m->id_key, key)) {
                 it->answered = 1;
                 if (!it->post) done = it;
@@ -199,8 +200,9 @@ static int on_endpoint_event(legacy_t *t, const char *data)
         /* A new stream is a new session: what waited goes back to the relay,
          * which re-initializes first and then sends it again. */
         int handed_back = 0;
-        for (item_t *it = t->items, *next; it; it = next) {
-            next = it->next;
+        LIST_FOR_EACH_SAFE(n, tmp, &t->items)
+        {
+            item_t *it = ITEM(n);
             if (it->posted) continue;
             out_msg_t *m = it->m;
             item_unlink(it);
@@ -211,8 +213,9 @@ static int on_endpoint_event(legacy_t *t, const char *data)
         if (!handed_back) t->cfg.ev.on_session_lost(t->cfg.ud, NULL, 0);
         return 0;
     }
-    for (item_t *it = t->items, *next; it; it = next) {
-        next = it->next;
+    LIST_FOR_EACH_SAFE(n, tmp, &t->items)
+    {
+        item_t *it = ITEM(n);
         if (!it->posted) post_item(it);
     }
     return 0;
@@ -266,15 +269,16 @@ static void on_reconnect_timer(uv_timer_t *timer)
 /* Returns how many messages failed (each reported to the relay). */
 static int fail_queued(legacy_t *t, int rc, const char *why, int include_unposted)
 {
-    int n = 0;
-    for (item_t *it = t->items, *next; it; it = next) {
-        next = it->next;
+    int failed = 0;
+    LIST_FOR_EACH_SAFE(n, tmp, &t->items)
+    {
+        item_t *it = ITEM(n);
         if ((it->posted && !it->post) || (!it->posted && include_unposted)) {
             item_finish(it, rc, why);
-            n++;
+            failed++;
         }
     }
-    return n;
+    return failed;
 }
 
 static void get_on_done(http_req_t *r, void *ud, int rc, const char *why_in)
@@ -315,8 +319,9 @@ static void get_on_done(http_req_t *r, void *ud, int rc, const char *why_in)
         if (t->cfg.allow_fallback && !t->fallback_done && status >= 400 && status < 500 &&
             status != 401 && status != 403) {
             t->fallback_done = 1;
-            item_t *first = t->items;
-            if (first) {
+            list_node *front = list_front(&t->items);
+            if (front) {
+                item_t *first = ITEM(front);
                 out_msg_t *m = first->m;
                 item_unlink(first);
                 free(first);
@@ -371,12 +376,8 @@ static int t_send(transport_t *base, out_msg_t *m)
     if (!it) return BRIDGE_ENOMEM;
     it->t = t;
     it->m = m;
-    /* Append, so messages keep their order. */
-    item_t **pp = &t->items, *prev = NULL;
-    while (*pp)
-        prev = *pp, pp = &(*pp)->next;
-    it->prev = prev;
-    *pp = it;
+    list_node_init(&it->link);
+    list_push_back(&t->items, &it->link); /* messages keep their order */
     if (t->endpoint) {
         post_item(it);
     } else if (!t->get) {
@@ -399,7 +400,8 @@ static void t_reset_session(transport_t *base) {}
 static void t_resume(transport_t *base)
 {
     legacy_t *t = (legacy_t *)base;
-    if (!t->get && t->items && !uv_is_active((uv_handle_t *)&t->timer)) connect_stream(t);
+    if (!t->get && !list_empty(&t->items) && !uv_is_active((uv_handle_t *)&t->timer))
+        connect_stream(t);
 }
 
 static void t_shutdown(transport_t *base, void (*done)(void *), void *ud)
@@ -409,8 +411,9 @@ static void t_shutdown(transport_t *base, void (*done)(void *), void *ud)
     uv_timer_stop(&t->timer);
     if (t->get) http_req_cancel(t->get);
     t->get = NULL;
-    while (t->items)
-        item_finish(t->items, BRIDGE_ECLOSED, "the bridge is shutting down");
+    list_node *n;
+    while ((n = list_front(&t->items)))
+        item_finish(ITEM(n), BRIDGE_ECLOSED, "the bridge is shutting down");
     done(ud);
 }
 
@@ -423,8 +426,9 @@ static void t_free(transport_t *base)
 {
     legacy_t *t = (legacy_t *)base;
     if (t->get) http_req_cancel(t->get);
-    while (t->items) {
-        item_t *it = t->items;
+    list_node *n;
+    while ((n = list_front(&t->items))) {
+        item_t *it = ITEM(n);
         if (it->post) http_req_cancel(it->post);
         item_unlink(it);
         buf_free(&it->err_body);
@@ -449,6 +453,7 @@ transport_t *legacy_sse_new(const transport_config_t *cfg)
     if (!t) return NULL;
     t->base.ops = &legacy_ops;
     t->cfg = *cfg;
+    list_init(&t->items);
     uv_timer_init(cfg->loop, &t->timer);
     t->timer.data = t;
     return &t->base;
