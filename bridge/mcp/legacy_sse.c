@@ -1,11 +1,13 @@
 /* The HTTP+SSE transport of MCP 2024-11-05: a GET event stream whose first
  * event, "endpoint", names the URL to POST messages to; every server message
- * (responses included) arrives on that stream. */
+ * (responses included) arrives on that stream. A stream that ends is
+ * reconnected (a new session) by the policy of retry.h. */
 #include "bridge/base/buf.h"
 #include "bridge/base/err.h"
 #include "bridge/base/list.h"
 #include "bridge/base/log.h"
 #include "bridge/net/sse.h"
+#include "bridge/mcp/retry.h"
 #include "bridge/mcp/transport.h"
 #include "bridge/base/url.h"
 
@@ -13,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RECONNECT_MS 1000
 #define MAX_RECONNECT_MS 30000
 #define ERROR_BODY_MAX 4096
 
@@ -38,9 +39,12 @@ struct legacy {
     sse_parser_t *sse;
     char *endpoint;
     unsigned epoch;
-    int had_endpoint, failures, shutting_down, fallback_done;
-    int feeding; /* inside sse_parser_feed: the parser is freed after it returns */
-    int freed;   /* t_free was called (from inside the parser's callback, say) */
+    int had_endpoint, shutting_down, fallback_done;
+    int failures;  /* streams in a row that ended without bringing a message */
+    int progress;  /* messages on the current stream */
+    long retry_ms; /* the server's last retry:, or -1 */
+    int feeding;   /* inside sse_parser_feed: the parser is freed after it returns */
+    int freed;     /* t_free was called (from inside the parser's callback, say) */
     long get_status;
     char *challenge; /* WWW-Authenticate of a 401/403 to the GET */
     uv_timer_t timer;
@@ -156,6 +160,7 @@ static void on_message_event(legacy_t *t, char *data, size_t len)
         free(data);
         return;
     }
+    t->progress = 1;
     json_t *id = NULL;
     item_t *done = NULL;
     if (jr_classify(root, &id, NULL, NULL) == JR_RESPONSE) {
@@ -192,7 +197,6 @@ static int on_endpoint_event(legacy_t *t, const char *data)
     }
     free(t->endpoint);
     t->endpoint = resolved;
-    t->failures = 0;
     log_debug("legacy SSE endpoint of %s: %s", t->cfg.url, resolved);
     int reconnected = t->had_endpoint;
     t->had_endpoint = 1;
@@ -287,8 +291,11 @@ static void get_on_done(http_req_t *r, void *ud, int rc, const char *why_in)
     long status = t->get_status;
     char why[768];
     t->get = NULL;
-    if (t->sse) sse_parser_free(t->sse);
-    t->sse = NULL;
+    if (t->sse) {
+        if (sse_parser_retry_ms(t->sse) >= 0) t->retry_ms = sse_parser_retry_ms(t->sse);
+        sse_parser_free(t->sse);
+        t->sse = NULL;
+    }
     t->get_status = 0;
     free(t->endpoint);
     t->endpoint = NULL;
@@ -336,15 +343,21 @@ static void get_on_done(http_req_t *r, void *ud, int rc, const char *why_in)
         return; /* connect again on the next message */
     }
     /* The session is gone with the stream: requests waiting for answers fail,
-     * and a new stream (a new session) is opened. */
-    log_info("%s; reconnecting", why);
+     * and a new stream (a new session) is opened, by the policy of retry.h. */
     fail_queued(t, BRIDGE_EPROTO, "the SSE stream closed before the response arrived", 0);
     if (rc && status == 0) fail_queued(t, rc, why, 1); /* the server is unreachable */
-    long delay = RECONNECT_MS;
-    for (int i = 0; i < t->failures && delay < MAX_RECONNECT_MS; i++)
-        delay *= 2;
-    if (delay > MAX_RECONNECT_MS) delay = MAX_RECONNECT_MS;
-    t->failures++;
+    t->failures = t->progress ? 0 : t->failures + 1;
+    if (t->failures > RETRY_MAX_EMPTY) {
+        /* Connect again on the next message from the host (t_send). */
+        snprintf(why, sizeof why,
+                 "%s ended the SSE stream %d times in a row without sending a message; not "
+                 "reconnecting until the next message",
+                 t->cfg.url, t->failures);
+        if (fail_queued(t, BRIDGE_EPROTO, why, 1) == 0) log_error("%s", why);
+        return;
+    }
+    long delay = retry_delay_ms(t->retry_ms, t->failures, MAX_RECONNECT_MS);
+    log_info("%s; reconnecting in %ld ms", why, delay);
     uv_timer_start(&t->timer, on_reconnect_timer, (uint64_t)delay, 0);
 }
 
@@ -365,6 +378,7 @@ static void connect_stream(legacy_t *t)
     }
     log_debug("opening the legacy SSE stream at %s", t->cfg.url);
     t->get = r;
+    t->progress = 0;
 }
 
 /* ---- transport operations ------------------------------------------------------ */
@@ -453,6 +467,7 @@ transport_t *legacy_sse_new(const transport_config_t *cfg)
     if (!t) return NULL;
     t->base.ops = &legacy_ops;
     t->cfg = *cfg;
+    t->retry_ms = -1;
     list_init(&t->items);
     uv_timer_init(cfg->loop, &t->timer);
     t->timer.data = t;

@@ -1,42 +1,23 @@
 /* Reconnecting, for the Streamable HTTP transport: a POST's response stream
  * that broke before the response is resumed with GET + Last-Event-ID, and the
- * GET stream for server-initiated messages is reopened, both within bounds on
- * the server's retry: and with a back-off while reconnecting brings nothing. */
+ * GET stream for server-initiated messages is reopened, both by the policy in
+ * retry.h. */
 #include "bridge/base/err.h"
 #include "bridge/base/log.h"
+#include "bridge/mcp/retry.h"
 #include "bridge/mcp/streamable_internal.h"
 
 #include <assert.h>
 #include <stdio.h>
 
-#define DEFAULT_RETRY_MS 1000
-/* A server's retry: is obeyed within these bounds: a retry of 0 would make a
- * server that ends every stream at once a loop of requests, and a huge one
- * would leave the host waiting forever for a response being resumed. */
-#define RETRY_FLOOR_MS 250
 #define MAX_RESUME_DELAY_MS 5000
 #define MAX_LISTEN_BACKOFF_MS 30000
-/* Resumptions in a row that bring no message (a priming event is not one)
- * before the request is answered with an error. */
-#define MAX_RESUMES_WITHOUT_PROGRESS 5
-
-/* The wait before reconnecting: the server's retry (or our default) within
- * [RETRY_FLOOR_MS, cap], doubled for each failed attempt after the first. */
-static long backoff_ms(long retry_ms, int failures, long cap)
-{
-    long delay = retry_ms >= 0 ? retry_ms : DEFAULT_RETRY_MS;
-    if (delay < RETRY_FLOOR_MS) delay = RETRY_FLOOR_MS;
-    if (delay > cap) delay = cap;
-    for (int i = 1; i < failures && delay < cap; i++)
-        delay *= 2;
-    return delay > cap ? cap : delay;
-}
 
 void stream_listen_retry(stream_t *s, int failed)
 {
     assert(s->kind == STREAM_LISTEN);
     s->failures = failed ? s->failures + 1 : 0;
-    long delay = backoff_ms(s->retry_ms, s->failures, MAX_LISTEN_BACKOFF_MS);
+    long delay = retry_delay_ms(s->retry_ms, s->failures, MAX_LISTEN_BACKOFF_MS);
     log_debug("reopening the GET stream of %s in %ld ms", s->t->cfg.url, delay);
     stream_schedule(s, delay);
 }
@@ -52,7 +33,7 @@ void stream_resume_or_fail(stream_t *s, const char *why)
         stream_report(s, BRIDGE_EPROTO, why);
         return;
     }
-    if (s->resumes >= MAX_RESUMES_WITHOUT_PROGRESS) {
+    if (s->resumes >= RETRY_MAX_EMPTY) {
         snprintf(text, sizeof text,
                  "%s ended the response stream %d times in a row without sending a message; "
                  "giving up on this request",
@@ -62,7 +43,7 @@ void stream_resume_or_fail(stream_t *s, const char *why)
     }
     s->resumes++;
     s->kind = STREAM_RESUME;
-    long delay = backoff_ms(s->retry_ms, s->resumes, MAX_RESUME_DELAY_MS);
+    long delay = retry_delay_ms(s->retry_ms, s->resumes, MAX_RESUME_DELAY_MS);
     log_debug("stream of %s ended before the response; resuming after event %s in %ld ms",
               s->t->cfg.url, s->last_event_id, delay);
     stream_schedule(s, delay);
