@@ -172,6 +172,14 @@ static void store_add_system_dir(X509_STORE *store)
 #endif
 }
 
+/* Whether libcurl's TLS library is OpenSSL: other libraries also take an
+ * SSL_CTX callback, but hand it a context of their own kind. */
+static int curl_uses_openssl(void)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    return v && v->ssl_version && !strncmp(v->ssl_version, "OpenSSL/", 8);
+}
+
 int tls_config_load(tls_config_t *t, const char *cacert, const char *cert, const char *key,
                     char *err, size_t errlen)
 {
@@ -190,7 +198,7 @@ int tls_config_load(tls_config_t *t, const char *cacert, const char *cert, const
     buf_init(&b, 2 * PEM_FILE_MAX);
     int rc = 0;
     X509_STORE *store = NULL;
-    if ((base || extra) && !(store = X509_STORE_new())) rc = BRIDGE_ENOMEM;
+    if ((base || extra) && curl_uses_openssl() && !(store = X509_STORE_new())) rc = BRIDGE_ENOMEM;
     t->ca_store = store;
     if (!rc && base) {
         t->replace_system = 1;
@@ -211,7 +219,7 @@ int tls_config_load(tls_config_t *t, const char *cacert, const char *cert, const
             if (sys && load_ca_bundle("system CA bundle", sys, &b, store, ignored, sizeof ignored))
                 buf_reset(&b);
             free(sys);
-            store_add_system_dir(store);
+            if (store) store_add_system_dir(store);
         }
         rc = load_ca_bundle("NODE_EXTRA_CA_CERTS", extra, &b, store, err, errlen);
         if (!rc) {
@@ -265,10 +273,9 @@ static CURLcode attach_ca_store(CURL *e, void *ssl_ctx, void *store)
     return CURLE_OK;
 }
 
-/* The shared store in place of CA files and blobs, when libcurl's TLS library
- * is OpenSSL (the callback is refused otherwise). Then libcurl neither parses
- * a bundle for each connection nor copies and compares a CA blob for each
- * request. */
+/* The shared store in place of CA files and blobs (there is a store only when
+ * libcurl's TLS library is OpenSSL). Then libcurl neither parses a bundle for
+ * each connection nor copies and compares a CA blob for each request. */
 static int use_ca_store(const tls_config_t *t, CURL *e)
 {
     if (!t->ca_store) return 0;

@@ -16,9 +16,10 @@ typedef struct tls_config {
     size_t ca_blob_len;
     int replace_system; /* a bundle replaces the system CAs: no CA directory either */
     /* The same CAs parsed once (an X509_STORE *; void here so users need not
-     * include OpenSSL): what every TLS connection verifies against when
-     * libcurl uses OpenSSL. Without NODE_EXTRA_CA_CERTS and a replacing bundle
-     * it is NULL, and libcurl's defaults apply. */
+     * include OpenSSL): what every TLS connection verifies against. NULL
+     * without NODE_EXTRA_CA_CERTS or a replacing bundle (libcurl's defaults
+     * apply), and when libcurl's TLS library is not OpenSSL (ca_file or
+     * ca_blob apply). */
     void *ca_store;
     char *cert, *key; /* mutual TLS: PEM client certificate and its key */
     /* Where the trust came from, to tell the user (tls_config_describe). */
