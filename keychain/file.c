@@ -6,6 +6,7 @@
  * Also the memory backend, which keeps nothing. */
 #include "bridge/base/buf.h"
 #include "bridge/base/err.h"
+#include "bridge/base/list.h"
 #include "bridge/base/log.h"
 #include "bridge/base/privfile.h"
 #include "keychain/backend.h"
@@ -228,40 +229,44 @@ int keychain_file_open(const char *dir, const keychain_backend_ops_t **ops, void
 /* ---- memory ---------------------------------------------------------------------- */
 
 typedef struct mem_item {
-    struct mem_item *next;
+    list_node link; /* in mem_store.items, newest first */
     char *name, *secret;
 } mem_item_t;
 
 typedef struct mem_store {
-    mem_item_t *items;
+    list_node items;
 } mem_store_t;
 
 static void mem_item_free(mem_item_t *it)
 {
+    list_remove(&it->link);
     OPENSSL_cleanse(it->secret, strlen(it->secret));
     free(it->secret);
     free(it->name);
     free(it);
 }
 
+static mem_item_t *mem_find(mem_store_t *m, const char *name)
+{
+    LIST_FOR_EACH(n, &m->items)
+    {
+        mem_item_t *it = LIST_ENTRY(n, mem_item_t, link);
+        if (!strcmp(it->name, name)) return it;
+    }
+    return NULL;
+}
+
 static int mem_get(void *st, const char *name, char **secret)
 {
-    mem_store_t *m = st;
-    for (mem_item_t *it = m->items; it; it = it->next)
-        if (!strcmp(it->name, name)) return (*secret = strdup(it->secret)) ? 0 : BRIDGE_ENOMEM;
-    return BRIDGE_EINVAL;
+    mem_item_t *it = mem_find(st, name);
+    if (!it) return BRIDGE_EINVAL;
+    return (*secret = strdup(it->secret)) ? 0 : BRIDGE_ENOMEM;
 }
 
 static int mem_del(void *st, const char *name)
 {
-    mem_store_t *m = st;
-    for (mem_item_t **pp = &m->items; *pp; pp = &(*pp)->next) {
-        if (strcmp((*pp)->name, name) != 0) continue;
-        mem_item_t *it = *pp;
-        *pp = it->next;
-        mem_item_free(it);
-        break;
-    }
+    mem_item_t *it = mem_find(st, name);
+    if (it) mem_item_free(it);
     return 0;
 }
 
@@ -276,8 +281,8 @@ static int mem_put(void *st, const char *name, const char *label, const char *ki
         free(it);
         return BRIDGE_ENOMEM;
     }
-    it->next = m->items;
-    m->items = it;
+    list_node_init(&it->link);
+    list_push_front(&m->items, &it->link);
     return 0;
 }
 
@@ -285,19 +290,20 @@ static int mem_list(void *st, char ***names, size_t *n)
 {
     mem_store_t *m = st;
     int rc = 0;
-    for (mem_item_t *it = m->items; it && !rc; it = it->next)
-        rc = keychain_list_push(names, n, it->name);
+    LIST_FOR_EACH(node, &m->items)
+    {
+        if (rc) break;
+        rc = keychain_list_push(names, n, LIST_ENTRY(node, mem_item_t, link)->name);
+    }
     return rc;
 }
 
 static void mem_close(void *st)
 {
     mem_store_t *m = st;
-    while (m->items) {
-        mem_item_t *it = m->items;
-        m->items = it->next;
-        mem_item_free(it);
-    }
+    list_node *n;
+    while ((n = list_front(&m->items)))
+        mem_item_free(LIST_ENTRY(n, mem_item_t, link));
     free(m);
 }
 
@@ -311,7 +317,10 @@ static const keychain_backend_ops_t mem_ops = {mem_where, mem_get,  mem_put,
 
 int keychain_memory_open(const keychain_backend_ops_t **ops, void **st)
 {
-    *st = calloc(1, sizeof(mem_store_t));
+    mem_store_t *m = calloc(1, sizeof *m);
+    *st = m;
     *ops = &mem_ops;
-    return *st ? 0 : BRIDGE_ENOMEM;
+    if (!m) return BRIDGE_ENOMEM;
+    list_init(&m->items);
+    return 0;
 }

@@ -1,10 +1,13 @@
 /* The credential store front: picks a backend, validates names, and runs
- * operations on the libuv thread pool one at a time (the OS keychains block). */
+ * operations on the libuv thread pool one at a time (the OS keychains block).
+ * Their callbacks always run later, from the loop, never from the call. */
 #include "keychain/keychain.h"
 #include "bridge/base/err.h"
+#include "bridge/base/list.h"
 #include "bridge/base/log.h"
 #include "keychain/backend.h"
 
+#include <assert.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +17,11 @@ typedef enum job_kind { JOB_GET, JOB_PUT, JOB_DELETE } job_kind_t;
 
 typedef struct job {
     uv_work_t work;
-    struct job *next;
+    /* When the thread pool refuses the job: it runs on the loop from this
+     * zero timer instead, so the callback still comes after the call returns. */
+    uv_timer_t later;
+    int on_loop;
+    list_node link; /* in keychain.queue */
     keychain_t *k;
     job_kind_t kind;
     char *name, *label, *what, *subject, *secret;
@@ -30,7 +37,7 @@ struct keychain {
     char *note; /* AUTO fell back to files: said once, when something is first stored */
     const keychain_backend_ops_t *ops;
     void *st;
-    job_t *queue, *queue_tail; /* the head is running when `busy` */
+    list_node queue; /* of job_t, oldest first; the head is running when `busy` */
     int busy, closing;
     int write_failure_said; /* a failed store or delete is said once: one cause, one line */
 };
@@ -49,6 +56,7 @@ int keychain_open(keychain_backend_t backend, const char *dir, keychain_t **out,
     if (note && notelen) note[0] = 0;
     keychain_t *k = calloc(1, sizeof *k);
     if (!k) return BRIDGE_ENOMEM;
+    list_init(&k->queue);
     int rc = BRIDGE_EINVAL;
     char why[256] = "";
     if (backend == KEYCHAIN_AUTO) {
@@ -131,7 +139,7 @@ static void really_close(keychain_t *k)
 void keychain_close(keychain_t *k)
 {
     if (!k) return;
-    if (k->busy || k->queue) {
+    if (k->busy || !list_empty(&k->queue)) {
         k->closing = 1; /* closed after the last job */
         return;
     }
@@ -207,14 +215,28 @@ static void run_job(uv_work_t *w)
 
 static void start_next(keychain_t *k, uv_loop_t *loop);
 
+static void job_free(job_t *j)
+{
+    free(j->name);
+    free(j->label);
+    free(j->what);
+    free(j->subject);
+    wipe_free(j->secret);
+    free(j);
+}
+
+static void job_closed(uv_handle_t *h)
+{
+    job_free(h->data);
+}
+
 static void job_done(uv_work_t *w, int status)
 {
     job_t *j = w->data;
     keychain_t *k = j->k;
     uv_loop_t *loop = w->loop;
-    k->queue = j->next;
-    if (!k->queue) k->queue_tail = NULL;
-    k->busy = 0;
+    assert(k->busy && list_front(&k->queue) == &j->link);
+    list_remove(&j->link);
     if (status < 0 && !j->rc) j->rc = BRIDGE_EIO;
     if (k->note && j->kind == JOB_PUT && !j->rc) {
         /* Only a stored credential makes where it went matter. */
@@ -241,30 +263,42 @@ static void job_done(uv_work_t *w, int status)
         j->cb(j->ud, j->rc, secret);
     else
         wipe_free(secret);
-    free(j->name);
-    free(j->label);
-    free(j->what);
-    free(j->subject);
-    wipe_free(j->secret);
-    free(j);
+    if (j->on_loop)
+        uv_close((uv_handle_t *)&j->later, job_closed);
+    else
+        job_free(j);
+    /* Still busy while the callback ran: a keychain_close from inside it is
+     * carried out here, not under our feet. */
+    k->busy = 0;
     start_next(k, loop);
+}
+
+/* The thread pool refused the job: run it here, now that the call that queued
+ * it has returned. */
+static void run_on_loop(uv_timer_t *timer)
+{
+    job_t *j = timer->data;
+    run_job(&j->work);
+    job_done(&j->work, 0);
 }
 
 static void start_next(keychain_t *k, uv_loop_t *loop)
 {
     if (k->busy) return;
-    if (!k->queue) {
+    list_node *n = list_front(&k->queue);
+    if (!n) {
         if (k->closing) really_close(k);
         return;
     }
     k->busy = 1;
-    job_t *j = k->queue;
+    job_t *j = LIST_ENTRY(n, job_t, link);
     j->work.data = j;
     if (uv_queue_work(loop, &j->work, run_job, job_done) != 0) {
-        /* No thread pool: do it here. */
-        run_job(&j->work);
+        j->on_loop = 1;
         j->work.loop = loop;
-        job_done(&j->work, 0);
+        uv_timer_init(loop, &j->later);
+        j->later.data = j;
+        uv_timer_start(&j->later, run_on_loop, 0, 0);
     }
 }
 
@@ -284,19 +318,11 @@ static int enqueue(keychain_t *k, uv_loop_t *loop, job_kind_t kind, const char *
     j->subject = subject ? strdup(subject) : NULL;
     j->secret = secret ? strdup(secret) : NULL;
     if (!j->name || (secret && !j->secret)) {
-        free(j->name);
-        free(j->label);
-        free(j->what);
-        free(j->subject);
-        wipe_free(j->secret);
-        free(j);
+        job_free(j);
         return BRIDGE_ENOMEM;
     }
-    if (k->queue_tail)
-        k->queue_tail->next = j;
-    else
-        k->queue = j;
-    k->queue_tail = j;
+    list_node_init(&j->link);
+    list_push_back(&k->queue, &j->link);
     start_next(k, loop);
     return 0;
 }

@@ -49,7 +49,13 @@ void keychain_free_list(char **names, size_t n);
 
 /* The same on the thread pool, in order, one at a time. For get, the callback
  * owns `secret` (may be NULL) and must wipe and free it. cb may be NULL. The
- * first failed put or delete is logged here, once per store. */
+ * first failed put or delete is logged here, once per store.
+ * The callback always runs later, from the loop, never from inside the call
+ * that queued the job (even when the thread pool refuses work: the job then
+ * runs on the loop, after the call has returned). It may queue more jobs and
+ * may call keychain_close (the store closes once the queue is empty); what
+ * `ud` points to must stay valid until it runs. A call that returns an error
+ * queued nothing and no callback runs. */
 typedef void (*keychain_cb)(void *ud, int rc, char *secret);
 int keychain_get_async(keychain_t *k, uv_loop_t *loop, const char *name, keychain_cb cb, void *ud);
 int keychain_put_async(keychain_t *k, uv_loop_t *loop, const char *name, const char *label,

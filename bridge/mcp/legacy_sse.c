@@ -1,10 +1,13 @@
 /* The HTTP+SSE transport of MCP 2024-11-05: a GET event stream whose first
  * event, "endpoint", names the URL to POST messages to; every server message
- * (responses included) arrives on that stream. */
+ * (responses included) arrives on that stream. A stream that ends is
+ * reconnected (a new session) by the policy of retry.h. */
 #include "bridge/base/buf.h"
 #include "bridge/base/err.h"
+#include "bridge/base/list.h"
 #include "bridge/base/log.h"
 #include "bridge/net/sse.h"
+#include "bridge/mcp/retry.h"
 #include "bridge/mcp/transport.h"
 #include "bridge/base/url.h"
 
@@ -12,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RECONNECT_MS 1000
 #define MAX_RECONNECT_MS 30000
 #define ERROR_BODY_MAX 4096
 
@@ -22,7 +24,7 @@ typedef struct legacy legacy_t;
  * (for requests) waiting for its response on the stream. */
 typedef struct item {
     legacy_t *t;
-    struct item *prev, *next;
+    list_node link; /* in legacy.items, in the order the relay sent them */
     out_msg_t *m;
     http_req_t *post;
     int posted, answered;
@@ -37,24 +39,26 @@ struct legacy {
     sse_parser_t *sse;
     char *endpoint;
     unsigned epoch;
-    int had_endpoint, failures, shutting_down, fallback_done;
+    int had_endpoint, shutting_down, fallback_done;
+    int failures;  /* streams in a row that ended without bringing a message */
+    int progress;  /* messages on the current stream */
+    long retry_ms; /* the server's last retry:, or -1 */
+    int feeding;   /* inside sse_parser_feed: the parser is freed after it returns */
+    int freed;     /* t_free was called (from inside the parser's callback, say) */
     long get_status;
     char *challenge; /* WWW-Authenticate of a 401/403 to the GET */
     uv_timer_t timer;
-    item_t *items;
+    list_node items;
 };
 
 static void connect_stream(legacy_t *t);
 
 static void item_unlink(item_t *it)
 {
-    legacy_t *t = it->t;
-    if (it->prev)
-        it->prev->next = it->next;
-    else
-        t->items = it->next;
-    if (it->next) it->next->prev = it->prev;
+    list_remove(&it->link);
 }
+
+#define ITEM(n) LIST_ENTRY(n, item_t, link)
 
 static void item_finish(item_t *it, int rc, const char *why)
 {
@@ -156,11 +160,15 @@ static void on_message_event(legacy_t *t, char *data, size_t len)
         free(data);
         return;
     }
+    t->progress = 1;
     json_t *id = NULL;
     item_t *done = NULL;
     if (jr_classify(root, &id, NULL, NULL) == JR_RESPONSE) {
         char *key = jr_id_key(id);
-        for (item_t *it = t->items; key && it; it = it->next) {
+        LIST_FOR_EACH(n, &t->items)
+        {
+            item_t *it = ITEM(n);
+            if (!key) break; /* out of memory: no item is matched */
             if (it->posted && it->m->id_key && !strcmp(it->m->id_key, key)) {
                 it->answered = 1;
                 if (!it->post) done = it;
@@ -171,7 +179,7 @@ static void on_message_event(legacy_t *t, char *data, size_t len)
     }
     t->cfg.ev.on_message(t->cfg.ud, data, len, root, skeleton);
     json_decref(root);
-    if (done) item_finish(done, 0, NULL);
+    if (done && !t->freed && !t->shutting_down) item_finish(done, 0, NULL); /* else already gone */
 }
 
 static int on_endpoint_event(legacy_t *t, const char *data)
@@ -189,7 +197,6 @@ static int on_endpoint_event(legacy_t *t, const char *data)
     }
     free(t->endpoint);
     t->endpoint = resolved;
-    t->failures = 0;
     log_debug("legacy SSE endpoint of %s: %s", t->cfg.url, resolved);
     int reconnected = t->had_endpoint;
     t->had_endpoint = 1;
@@ -197,8 +204,9 @@ static int on_endpoint_event(legacy_t *t, const char *data)
         /* A new stream is a new session: what waited goes back to the relay,
          * which re-initializes first and then sends it again. */
         int handed_back = 0;
-        for (item_t *it = t->items, *next; it; it = next) {
-            next = it->next;
+        LIST_FOR_EACH_SAFE(n, tmp, &t->items)
+        {
+            item_t *it = ITEM(n);
             if (it->posted) continue;
             out_msg_t *m = it->m;
             item_unlink(it);
@@ -209,8 +217,9 @@ static int on_endpoint_event(legacy_t *t, const char *data)
         if (!handed_back) t->cfg.ev.on_session_lost(t->cfg.ud, NULL, 0);
         return 0;
     }
-    for (item_t *it = t->items, *next; it; it = next) {
-        next = it->next;
+    LIST_FOR_EACH_SAFE(n, tmp, &t->items)
+    {
+        item_t *it = ITEM(n);
         if (!it->posted) post_item(it);
     }
     return 0;
@@ -224,7 +233,7 @@ static int on_event(void *ud, const sse_event_t *ev)
         if (!t->endpoint) log_debug("message before the endpoint event from %s", t->cfg.url);
         on_message_event(t, sse_parser_take_data(t->sse), ev->data_len);
     }
-    return 0;
+    return t->freed; /* the relay let go of us meanwhile: stop parsing */
 }
 
 static int get_on_response(http_req_t *r, void *ud)
@@ -243,7 +252,17 @@ static int get_on_response(http_req_t *r, void *ud)
 static int get_on_body(http_req_t *r, void *ud, const char *p, size_t n)
 {
     legacy_t *t = ud;
-    return sse_parser_feed(t->sse, p, n);
+    t->feeding = 1;
+    int rc = sse_parser_feed(t->sse, p, n);
+    t->feeding = 0;
+    if (t->freed) {
+        /* t_free ran inside the feed and left the parser to us; t itself
+         * goes once its timer has closed. */
+        sse_parser_free(t->sse);
+        t->sse = NULL;
+        return 1;
+    }
+    return rc;
 }
 
 static void on_reconnect_timer(uv_timer_t *timer)
@@ -254,15 +273,16 @@ static void on_reconnect_timer(uv_timer_t *timer)
 /* Returns how many messages failed (each reported to the relay). */
 static int fail_queued(legacy_t *t, int rc, const char *why, int include_unposted)
 {
-    int n = 0;
-    for (item_t *it = t->items, *next; it; it = next) {
-        next = it->next;
+    int failed = 0;
+    LIST_FOR_EACH_SAFE(n, tmp, &t->items)
+    {
+        item_t *it = ITEM(n);
         if ((it->posted && !it->post) || (!it->posted && include_unposted)) {
             item_finish(it, rc, why);
-            n++;
+            failed++;
         }
     }
-    return n;
+    return failed;
 }
 
 static void get_on_done(http_req_t *r, void *ud, int rc, const char *why_in)
@@ -271,8 +291,11 @@ static void get_on_done(http_req_t *r, void *ud, int rc, const char *why_in)
     long status = t->get_status;
     char why[768];
     t->get = NULL;
-    if (t->sse) sse_parser_free(t->sse);
-    t->sse = NULL;
+    if (t->sse) {
+        if (sse_parser_retry_ms(t->sse) >= 0) t->retry_ms = sse_parser_retry_ms(t->sse);
+        sse_parser_free(t->sse);
+        t->sse = NULL;
+    }
     t->get_status = 0;
     free(t->endpoint);
     t->endpoint = NULL;
@@ -303,8 +326,9 @@ static void get_on_done(http_req_t *r, void *ud, int rc, const char *why_in)
         if (t->cfg.allow_fallback && !t->fallback_done && status >= 400 && status < 500 &&
             status != 401 && status != 403) {
             t->fallback_done = 1;
-            item_t *first = t->items;
-            if (first) {
+            list_node *front = list_front(&t->items);
+            if (front) {
+                item_t *first = ITEM(front);
                 out_msg_t *m = first->m;
                 item_unlink(first);
                 free(first);
@@ -319,15 +343,21 @@ static void get_on_done(http_req_t *r, void *ud, int rc, const char *why_in)
         return; /* connect again on the next message */
     }
     /* The session is gone with the stream: requests waiting for answers fail,
-     * and a new stream (a new session) is opened. */
-    log_info("%s; reconnecting", why);
+     * and a new stream (a new session) is opened, by the policy of retry.h. */
     fail_queued(t, BRIDGE_EPROTO, "the SSE stream closed before the response arrived", 0);
     if (rc && status == 0) fail_queued(t, rc, why, 1); /* the server is unreachable */
-    long delay = RECONNECT_MS;
-    for (int i = 0; i < t->failures && delay < MAX_RECONNECT_MS; i++)
-        delay *= 2;
-    if (delay > MAX_RECONNECT_MS) delay = MAX_RECONNECT_MS;
-    t->failures++;
+    t->failures = t->progress ? 0 : t->failures + 1;
+    if (t->failures > RETRY_MAX_EMPTY) {
+        /* Connect again on the next message from the host (t_send). */
+        snprintf(why, sizeof why,
+                 "%s ended the SSE stream %d times in a row without sending a message; not "
+                 "reconnecting until the next message",
+                 t->cfg.url, t->failures);
+        if (fail_queued(t, BRIDGE_EPROTO, why, 1) == 0) log_error("%s", why);
+        return;
+    }
+    long delay = retry_delay_ms(t->retry_ms, t->failures, MAX_RECONNECT_MS);
+    log_info("%s; reconnecting in %ld ms", why, delay);
     uv_timer_start(&t->timer, on_reconnect_timer, (uint64_t)delay, 0);
 }
 
@@ -348,6 +378,7 @@ static void connect_stream(legacy_t *t)
     }
     log_debug("opening the legacy SSE stream at %s", t->cfg.url);
     t->get = r;
+    t->progress = 0;
 }
 
 /* ---- transport operations ------------------------------------------------------ */
@@ -359,12 +390,8 @@ static int t_send(transport_t *base, out_msg_t *m)
     if (!it) return BRIDGE_ENOMEM;
     it->t = t;
     it->m = m;
-    /* Append, so messages keep their order. */
-    item_t **pp = &t->items, *prev = NULL;
-    while (*pp)
-        prev = *pp, pp = &(*pp)->next;
-    it->prev = prev;
-    *pp = it;
+    list_node_init(&it->link);
+    list_push_back(&t->items, &it->link); /* messages keep their order */
     if (t->endpoint) {
         post_item(it);
     } else if (!t->get) {
@@ -387,7 +414,8 @@ static void t_reset_session(transport_t *base) {}
 static void t_resume(transport_t *base)
 {
     legacy_t *t = (legacy_t *)base;
-    if (!t->get && t->items && !uv_is_active((uv_handle_t *)&t->timer)) connect_stream(t);
+    if (!t->get && !list_empty(&t->items) && !uv_is_active((uv_handle_t *)&t->timer))
+        connect_stream(t);
 }
 
 static void t_shutdown(transport_t *base, void (*done)(void *), void *ud)
@@ -397,8 +425,9 @@ static void t_shutdown(transport_t *base, void (*done)(void *), void *ud)
     uv_timer_stop(&t->timer);
     if (t->get) http_req_cancel(t->get);
     t->get = NULL;
-    while (t->items)
-        item_finish(t->items, BRIDGE_ECLOSED, "the bridge is shutting down");
+    list_node *n;
+    while ((n = list_front(&t->items)))
+        item_finish(ITEM(n), BRIDGE_ECLOSED, "the bridge is shutting down");
     done(ud);
 }
 
@@ -411,15 +440,18 @@ static void t_free(transport_t *base)
 {
     legacy_t *t = (legacy_t *)base;
     if (t->get) http_req_cancel(t->get);
-    while (t->items) {
-        item_t *it = t->items;
+    list_node *n;
+    while ((n = list_front(&t->items))) {
+        item_t *it = ITEM(n);
         if (it->post) http_req_cancel(it->post);
         item_unlink(it);
         buf_free(&it->err_body);
         free(it);
     }
-    if (t->sse) sse_parser_free(t->sse);
+    t->freed = 1;
+    if (t->sse && !t->feeding) sse_parser_free(t->sse); /* else get_on_body frees it */
     free(t->endpoint);
+    t->endpoint = NULL;
     free(t->challenge);
     uv_close((uv_handle_t *)&t->timer, free_after_close);
 }
@@ -435,6 +467,8 @@ transport_t *legacy_sse_new(const transport_config_t *cfg)
     if (!t) return NULL;
     t->base.ops = &legacy_ops;
     t->cfg = *cfg;
+    t->retry_ms = -1;
+    list_init(&t->items);
     uv_timer_init(cfg->loop, &t->timer);
     t->timer.data = t;
     return &t->base;

@@ -33,6 +33,21 @@ typedef struct out_msg {
 
 typedef struct transport transport_t;
 
+/* When the events run, and what they may do:
+ *   - Mostly later, from the loop (inside an HTTP or SSE callback). Some run
+ *     from inside the operation that caused them: on_sent from send() when a
+ *     request cannot even be started (out of memory), on_session_lost from
+ *     reset_session() (held messages handed back), on_sent for every message
+ *     still lent, and possibly `done`, from shutdown().
+ *   - Inside any of them the relay may call the transport's operations
+ *     (send, reset_session, shutdown...) and free the HTTP client; the stream
+ *     or parser the event came from is then ended without freeing it under
+ *     the caller (see sse.h, http.h).
+ *   - free() is not for inside an event: call it from the loop, after
+ *     shutdown's done (the transport's memory goes when its handles close).
+ *   - A message handed back (on_sent, on_session_lost, on_fallback,
+ *     on_auth_challenge) is the relay's again: the transport no longer
+ *     touches it. */
 typedef struct transport_events {
     /* One message from the server (an object, or an array from a 2025-03-26
      * server). `raw` is the exact bytes, malloc'd and NUL-terminated, and the
@@ -72,7 +87,8 @@ typedef struct transport_ops {
     void (*reset_session)(transport_t *t);
     /* Authorization succeeded: go on with what waited for it (legacy: reconnect). */
     void (*resume)(transport_t *t);
-    /* End the session (DELETE where it applies) and call done when finished. */
+    /* End the session (DELETE where it applies) and call done when finished:
+     * later, or before shutdown returns when there is nothing to wait for. */
     void (*shutdown)(transport_t *t, void (*done)(void *ud), void *ud);
     void (*free)(transport_t *t);
 } transport_ops_t;

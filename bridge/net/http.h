@@ -26,22 +26,37 @@ typedef struct http_client_config {
     long body_timeout_s;      /* the longest gap between body chunks; 0: no limit */
 } http_client_config_t;
 
+/* The callbacks of a request. None runs from inside the call that starts the
+ * work (http_req_start, http_req_cancel, http_client_pause): they run later,
+ * from the loop. Inside any of them the caller may:
+ *   - cancel any request, this one included (http_req_cancel): no callback of
+ *     the cancelled request runs afterwards; this one's memory stays valid
+ *     until the callback returns;
+ *   - start new requests (they enter curl once the callback returns);
+ *   - free the whole client (http_client_free): no callback of any request
+ *     runs afterwards, and the client is freed once the callback returns.
+ * What ud points to is the caller's: it must stay valid until on_done or
+ * cancel. */
 typedef struct http_callbacks {
     /* The final response's status and headers are known (called once, before the
      * first body byte, or just before on_done for a response without body). Return
-     * non-zero to abort the exchange. May be NULL. */
+     * non-zero to abort the exchange. May be NULL. Runs inside libcurl. */
     int (*on_response)(http_req_t *r, void *ud);
-    /* A chunk of the body. Return non-zero to abort the exchange. May be NULL. */
+    /* A chunk of the body. Return non-zero to abort the exchange. May be NULL.
+     * Runs inside libcurl. */
     int (*on_body)(http_req_t *r, void *ud, const char *p, size_t n);
     /* The exchange ended: rc is 0 when a whole response arrived (whatever its
      * status), else a negative BRIDGE_E* code with `why` a sentence naming the
-     * cause. The request is freed when this returns. Not called after cancel. */
+     * cause. The request is freed when this returns (cancelling it here does
+     * nothing). Not called after cancel, nor after http_client_free. */
     void (*on_done)(http_req_t *r, void *ud, int rc, const char *why);
 } http_callbacks_t;
 
 http_client_t *http_client_new(uv_loop_t *loop, const http_client_config_t *cfg);
 /* Cancels every request still running (without callbacks) and starts closing the
- * handles; the loop must run once more for them to finish closing. */
+ * handles; the loop must run once more for them to finish closing. Allowed
+ * inside a request's callback: the client is then freed when the callback
+ * returns. No request may be made or started after it. */
 void http_client_free(http_client_t *c);
 
 /* A request to build: add headers and a body, then start it. The body is
@@ -64,7 +79,8 @@ void http_req_set_timeout_ms(http_req_t *r, long ms);
 /* Follow redirects (the default) or not. */
 void http_req_set_follow(http_req_t *r, int follow);
 int http_req_start(http_req_t *r, const http_callbacks_t *cbs, void *ud);
-/* Stop and free a request, started or not; no callback runs afterwards. */
+/* Stop and free a request, started or not; no callback runs afterwards. Inside
+ * a callback of this client, the request is freed when the callback returns. */
 void http_req_cancel(http_req_t *r);
 /* From inside on_response or on_body, before it returns non-zero: the reason
  * on_done gets (rc, a negative BRIDGE_E* code, and `why`, a sentence) in place

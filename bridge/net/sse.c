@@ -8,6 +8,7 @@
 #include "bridge/base/buf.h"
 #include "bridge/base/err.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,11 +28,12 @@ struct sse_parser {
     int id_dirty;  /* id differs from last_id */
 
     long retry_ms;
-    int failed;      /* sticky BRIDGE_ETOOBIG or BRIDGE_ENOMEM */
-    int bom_matched; /* bytes of a leading BOM seen so far; -1 once past the start */
-    int skip_lf;     /* the previous line ended with CR: an LF next is part of that end */
-    int field_seen;  /* a field line arrived since the last blank line */
-    int in_data;     /* the rest of the current data: line goes to the data buffer */
+    int failed;           /* sticky BRIDGE_ETOOBIG or BRIDGE_ENOMEM */
+    int bom_matched;      /* bytes of a leading BOM seen so far; -1 once past the start */
+    int skip_lf;          /* the previous line ended with CR: an LF next is part of that end */
+    int field_seen;       /* a field line arrived since the last blank line */
+    int in_data;          /* the rest of the current data: line goes to the data buffer */
+    int in_callback;      /* the event callback is running: the parser must not be freed */
     size_t data_line_len; /* then: the length of that line so far (bounded like any line) */
 };
 
@@ -54,6 +56,7 @@ sse_parser_t *sse_parser_new(size_t max_event_bytes, sse_event_cb cb, void *ud)
 void sse_parser_free(sse_parser_t *p)
 {
     if (!p) return;
+    assert(!p->in_callback); /* see sse.h: never from inside the event callback */
     buf_free(&p->line);
     buf_free(&p->data);
     buf_free(&p->type);
@@ -112,7 +115,9 @@ static int dispatch(sse_parser_t *p, int *cb_rc)
     ev.id = p->last_id.data ? p->last_id.data : "";
     ev.id_len = p->last_id.len;
 
+    p->in_callback = 1;
     *cb_rc = p->cb ? p->cb(p->ud, &ev) : 0;
+    p->in_callback = 0;
     buf_reset(&p->data);
     buf_reset(&p->type);
     return 0;
@@ -273,6 +278,7 @@ int sse_parser_feed(sse_parser_t *p, const char *buf, size_t len)
 
 char *sse_parser_take_data(sse_parser_t *p)
 {
+    assert(p->in_callback);
     return buf_steal(&p->data);
 }
 

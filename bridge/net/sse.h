@@ -16,7 +16,12 @@ typedef struct sse_event {
     size_t id_len;
 } sse_event_t;
 
-/* Return 0 to go on; a non-zero return stops sse_parser_feed(), which returns it. */
+/* Called once per dispatched event, synchronously from inside sse_parser_feed()
+ * (never from sse_parser_new or later). Return 0 to go on; a non-zero return
+ * stops sse_parser_feed(), which returns it. The callback may ask to stop, but
+ * must not free the parser: whoever owns it frees it after sse_parser_feed()
+ * returns (set a flag in the callback, return non-zero, check the flag after
+ * the feed). Anything else it frees, it must not need after it returns. */
 typedef int (*sse_event_cb)(void *ud, const sse_event_t *ev);
 
 typedef struct sse_parser sse_parser_t;
@@ -25,6 +30,7 @@ typedef struct sse_parser sse_parser_t;
  * buffers (a line counts without its line end; 0 = no bound). Returns NULL on
  * allocation failure. */
 sse_parser_t *sse_parser_new(size_t max_event_bytes, sse_event_cb cb, void *ud);
+/* Not from inside the parser's own event callback (asserted). */
 void sse_parser_free(sse_parser_t *p);
 
 /* Feed the next chunk. Returns 0, BRIDGE_ETOOBIG when a line or an event grows

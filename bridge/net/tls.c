@@ -1,6 +1,8 @@
 /* Certificate authorities and client certificates for libcurl: chosen once at
  * start from the options and the environment, every file checked with OpenSSL
- * then, so a wrong path fails in one sentence rather than at the handshake. */
+ * then, so a wrong path fails in one sentence rather than at the handshake.
+ * A CA bundle given by the environment is parsed that once, into one
+ * certificate store every TLS connection shares (see tls_config_apply). */
 #include "bridge/net/tls.h"
 #include "bridge/base/buf.h"
 #include "bridge/base/err.h"
@@ -9,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <errno.h>
@@ -47,13 +50,15 @@ static int read_pem_file(const char *what, const char *path, buf_t *out, char *e
     return 0;
 }
 
-/* The number of PEM certificates in p; *first (when not NULL) gets the first. */
-static int count_certificates(const char *p, size_t len, X509 **first)
+/* The number of PEM certificates in p; *first (when not NULL) gets the first,
+ * and every one goes into store (when not NULL). */
+static int count_certificates(const char *p, size_t len, X509 **first, X509_STORE *store)
 {
     BIO *bio = BIO_new_mem_buf(p, (int)len);
     int count = 0;
     X509 *x;
     while (bio && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+        if (store) X509_STORE_add_cert(store, x); /* takes its own reference */
         if (first && !*first)
             *first = x;
         else
@@ -61,17 +66,19 @@ static int count_certificates(const char *p, size_t len, X509 **first)
         count++;
     }
     BIO_free(bio);
-    ERR_clear_error(); /* the loop ends on "no start line" */
+    ERR_clear_error(); /* the loop ends on "no start line", or on a duplicate */
     return count;
 }
 
-/* A CA bundle: readable and holding at least one certificate, appended to out. */
-static int load_ca_bundle(const char *what, const char *path, buf_t *out, char *err, size_t errlen)
+/* A CA bundle: readable and holding at least one certificate, appended to out
+ * and parsed into store. */
+static int load_ca_bundle(const char *what, const char *path, buf_t *out, X509_STORE *store,
+                          char *err, size_t errlen)
 {
     size_t start = out->len;
     int rc = read_pem_file(what, path, out, err, errlen);
     if (rc) return rc;
-    if (count_certificates(out->data + start, out->len - start, NULL) == 0) {
+    if (count_certificates(out->data + start, out->len - start, NULL, store) == 0) {
         snprintf(err, errlen, "%s: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)", what,
                  path);
         return BRIDGE_EINVAL;
@@ -94,7 +101,7 @@ static int check_client_identity(const char *cert, const char *key, char *err, s
     X509 *x = NULL;
     EVP_PKEY *k = NULL;
     int rc = read_pem_file("--cert", cert, &b, err, errlen);
-    if (!rc && count_certificates(b.data, b.len, &x) == 0) {
+    if (!rc && count_certificates(b.data, b.len, &x, NULL) == 0) {
         snprintf(err, errlen, "--cert: %s holds no PEM certificate", cert);
         rc = BRIDGE_EINVAL;
     }
@@ -138,14 +145,39 @@ static const char *env_path(const char *name)
     return v && *v ? v : NULL;
 }
 
-/* libcurl's built-in CA bundle, or NULL when it was built with none. */
-static char *system_ca_file(void)
+/* libcurl's built-in CA bundle (CURLINFO_CAINFO) or directory (CURLINFO_CAPATH),
+ * or NULL when it was built with none. */
+static char *system_ca_location(CURLINFO which)
 {
     CURL *e = curl_easy_init();
     char *path = NULL, *copy = NULL;
-    if (e && curl_easy_getinfo(e, CURLINFO_CAINFO, &path) == CURLE_OK && path) copy = strdup(path);
+    if (e && curl_easy_getinfo(e, which, &path) == CURLE_OK && path) copy = strdup(path);
     curl_easy_cleanup(e);
     return copy;
+}
+
+/* Without a bundle that replaces them, the system's CAs include libcurl's CA
+ * directory: the shared store looks certificates up there too, as libcurl
+ * would (lazily: nothing is read until a handshake needs it). */
+static void store_add_system_dir(X509_STORE *store)
+{
+#if LIBCURL_VERSION_NUM >= 0x075400 /* CURLINFO_CAPATH: 7.84.0 */
+    char *dir = system_ca_location(CURLINFO_CAPATH);
+    X509_LOOKUP *lookup = dir ? X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir()) : NULL;
+    if (lookup) X509_LOOKUP_add_dir(lookup, dir, X509_FILETYPE_PEM);
+    free(dir);
+    ERR_clear_error();
+#else
+    (void)store;
+#endif
+}
+
+/* Whether libcurl's TLS library is OpenSSL: other libraries also take an
+ * SSL_CTX callback, but hand it a context of their own kind. */
+static int curl_uses_openssl(void)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    return v && v->ssl_version && !strncmp(v->ssl_version, "OpenSSL/", 8);
 }
 
 int tls_config_load(tls_config_t *t, const char *cacert, const char *cert, const char *key,
@@ -165,27 +197,31 @@ int tls_config_load(tls_config_t *t, const char *cacert, const char *cert, const
     buf_t b;
     buf_init(&b, 2 * PEM_FILE_MAX);
     int rc = 0;
-    if (base) {
+    X509_STORE *store = NULL;
+    if ((base || extra) && curl_uses_openssl() && !(store = X509_STORE_new())) rc = BRIDGE_ENOMEM;
+    t->ca_store = store;
+    if (!rc && base) {
         t->replace_system = 1;
         t->base_source = base_what;
         if (!(t->base_path = strdup(base))) rc = BRIDGE_ENOMEM;
     }
     if (!rc && extra && !(t->extra_path = strdup(extra))) rc = BRIDGE_ENOMEM;
     if (!rc && base) {
-        rc = load_ca_bundle(base_what, base, &b, err, errlen);
+        rc = load_ca_bundle(base_what, base, &b, store, err, errlen);
         if (!rc && !extra && !(t->ca_file = strdup(base))) rc = BRIDGE_ENOMEM;
     }
     if (!rc && extra) {
         if (!base) {
             /* The system bundle is optional here: without one libcurl still
              * has its CA directory, which is left in place. */
-            char *sys = system_ca_file();
+            char *sys = system_ca_location(CURLINFO_CAINFO);
             char ignored[8];
-            if (sys && load_ca_bundle("system CA bundle", sys, &b, ignored, sizeof ignored))
+            if (sys && load_ca_bundle("system CA bundle", sys, &b, store, ignored, sizeof ignored))
                 buf_reset(&b);
             free(sys);
+            if (store) store_add_system_dir(store);
         }
-        rc = load_ca_bundle("NODE_EXTRA_CA_CERTS", extra, &b, err, errlen);
+        rc = load_ca_bundle("NODE_EXTRA_CA_CERTS", extra, &b, store, err, errlen);
         if (!rc) {
             t->ca_blob_len = b.len;
             t->ca_blob = buf_steal(&b);
@@ -203,6 +239,7 @@ int tls_config_load(tls_config_t *t, const char *cacert, const char *cert, const
 
 void tls_config_free(tls_config_t *t)
 {
+    X509_STORE_free(t->ca_store);
     free(t->ca_file);
     free(t->ca_blob);
     free(t->cert);
@@ -227,13 +264,39 @@ const char *tls_config_describe(const tls_config_t *t, char *buf, size_t n)
     return buf;
 }
 
+/* Every new TLS connection (to a server or an https:// proxy) verifies against
+ * the store parsed at start: a reference, not a copy. */
+static CURLcode attach_ca_store(CURL *e, void *ssl_ctx, void *store)
+{
+    (void)e;
+    SSL_CTX_set1_cert_store(ssl_ctx, store);
+    return CURLE_OK;
+}
+
+/* The shared store in place of CA files and blobs (there is a store only when
+ * libcurl's TLS library is OpenSSL). Then libcurl neither parses a bundle for
+ * each connection nor copies and compares a CA blob for each request. */
+static int use_ca_store(const tls_config_t *t, CURL *e)
+{
+    if (!t->ca_store) return 0;
+    if (curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, attach_ca_store) != CURLE_OK) return 0;
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, t->ca_store);
+    curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+    curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+    curl_easy_setopt(e, CURLOPT_PROXY_CAINFO, NULL);
+    curl_easy_setopt(e, CURLOPT_PROXY_CAPATH, NULL);
+    return 1;
+}
+
 void tls_config_apply(const tls_config_t *t, void *easy)
 {
     CURL *e = easy;
     if (!t) return;
     /* The same trust for an https:// proxy (--enable-proxy) as for servers,
      * as Node applies NODE_EXTRA_CA_CERTS to both. */
-    if (t->ca_blob) {
+    if (use_ca_store(t, e)) {
+        /* done: the store holds every CA that applies */
+    } else if (t->ca_blob) {
         /* Not copied: with the system bundle in it, it is large, and t outlives
          * every handle (see tls.h). */
         struct curl_blob blob = {t->ca_blob, t->ca_blob_len, CURL_BLOB_NOCOPY};

@@ -15,7 +15,13 @@ typedef struct tls_config {
     char *ca_blob;
     size_t ca_blob_len;
     int replace_system; /* a bundle replaces the system CAs: no CA directory either */
-    char *cert, *key;   /* mutual TLS: PEM client certificate and its key */
+    /* The same CAs parsed once (an X509_STORE *; void here so users need not
+     * include OpenSSL): what every TLS connection verifies against. NULL
+     * without NODE_EXTRA_CA_CERTS or a replacing bundle (libcurl's defaults
+     * apply), and when libcurl's TLS library is not OpenSSL (ca_file or
+     * ca_blob apply). */
+    void *ca_store;
+    char *cert, *key; /* mutual TLS: PEM client certificate and its key */
     /* Where the trust came from, to tell the user (tls_config_describe). */
     const char *base_source; /* "--cacert", "CURL_CA_BUNDLE", "SSL_CERT_FILE" or NULL */
     char *base_path, *extra_path;
@@ -36,7 +42,8 @@ const char *tls_config_describe(const tls_config_t *t, char *buf, size_t n);
 
 /* Set the options on a libcurl easy handle (a CURL *; void here so callers
  * need not include curl). A NULL or empty config leaves libcurl's defaults.
- * The handle borrows t's memory: t must outlive it. */
+ * With OpenSSL, the trust is the shared ca_store; with another TLS library,
+ * ca_file or ca_blob. The handle borrows t's memory: t must outlive it. */
 void tls_config_apply(const tls_config_t *t, void *easy);
 
 #endif
