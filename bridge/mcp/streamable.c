@@ -8,6 +8,7 @@
 #include "bridge/base/log.h"
 #include "bridge/mcp/streamable_internal.h"
 
+#include <assert.h>
 #include <stdlib.h>
 
 static int send_now(streamable_t *t, out_msg_t *m)
@@ -29,21 +30,15 @@ static int holding(const streamable_t *t)
 
 static void hold(streamable_t *t, out_msg_t *m)
 {
-    m->next = NULL;
-    if (t->held_tail)
-        t->held_tail->next = m;
-    else
-        t->held = m;
-    t->held_tail = m;
+    assert(!list_linked(&m->link));
+    list_push_back(&t->held, &m->link);
 }
 
 /* Send held messages, in order, until one has to be waited for. */
 void streamable_pump_held(streamable_t *t)
 {
-    while (t->held && !holding(t) && !t->shutting_down) {
-        out_msg_t *m = t->held;
-        t->held = m->next;
-        if (!t->held) t->held_tail = NULL;
+    while (!list_empty(&t->held) && !holding(t) && !t->shutting_down) {
+        out_msg_t *m = LIST_ENTRY(list_pop_front(&t->held), out_msg_t, link);
         if (send_now(t, m) != 0) t->cfg.ev.on_sent(t->cfg.ud, m, BRIDGE_ENOMEM, "out of memory");
     }
 }
@@ -64,7 +59,7 @@ static void on_hold_timeout(uv_timer_t *timer)
 static int t_send(transport_t *base, out_msg_t *m)
 {
     streamable_t *t = (streamable_t *)base;
-    if ((t->held || holding(t)) && !m->is_initialize) {
+    if ((!list_empty(&t->held) || holding(t)) && !m->is_initialize) {
         hold(t, m);
         return 0;
     }
@@ -98,10 +93,8 @@ static void t_reset_session(transport_t *base)
     /* Messages held for the old session's GET stream go back to the relay. */
     t->listen_opening = 0;
     uv_timer_stop(&t->hold_timer);
-    while (t->held) {
-        out_msg_t *m = t->held;
-        t->held = m->next;
-        if (!t->held) t->held_tail = NULL;
+    while (!list_empty(&t->held)) {
+        out_msg_t *m = LIST_ENTRY(list_pop_front(&t->held), out_msg_t, link);
         t->cfg.ev.on_session_lost(t->cfg.ud, m, 1);
     }
     free(t->session_id);
@@ -119,10 +112,8 @@ static void t_shutdown(transport_t *base, void (*done)(void *), void *ud)
     t->shutting_down = 1;
     t->shutdown_done = done;
     t->shutdown_ud = ud;
-    while (t->held) {
-        out_msg_t *m = t->held;
-        t->held = m->next;
-        if (!t->held) t->held_tail = NULL;
+    while (!list_empty(&t->held)) {
+        out_msg_t *m = LIST_ENTRY(list_pop_front(&t->held), out_msg_t, link);
         t->cfg.ev.on_sent(t->cfg.ud, m, BRIDGE_ECLOSED, "the bridge is shutting down");
     }
     /* Streams still open: their messages fail without a callback storm. */
@@ -168,6 +159,7 @@ transport_t *streamable_new(const transport_config_t *cfg)
     t->base.ops = &streamable_ops;
     t->cfg = *cfg;
     list_init(&t->streams);
+    list_init(&t->held);
     uv_timer_init(cfg->loop, &t->hold_timer);
     t->hold_timer.data = t;
     return &t->base;

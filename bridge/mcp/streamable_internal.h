@@ -70,7 +70,7 @@ struct streamable {
      * to be answered: servers drop server-initiated requests (elicitation,
      * sampling) made while no GET stream is open. */
     int listen_opening;
-    out_msg_t *held, *held_tail;
+    list_node held; /* out_msg_t.link: messages held back, in order */
     uv_timer_t hold_timer;
     /* POSTs of notifications and responses the server has not answered yet.
      * What the host sends after one waits for that answer: concurrent POSTs

@@ -27,8 +27,9 @@ typedef struct out_msg {
     int connect_retries;
     int auth_attempts;    /* authorizations this message has caused */
     unsigned auth_gen;    /* the token generation it was sent with */
-    list_node link;       /* on the relay's wait queue, or on no list */
-    struct out_msg *next; /* a transport's own queue, while lent to it */
+    /* On the relay's wait queue; while lent to a transport, on the
+     * transport's own queue if it holds the message back; else on no list. */
+    list_node link;
 } out_msg_t;
 
 typedef struct transport transport_t;
