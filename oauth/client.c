@@ -22,9 +22,7 @@ static void client_ready(oauth_t *o, const char *which)
     oauth_trace(o, OAUTH_TRACE_CLIENT, NULL, 0, 1, which);
     if (o->client_id)
         oauth_trace(o, OAUTH_TRACE_AUTH_METHOD, o->token_endpoint, 0, 1,
-                    o->auth_method
-                        ? o->auth_method
-                        : oauth_client_auth_choose(o->as_meta, o->client_secret != NULL));
+                    o->auth_method ? o->auth_method : oauth_client_auth_method(o));
     o->grant->start(o);
 }
 
@@ -52,8 +50,7 @@ static void on_registered(void *ud, const oauth_fetch_result_t *res)
     oauth_set_str(&o->client_id, id);
     oauth_set_str(&o->client_secret, json_str(res->json, "client_secret"));
     const char *method = json_str(res->json, "token_endpoint_auth_method");
-    oauth_set_str(&o->auth_method,
-                  method ? method : oauth_client_auth_choose(o->as_meta, o->client_secret != NULL));
+    oauth_set_str(&o->auth_method, method ? method : oauth_client_auth_method(o));
     oauth_set_str(&o->registered_scope, json_str(res->json, "scope"));
     o->registered_now = 1;
     log_info("registered with %s as client %s", o->issuer ? o->issuer : o->registration_endpoint,
@@ -146,9 +143,7 @@ void oauth_choose_client(oauth_t *o)
         }
     }
     if (o->client_static) {
-        if (!o->auth_method)
-            oauth_set_str(&o->auth_method,
-                          oauth_client_auth_choose(o->as_meta, o->client_secret != NULL));
+        if (!o->auth_method) oauth_set_str(&o->auth_method, oauth_client_auth_method(o));
         client_ready(o, "static");
         return;
     }
@@ -167,9 +162,7 @@ void oauth_choose_client(oauth_t *o)
          * mcp-remote): registered for this redirect URI, it signs in again. */
         log_debug("using the stored client %s with its redirect URI %s", o->client_id,
                   o->kept_redirect_uri);
-        if (!o->auth_method)
-            oauth_set_str(&o->auth_method,
-                          oauth_client_auth_choose(o->as_meta, o->client_secret != NULL));
+        if (!o->auth_method) oauth_set_str(&o->auth_method, oauth_client_auth_method(o));
         client_ready(o, "kept");
         return;
     }
