@@ -14,6 +14,7 @@
 #include <string.h>
 
 static void no_registration_possible(oauth_t *o);
+static void register_client(oauth_t *o);
 
 /* The client is chosen (how: `which`, for the trace): the grant takes over. */
 static void client_ready(oauth_t *o, const char *which)
@@ -35,6 +36,18 @@ static void on_registered(void *ud, const oauth_fetch_result_t *res)
     if (res->rc) {
         oauth_fail(o, res->rc, "client registration at %s failed: %s", o->registration_endpoint,
                    res->why);
+        return;
+    }
+    const char *error = json_str(res->json, "error");
+    if (res->status == 400 && error && !strcmp(error, "invalid_client_metadata") &&
+        json_str(o->static_metadata, "scope") && !o->registered_without_scope) {
+        /* Real servers refuse a scope they do not know in a registration;
+         * the scope is asked for again in the authorization request. */
+        log_info("%s refused the registration's scope (invalid_client_metadata); registering "
+                 "without it",
+                 o->registration_endpoint);
+        o->registered_without_scope = 1;
+        register_client(o);
         return;
     }
     if (res->status < 200 || res->status >= 300 || !id) {
@@ -72,6 +85,7 @@ static void register_client(oauth_t *o)
                             "response_types", "code", "token_endpoint_auth_method", method,
                             "application_type", "native");
     if (req && o->static_metadata) json_object_update(req, o->static_metadata);
+    if (req && o->registered_without_scope) json_object_del(req, "scope");
     char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
     json_decref(req);
     const char *headers[] = {"Content-Type: application/json", NULL};

@@ -87,6 +87,7 @@ struct oauth {
     char *record_issuer;     /* the authorization server the stored sign-in is from */
     char *registered_scope;  /* the scope in the AS's registration answer */
     int client_static, client_cimd, registered_now;
+    int registered_without_scope; /* the AS refused the scope of --static-oauth-client-metadata */
     json_t *static_metadata;
     EVP_PKEY *client_key; /* --client-private-key, for private_key_jwt */
 
