@@ -20,10 +20,8 @@
  * choose is used. Adding a grant is a file with its oauth_grant_t and one line
  * here; the authorization code grant, chosen by default, stays last. */
 static const oauth_grant_t *const grants[] = {
-    &oauth_grant_enterprise,
-    &oauth_grant_client_credentials,
-    &oauth_grant_device,
-    &oauth_grant_authorization_code,
+    &oauth_grant_enterprise, &oauth_grant_workload,           &oauth_grant_client_credentials,
+    &oauth_grant_device,     &oauth_grant_authorization_code,
 };
 
 static const oauth_grant_t *choose_grant(const oauth_config_t *cfg)

@@ -12,81 +12,16 @@
 #include "oauth/wellknown.h"
 
 #include <assert.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#define ID_TOKEN_MAX (64 * 1024)
-
-/* Reads the ID token file: a regular file only its owner can read (it is a
- * credential), re-read on every use since whatever writes it renews it. The
- * token is its content without surrounding white space. */
-static int read_id_token_file(const char *path, char **out, char *why, size_t n)
-{
-    *out = NULL;
-    int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(why, n, "cannot open the ID token file %s: %s", path, strerror(errno));
-        return BRIDGE_EIO;
-    }
-    struct stat st;
-    int rc = 0;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        snprintf(why, n, "the ID token file %s is not a regular file", path);
-        rc = BRIDGE_EIO;
-    } else if (st.st_mode & 077) {
-        snprintf(why, n,
-                 "permissions %04o for the ID token file %s are too open: it must not be "
-                 "accessible by others; run: chmod 600 %s",
-                 (unsigned)(st.st_mode & 07777), path, path);
-        rc = BRIDGE_EINVAL;
-    }
-    char *text = rc ? NULL : malloc(ID_TOKEN_MAX + 1);
-    size_t len = 0;
-    if (!rc && !text) rc = BRIDGE_ENOMEM;
-    while (!rc && len <= ID_TOKEN_MAX) {
-        ssize_t got = read(fd, text + len, ID_TOKEN_MAX + 1 - len);
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) {
-            snprintf(why, n, "cannot read the ID token file %s: %s", path, strerror(errno));
-            rc = BRIDGE_EIO;
-        }
-        if (got <= 0) break;
-        len += (size_t)got;
-    }
-    close(fd);
-    if (!rc && len > ID_TOKEN_MAX) {
-        snprintf(why, n, "the ID token file %s is longer than %d bytes", path, ID_TOKEN_MAX);
-        rc = BRIDGE_EINVAL;
-    }
-    if (rc) {
-        if (text) OPENSSL_cleanse(text, len < ID_TOKEN_MAX ? len : ID_TOKEN_MAX);
-        free(text);
-        return rc;
-    }
-    text[len] = 0;
-    size_t start = strspn(text, " \t\r\n");
-    while (len > start && strchr(" \t\r\n", text[len - 1]))
-        text[--len] = 0;
-    memmove(text, text + start, len - start + 1);
-    if (!text[0]) {
-        snprintf(why, n, "the ID token file %s is empty", path);
-        free(text);
-        return BRIDGE_EINVAL;
-    }
-    *out = text;
-    return 0;
-}
 
 /* The person's ID token at the IdP, from where the options say. */
 static int read_id_token(const oauth_t *o, char **out, char *why, size_t n)
 {
-    if (o->cfg.id_token_file) return read_id_token_file(o->cfg.id_token_file, out, why, n);
+    if (o->cfg.id_token_file)
+        return oauth_read_secret_file(o->cfg.id_token_file, "ID token", out, why, n);
     const char *v = o->cfg.id_token_env ? getenv(o->cfg.id_token_env) : NULL;
     if (!v || !*v) {
         snprintf(why, n, "no ID token: the environment variable %s is %s",

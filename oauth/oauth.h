@@ -45,7 +45,10 @@ typedef struct oauth_config {
     const char *idp_issuer, *idp_token_endpoint, *idp_client_id, *idp_client_secret;
     const char *id_token_file; /* re-read on every use */
     const char *id_token_env;  /* the name of an environment variable */
-    char *const *headers;      /* "Name: value": part of mcp-remote's naming */
+    /* Workload identity (SEP-1933): the platform's token for the jwt-bearer grant. */
+    const char *workload_token_file; /* re-read on every use */
+    const char *workload_token_env;
+    char *const *headers; /* "Name: value": part of mcp-remote's naming */
     size_t headers_len;
 } oauth_config_t;
 

@@ -41,6 +41,7 @@ extern const oauth_grant_t oauth_grant_authorization_code;
 extern const oauth_grant_t oauth_grant_device;
 extern const oauth_grant_t oauth_grant_client_credentials;
 extern const oauth_grant_t oauth_grant_enterprise;
+extern const oauth_grant_t oauth_grant_workload;
 
 typedef struct oauth_waiter {
     list_node link;
@@ -189,6 +190,14 @@ const char *oauth_client_auth_method(const oauth_t *o);
 /* Adds a fresh client assertion to a token request's form. BRIDGE_EPROTO with
  * o->refused saying why when there is no usable key. */
 int oauth_client_auth_private_key_jwt(oauth_t *o, buf_t *form);
+
+/* ---- secret_file.c ---- */
+#define OAUTH_SECRET_FILE_MAX (64 * 1024)
+/* Reads a token from a regular file that neither group nor others can access
+ * (`what` names it in the sentence written to why, with the chmod to run):
+ * its content without surrounding white space, in *out (malloc'd; the caller
+ * wipes it). BRIDGE_EIO, BRIDGE_EINVAL (too open, too long, empty), ENOMEM. */
+int oauth_read_secret_file(const char *path, const char *what, char **out, char *why, size_t n);
 
 /* ---- grant_code.c, grant_refresh.c ---- */
 void oauth_exchange_code(oauth_t *o, const char *code);

@@ -190,12 +190,15 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
     if (!strcmp(n, "idp-client-secret-file"))
         return opt_read_secret_file(val, &o->idp_client_secret, err, errlen);
     if (!strcmp(n, "client-private-key") || !strcmp(n, "client-key-id") ||
-        !strcmp(n, "idp-client-id") || !strcmp(n, "id-token-file") || !strcmp(n, "id-token-env")) {
-        char **slot = !strcmp(n, "client-private-key") ? &o->client_private_key
-                      : !strcmp(n, "client-key-id")    ? &o->client_key_id
-                      : !strcmp(n, "idp-client-id")    ? &o->idp_client_id
-                      : !strcmp(n, "id-token-file")    ? &o->id_token_file
-                                                       : &o->id_token_env;
+        !strcmp(n, "idp-client-id") || !strcmp(n, "id-token-file") || !strcmp(n, "id-token-env") ||
+        !strcmp(n, "workload-token-file") || !strcmp(n, "workload-token-env")) {
+        char **slot = !strcmp(n, "client-private-key")    ? &o->client_private_key
+                      : !strcmp(n, "client-key-id")       ? &o->client_key_id
+                      : !strcmp(n, "idp-client-id")       ? &o->idp_client_id
+                      : !strcmp(n, "id-token-file")       ? &o->id_token_file
+                      : !strcmp(n, "id-token-env")        ? &o->id_token_env
+                      : !strcmp(n, "workload-token-file") ? &o->workload_token_file
+                                                          : &o->workload_token_env;
         if (!*val) {
             snprintf(err, errlen, "--%s needs a value", n);
             return BRIDGE_EINVAL;
@@ -244,8 +247,10 @@ const opt_def_t *options_find(const char *name, size_t len)
 static int options_check_machine_sign_in(const bridge_options_t *o, char *err, size_t errlen)
 {
     int idp = o->idp_issuer || o->idp_token_endpoint;
+    int workload = o->workload_token_file || o->workload_token_env;
     const char *needs_client = o->client_private_key ? "--client-private-key"
                                : idp                 ? "--idp-issuer or --idp-token-endpoint"
+                               : workload            ? "--workload-token-file or -env"
                                                      : NULL;
     if (needs_client && !o->static_client_info) {
         snprintf(err, errlen,
@@ -258,10 +263,14 @@ static int options_check_machine_sign_in(const bridge_options_t *o, char *err, s
         snprintf(err, errlen, "--client-key-id goes with --client-private-key");
         return BRIDGE_EINVAL;
     }
-    if (idp && o->client_credentials) {
+    if ((idp || workload) && idp + workload + !!o->client_credentials + !!o->device_code > 1) {
         snprintf(err, errlen,
-                 "--client-credentials and --idp-issuer are two ways to sign in: "
-                 "give one of them");
+                 "--client-credentials, --device-code, --idp-issuer and --workload-token-* are "
+                 "different ways to sign in: give one of them");
+        return BRIDGE_EINVAL;
+    }
+    if (o->workload_token_file && o->workload_token_env) {
+        snprintf(err, errlen, "--workload-token-file and --workload-token-env: give one of them");
         return BRIDGE_EINVAL;
     }
     if (idp && !o->id_token_file == !o->id_token_env) {
@@ -454,6 +463,8 @@ void options_free(bridge_options_t *o)
     free(o->idp_client_id);
     free(o->id_token_file);
     free(o->id_token_env);
+    free(o->workload_token_file);
+    free(o->workload_token_env);
     if (o->idp_client_secret) OPENSSL_cleanse(o->idp_client_secret, strlen(o->idp_client_secret));
     free(o->idp_client_secret);
     for (size_t i = 0; i < o->authorize_params_len; i++)

@@ -153,6 +153,18 @@ const opt_def_t options_table[] = {
      CMDS_NET},
     {"id-token-env", "VARIABLE", OPT_GROUP_AUTH, 0,
      "Enterprise sign-in: the ID token is in this environment variable", NONE, NULL, CMDS_NET},
+    {"workload-token-file", "FILE", OPT_GROUP_AUTH, 0,
+     "Workload identity: trade the platform's token in FILE for an access token (SEP-1933)", NONE,
+     "The platform's signed token (a Kubernetes projected service account token, a CI job's "
+     "OIDC token) is sent to the authorization server with the jwt-bearer grant (RFC 7523), the "
+     "client of --static-oauth-client-info authenticated as configured; the server must trust "
+     "the token's issuer. The file is read again each time a token is needed, as the platform "
+     "rotates it, and must be readable by its owner only (for a Kubernetes projected volume, "
+     "defaultMode: 0400).",
+     CMDS_NET},
+    {"workload-token-env", "VARIABLE", OPT_GROUP_AUTH, 0,
+     "Workload identity: the platform's token is in this environment variable", NONE, NULL,
+     CMDS_NET},
     {"host", "HOST", OPT_GROUP_AUTH, 0, "Host name in the sign-in redirect URI (default 127.0.0.1)",
      OPT_REMOTE_DIFFERS, "default localhost",
      "mcp-remote's default is localhost. The bridge names 127.0.0.1 in the redirect URI, the "
