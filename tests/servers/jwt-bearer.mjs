@@ -16,7 +16,8 @@
 //    tokens, with RFC 9728 metadata naming the AS.
 // Importable only:
 //   const s = await startJwtBearerStack({ clientId, clientSecret, idpClientId, platform: { issuer, publicKey } })
-//   s.idp.issuer, s.as.issuer, s.mcpUrl, s.issueIdToken(sub, { exp }), s.log, s.grants, s.close()
+//   s.idp.issuer, s.as.issuer, s.mcpUrl, s.issueIdToken(sub, { expiresIn }), s.log, s.grants,
+//   s.revokeAll(), s.close()
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
@@ -196,6 +197,8 @@ export async function startJwtBearerStack(opts) {
       return new SignJWT({}).setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).setIssuer(idp.origin).setSubject(sub)
         .setAudience(idpClientId).setIssuedAt(now).setExpirationTime(now + expiresIn).sign(idpKeys.privateKey);
     },
+    /** Forget every access token issued: the MCP server answers 401 to them. */
+    revokeAll: () => tokens.clear(),
     close: async () => { await Promise.all([closeServer(idp.s), closeServer(as.s), closeServer(rs.s)]); },
   };
 }
