@@ -20,8 +20,11 @@
  * choose is used. Adding a grant is a file with its oauth_grant_t and one line
  * here; the authorization code grant, chosen by default, stays last. */
 static const oauth_grant_t *const grants[] = {
-    &oauth_grant_enterprise, &oauth_grant_workload,           &oauth_grant_client_credentials,
-    &oauth_grant_device,     &oauth_grant_authorization_code,
+    &oauth_grant_enterprise,         /* --idp-issuer, --idp-token-endpoint */
+    &oauth_grant_workload,           /* --workload-token-file, --workload-token-env */
+    &oauth_grant_client_credentials, /* --client-credentials */
+    &oauth_grant_device,             /* --device-code */
+    &oauth_grant_authorization_code,
 };
 
 static const oauth_grant_t *choose_grant(const oauth_config_t *cfg)

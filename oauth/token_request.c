@@ -1,6 +1,7 @@
 /* A POST to the token endpoint, whatever the grant: the endpoint checked, the
- * client authenticated (oauth/client_auth.c, client_auth_jwt.c), the resource added, and the
- * answer taken into the flow's tokens and saved. */
+ * client authenticated (oauth/client_auth.c, or client_auth_jwt.c for
+ * private_key_jwt), the resource added, and the answer taken into the flow's
+ * tokens and saved. */
 #include "oauth/oauth_int.h"
 #include "bridge/base/err.h"
 #include "bridge/base/json.h"
