@@ -14,6 +14,7 @@
 #include <string.h>
 
 static void no_registration_possible(oauth_t *o);
+static void register_client(oauth_t *o);
 
 /* The client is chosen (how: `which`, for the trace): the grant takes over. */
 static void client_ready(oauth_t *o, const char *which)
@@ -22,9 +23,7 @@ static void client_ready(oauth_t *o, const char *which)
     oauth_trace(o, OAUTH_TRACE_CLIENT, NULL, 0, 1, which);
     if (o->client_id)
         oauth_trace(o, OAUTH_TRACE_AUTH_METHOD, o->token_endpoint, 0, 1,
-                    o->auth_method
-                        ? o->auth_method
-                        : oauth_client_auth_choose(o->as_meta, o->client_secret != NULL));
+                    o->auth_method ? o->auth_method : oauth_client_auth_method(o));
     o->grant->start(o);
 }
 
@@ -37,6 +36,18 @@ static void on_registered(void *ud, const oauth_fetch_result_t *res)
     if (res->rc) {
         oauth_fail(o, res->rc, "client registration at %s failed: %s", o->registration_endpoint,
                    res->why);
+        return;
+    }
+    const char *error = json_str(res->json, "error");
+    if (res->status == 400 && error && !strcmp(error, "invalid_client_metadata") &&
+        json_str(o->static_metadata, "scope") && !o->registered_without_scope) {
+        /* Real servers refuse a scope they do not know in a registration;
+         * the scope is asked for again in the authorization request. */
+        log_info("%s refused the registration's scope (invalid_client_metadata); registering "
+                 "without it",
+                 o->registration_endpoint);
+        o->registered_without_scope = 1;
+        register_client(o);
         return;
     }
     if (res->status < 200 || res->status >= 300 || !id) {
@@ -52,8 +63,7 @@ static void on_registered(void *ud, const oauth_fetch_result_t *res)
     oauth_set_str(&o->client_id, id);
     oauth_set_str(&o->client_secret, json_str(res->json, "client_secret"));
     const char *method = json_str(res->json, "token_endpoint_auth_method");
-    oauth_set_str(&o->auth_method,
-                  method ? method : oauth_client_auth_choose(o->as_meta, o->client_secret != NULL));
+    oauth_set_str(&o->auth_method, method ? method : oauth_client_auth_method(o));
     oauth_set_str(&o->registered_scope, json_str(res->json, "scope"));
     o->registered_now = 1;
     log_info("registered with %s as client %s", o->issuer ? o->issuer : o->registration_endpoint,
@@ -75,6 +85,7 @@ static void register_client(oauth_t *o)
                             "response_types", "code", "token_endpoint_auth_method", method,
                             "application_type", "native");
     if (req && o->static_metadata) json_object_update(req, o->static_metadata);
+    if (req && o->registered_without_scope) json_object_del(req, "scope");
     char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
     json_decref(req);
     const char *headers[] = {"Content-Type: application/json", NULL};
@@ -146,9 +157,7 @@ void oauth_choose_client(oauth_t *o)
         }
     }
     if (o->client_static) {
-        if (!o->auth_method)
-            oauth_set_str(&o->auth_method,
-                          oauth_client_auth_choose(o->as_meta, o->client_secret != NULL));
+        if (!o->auth_method) oauth_set_str(&o->auth_method, oauth_client_auth_method(o));
         client_ready(o, "static");
         return;
     }
@@ -167,9 +176,7 @@ void oauth_choose_client(oauth_t *o)
          * mcp-remote): registered for this redirect URI, it signs in again. */
         log_debug("using the stored client %s with its redirect URI %s", o->client_id,
                   o->kept_redirect_uri);
-        if (!o->auth_method)
-            oauth_set_str(&o->auth_method,
-                          oauth_client_auth_choose(o->as_meta, o->client_secret != NULL));
+        if (!o->auth_method) oauth_set_str(&o->auth_method, oauth_client_auth_method(o));
         client_ready(o, "kept");
         return;
     }

@@ -13,9 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One way for the client to authenticate: what it adds to the form, or the
- * header line it sets. Adding a method (private_key_jwt, say) is one more of
- * these, in its own file if it is large, and one line in `auth_methods` below. */
+/* One way for the client to authenticate with what it holds (an id, a secret):
+ * what it adds to the form, or the header line it sets. Adding such a method is
+ * one more of these and one line in `auth_methods` below; private_key_jwt, which
+ * signs with a key for the AS's issuer, is oauth/client_auth_jwt.c. */
 typedef struct client_auth_method {
     const char *name;
     int needs_secret; /* without a client secret the client is public ("none") */

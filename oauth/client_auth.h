@@ -1,7 +1,7 @@
 /* How the client authenticates its POSTs to the token endpoint (and to the
  * device authorization and revocation endpoints): none, client_secret_post or
- * client_secret_basic (RFC 6749 §2.3.1). Another method (private_key_jwt) is
- * one more entry in client_auth.c's table of methods. Pure: no I/O. */
+ * client_secret_basic (RFC 6749 §2.3.1). private_key_jwt, which needs the key
+ * and the AS issuer, is oauth/client_auth_jwt.c. Pure: no I/O. */
 #ifndef MCP_BRIDGE_OAUTH_CLIENT_AUTH_H
 #define MCP_BRIDGE_OAUTH_CLIENT_AUTH_H
 

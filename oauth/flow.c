@@ -20,8 +20,10 @@
  * choose is used. Adding a grant is a file with its oauth_grant_t and one line
  * here; the authorization code grant, chosen by default, stays last. */
 static const oauth_grant_t *const grants[] = {
-    &oauth_grant_client_credentials,
-    &oauth_grant_device,
+    &oauth_grant_enterprise,         /* --idp-issuer, --idp-token-endpoint */
+    &oauth_grant_workload,           /* --workload-token-file, --workload-token-env */
+    &oauth_grant_client_credentials, /* --client-credentials */
+    &oauth_grant_device,             /* --device-code */
     &oauth_grant_authorization_code,
 };
 
@@ -310,6 +312,10 @@ oauth_t *oauth_new(const oauth_config_t *cfg, char *err, size_t errlen)
         o->client_static = 1;
         json_decref(j);
     }
+    if (oauth_client_key_load(o, err, errlen) != 0) {
+        oauth_free(o);
+        return NULL;
+    }
     if (cfg->static_client_metadata) {
         o->static_metadata = load_json_arg(cfg->static_client_metadata,
                                            "--static-oauth-client-metadata", err, errlen);
@@ -342,6 +348,7 @@ static void really_free(oauth_t *o)
                      o->token_endpoint,
                      o->registration_endpoint,
                      o->revocation_endpoint,
+                     o->idp_token_endpoint,
                      o->client_id,
                      o->auth_method,
                      o->redirect_uri,
@@ -355,6 +362,7 @@ static void really_free(oauth_t *o)
     json_decref(o->prm_scopes);
     json_decref(o->as_meta);
     json_decref(o->static_metadata);
+    oauth_client_key_free(o);
     oauth_clear_candidates(o);
     oauth_challenge_free(&o->challenge);
     free(o);

@@ -41,9 +41,7 @@ static void client_credentials_grant(oauth_t *o)
         oauth_fail(o, BRIDGE_EPROTO, "%s", o->refused);
         return;
     }
-    if (!o->auth_method)
-        oauth_set_str(&o->auth_method,
-                      oauth_client_auth_choose(o->as_meta, o->client_secret != NULL));
+    if (!o->auth_method) oauth_set_str(&o->auth_method, oauth_client_auth_method(o));
     const char *scope = o->cfg.scope ? o->cfg.scope : json_str(o->static_metadata, "scope");
     char *selected = NULL;
     if (!scope) {

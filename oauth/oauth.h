@@ -31,14 +31,24 @@ typedef struct oauth_config {
     const char *callback_path;     /* default /oauth/callback */
     char *const *authorize_params; /* "key=value" added to the authorization URL */
     size_t authorize_params_len;
-    const char *auth_success_url; /* where the browser goes after the redirect */
-    int use_id_token;             /* present the ID token instead of the access token */
-    int client_credentials;       /* the client credentials grant: no person involved */
-    const char *token_endpoint;   /* with client_credentials: skip discovery */
-    size_t metadata_max;          /* largest document accepted; 0: 1 MiB */
-    int device_code;              /* RFC 8628: sign in on another device */
-    int mcp_remote_callback;      /* the redirect URI mcp-remote uses for this server */
-    char *const *headers;         /* "Name: value": part of mcp-remote's naming */
+    const char *auth_success_url;   /* where the browser goes after the redirect */
+    int use_id_token;               /* present the ID token instead of the access token */
+    int client_credentials;         /* the client credentials grant: no person involved */
+    const char *token_endpoint;     /* with client_credentials: skip discovery */
+    size_t metadata_max;            /* largest document accepted; 0: 1 MiB */
+    int device_code;                /* RFC 8628: sign in on another device */
+    int mcp_remote_callback;        /* the redirect URI mcp-remote uses for this server */
+    const char *client_private_key; /* PEM file: private_key_jwt client authentication */
+    const char *client_key_id;      /* kid of that key at the AS, or NULL */
+    /* Enterprise-managed authorization (SEP-990): the enterprise IdP (issuer
+     * or token endpoint), the client there, and where the ID token is. */
+    const char *idp_issuer, *idp_token_endpoint, *idp_client_id, *idp_client_secret;
+    const char *id_token_file; /* re-read on every use */
+    const char *id_token_env;  /* the name of an environment variable */
+    /* Workload identity (SEP-1933): the platform's token for the jwt-bearer grant. */
+    const char *workload_token_file; /* re-read on every use */
+    const char *workload_token_env;
+    char *const *headers; /* "Name: value": part of mcp-remote's naming */
     size_t headers_len;
 } oauth_config_t;
 

@@ -13,6 +13,7 @@
 #include "oauth/www_auth.h"
 
 #include <jansson.h>
+#include <openssl/types.h>
 #include <time.h>
 
 #define OAUTH_METADATA_MAX(o) ((o)->cfg.metadata_max ? (o)->cfg.metadata_max : 1024 * 1024)
@@ -39,6 +40,8 @@ typedef struct oauth_grant {
 extern const oauth_grant_t oauth_grant_authorization_code;
 extern const oauth_grant_t oauth_grant_device;
 extern const oauth_grant_t oauth_grant_client_credentials;
+extern const oauth_grant_t oauth_grant_enterprise;
+extern const oauth_grant_t oauth_grant_workload;
 
 typedef struct oauth_waiter {
     list_node link;
@@ -76,7 +79,8 @@ struct oauth {
     char *issuer;
     json_t *as_meta;
     char *authorization_endpoint, *token_endpoint, *registration_endpoint, *revocation_endpoint;
-    char refused[400]; /* why oauth_endpoint_ok() refused the last endpoint */
+    char *idp_token_endpoint; /* the enterprise IdP's (grant_enterprise.c) */
+    char refused[400];        /* why oauth_endpoint_ok() refused the last endpoint */
 
     /* Client. */
     char *client_id, *client_secret, *auth_method, *redirect_uri;
@@ -84,7 +88,9 @@ struct oauth {
     char *record_issuer;     /* the authorization server the stored sign-in is from */
     char *registered_scope;  /* the scope in the AS's registration answer */
     int client_static, client_cimd, registered_now;
+    int registered_without_scope; /* the AS refused the scope of --static-oauth-client-metadata */
     json_t *static_metadata;
+    EVP_PKEY *client_key; /* --client-private-key, for private_key_jwt */
 
     /* The run in progress. */
     int running;
@@ -173,6 +179,25 @@ int oauth_token_request(oauth_t *o, buf_t *form, oauth_fetch_cb cb);
 const char *oauth_token_request_failure(const oauth_t *o, int rc);
 int oauth_token_answer(oauth_t *o, const oauth_fetch_result_t *res, const char *doing,
                        const char *done, int strict, char *why, size_t n);
+
+/* ---- client_auth_jwt.c: private_key_jwt ---- */
+/* Reads --client-private-key, when given, into o->client_key. */
+int oauth_client_key_load(oauth_t *o, char *err, size_t errlen);
+void oauth_client_key_free(oauth_t *o);
+/* How the client authenticates at this AS: private_key_jwt when it holds a key
+ * the AS accepts, else as oauth_client_auth_choose. */
+const char *oauth_client_auth_method(const oauth_t *o);
+/* Adds a fresh client assertion to a token request's form. BRIDGE_EPROTO with
+ * o->refused saying why when there is no usable key. */
+int oauth_client_auth_private_key_jwt(oauth_t *o, buf_t *form);
+
+/* ---- secret_file.c ---- */
+#define OAUTH_SECRET_FILE_MAX (64 * 1024)
+/* Reads a token from a regular file that neither group nor others can access
+ * (`what` names it in the sentence written to why, with the chmod to run):
+ * its content without surrounding white space, in *out (malloc'd; the caller
+ * wipes it). BRIDGE_EIO, BRIDGE_EINVAL (too open, too long, empty), ENOMEM. */
+int oauth_read_secret_file(const char *path, const char *what, char **out, char *why, size_t n);
 
 /* ---- grant_code.c, grant_refresh.c ---- */
 void oauth_exchange_code(oauth_t *o, const char *code);

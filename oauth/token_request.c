@@ -1,6 +1,7 @@
 /* A POST to the token endpoint, whatever the grant: the endpoint checked, the
- * client authenticated (oauth/client_auth.c), the resource added, and the
- * answer taken into the flow's tokens and saved. */
+ * client authenticated (oauth/client_auth.c, or client_auth_jwt.c for
+ * private_key_jwt), the resource added, and the answer taken into the flow's
+ * tokens and saved. */
 #include "oauth/oauth_int.h"
 #include "bridge/base/err.h"
 #include "bridge/base/json.h"
@@ -10,6 +11,7 @@
 
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 int oauth_token_request(oauth_t *o, buf_t *form, oauth_fetch_cb cb)
@@ -21,7 +23,10 @@ int oauth_token_request(oauth_t *o, buf_t *form, oauth_fetch_cb cb)
         buf_free_secret(form);
         return BRIDGE_EPROTO;
     }
-    int rc = oauth_token_client_auth(form, o->client_id, o->client_secret, o->auth_method, &basic);
+    int rc =
+        o->auth_method && !strcmp(o->auth_method, "private_key_jwt")
+            ? oauth_client_auth_private_key_jwt(o, form)
+            : oauth_token_client_auth(form, o->client_id, o->client_secret, o->auth_method, &basic);
     if (!rc && o->resource && !o->cfg.disable_resource)
         rc = oauth_form_add(form, "resource", o->resource);
     if (!rc && basic) headers[1] = basic;

@@ -187,6 +187,37 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
     if (!strcmp(n, "from-mcp-remote")) return o->from_mcp_remote = 1, 0;
     if (!strcmp(n, "refresh-token-file"))
         return opt_read_secret_file(val, &o->refresh_token, err, errlen);
+    if (!strcmp(n, "idp-client-secret-file"))
+        return opt_read_secret_file(val, &o->idp_client_secret, err, errlen);
+    if (!strcmp(n, "client-private-key") || !strcmp(n, "client-key-id") ||
+        !strcmp(n, "idp-client-id") || !strcmp(n, "id-token-file") || !strcmp(n, "id-token-env") ||
+        !strcmp(n, "workload-token-file") || !strcmp(n, "workload-token-env")) {
+        char **slot = !strcmp(n, "client-private-key")    ? &o->client_private_key
+                      : !strcmp(n, "client-key-id")       ? &o->client_key_id
+                      : !strcmp(n, "idp-client-id")       ? &o->idp_client_id
+                      : !strcmp(n, "id-token-file")       ? &o->id_token_file
+                      : !strcmp(n, "id-token-env")        ? &o->id_token_env
+                      : !strcmp(n, "workload-token-file") ? &o->workload_token_file
+                                                          : &o->workload_token_env;
+        if (!*val) {
+            snprintf(err, errlen, "--%s needs a value", n);
+            return BRIDGE_EINVAL;
+        }
+        return opt_set_string(slot, val);
+    }
+    if (!strcmp(n, "idp-issuer") || !strcmp(n, "idp-token-endpoint")) {
+        url_t u;
+        if (url_parse(val, &u, err, errlen) != 0) return BRIDGE_EINVAL;
+        int plain = !strcmp(u.scheme, "http") && !url_host_is_loopback(u.host);
+        url_free(&u);
+        if (plain) {
+            snprintf(err, errlen, "--%s \"%s\": must be https:// (http:// only on loopback)", n,
+                     val);
+            return BRIDGE_EINVAL;
+        }
+        return opt_set_string(!strcmp(n, "idp-issuer") ? &o->idp_issuer : &o->idp_token_endpoint,
+                              val);
+    }
     if (!strcmp(n, "host")) {
         if (!*val || strpbrk(val, "/?#@ ")) {
             snprintf(err, errlen, "--host \"%s\": expected a host name or IP address", val);
@@ -210,6 +241,51 @@ const opt_def_t *options_find(const char *name, size_t len)
         if (strlen(options_table[i].name) == len && !strncmp(options_table[i].name, name, len))
             return &options_table[i];
     return NULL;
+}
+
+/* The options of enterprise and machine sign-in go together as they are used. */
+static int options_check_machine_sign_in(const bridge_options_t *o, char *err, size_t errlen)
+{
+    int idp = o->idp_issuer || o->idp_token_endpoint;
+    int workload = o->workload_token_file || o->workload_token_env;
+    const char *needs_client = o->client_private_key ? "--client-private-key"
+                               : idp                 ? "--idp-issuer or --idp-token-endpoint"
+                               : workload            ? "--workload-token-file or -env"
+                                                     : NULL;
+    if (needs_client && !o->static_client_info) {
+        snprintf(err, errlen,
+                 "%s needs the client registered at the server's authorization server: "
+                 "--static-oauth-client-info '{\"client_id\":...}'",
+                 needs_client);
+        return BRIDGE_EINVAL;
+    }
+    if (o->client_key_id && !o->client_private_key) {
+        snprintf(err, errlen, "--client-key-id goes with --client-private-key");
+        return BRIDGE_EINVAL;
+    }
+    if ((idp || workload) && idp + workload + !!o->client_credentials + !!o->device_code > 1) {
+        snprintf(err, errlen,
+                 "--client-credentials, --device-code, --idp-issuer and --workload-token-* are "
+                 "different ways to sign in: give one of them");
+        return BRIDGE_EINVAL;
+    }
+    if (o->workload_token_file && o->workload_token_env) {
+        snprintf(err, errlen, "--workload-token-file and --workload-token-env: give one of them");
+        return BRIDGE_EINVAL;
+    }
+    if (idp && !o->id_token_file == !o->id_token_env) {
+        snprintf(err, errlen,
+                 "with --idp-issuer or --idp-token-endpoint, say where the ID token "
+                 "is: --id-token-file FILE or --id-token-env VARIABLE (one of them)");
+        return BRIDGE_EINVAL;
+    }
+    if (!idp && (o->id_token_file || o->id_token_env || o->idp_client_id || o->idp_client_secret)) {
+        snprintf(err, errlen,
+                 "--id-token-file, --id-token-env and --idp-client-* go with "
+                 "--idp-issuer or --idp-token-endpoint");
+        return BRIDGE_EINVAL;
+    }
+    return 0;
 }
 
 int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t errlen)
@@ -325,6 +401,8 @@ int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t 
                  "--static-oauth-client-info '{\"client_id\":...,\"client_secret\":...}'");
         return BRIDGE_EINVAL;
     }
+    int rc = options_check_machine_sign_in(o, err, errlen);
+    if (rc) return rc;
     if (o->all && o->command != COMMAND_LOGOUT) {
         snprintf(err, errlen, "--all goes with mcp-bridge logout");
         return BRIDGE_EINVAL;
@@ -378,6 +456,17 @@ void options_free(bridge_options_t *o)
     free(o->callback_path);
     free(o->auth_success_url);
     free(o->token_endpoint);
+    free(o->client_private_key);
+    free(o->client_key_id);
+    free(o->idp_issuer);
+    free(o->idp_token_endpoint);
+    free(o->idp_client_id);
+    free(o->id_token_file);
+    free(o->id_token_env);
+    free(o->workload_token_file);
+    free(o->workload_token_env);
+    if (o->idp_client_secret) OPENSSL_cleanse(o->idp_client_secret, strlen(o->idp_client_secret));
+    free(o->idp_client_secret);
     for (size_t i = 0; i < o->authorize_params_len; i++)
         free(o->authorize_params[i]);
     free(o->authorize_params);

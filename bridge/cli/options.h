@@ -99,8 +99,14 @@ typedef struct bridge_options {
     char **authorize_params;
     size_t authorize_params_len;
     char *refresh_token; /* from --refresh-token-file or $MCP_BRIDGE_REFRESH_TOKEN */
-    int all;             /* logout --all */
-    int log_level;       /* enum log_level */
+    /* Enterprise and machine sign-in. */
+    char *client_private_key, *client_key_id;
+    char *idp_issuer, *idp_token_endpoint, *idp_client_id;
+    char *idp_client_secret; /* read from --idp-client-secret-file */
+    char *id_token_file, *id_token_env;
+    char *workload_token_file, *workload_token_env;
+    int all;       /* logout --all */
+    int log_level; /* enum log_level */
     char *log_file;
     char *output; /* export --output / -o */
     /* TLS and proxies: the paths given, then what they and the environment

@@ -94,7 +94,9 @@ static void print_overview(FILE *out)
           "HTTP+SSE), signing in with OAuth when the server asks.\n\n",
           out);
     for (int g = 0; g <= OPT_GROUP_GENERAL; g++) {
-        /* The group's title up to its first space, then its options in a column. */
+        /* The group's title up to its first space, then its options' names in a
+         * column: their arguments are in `help options`, so that the overview
+         * stays one screen however many options there are. */
         const char *t = option_group_titles[g];
         int tlen = (int)strcspn(t, " ");
         fprintf(out, "%.*s:%*s", tlen, t, OVERVIEW_INDENT - tlen - 1, "");
@@ -104,7 +106,7 @@ static void print_overview(FILE *out)
             const opt_def_t *d = &options_table[i];
             if (d->group != g) continue;
             char syn[80];
-            option_synopsis(d, syn, sizeof syn);
+            snprintf(syn, sizeof syn, "--%s", d->name);
             size_t len = strlen(syn);
             if (!first && col + 2 + len > HELP_WIDTH) {
                 fprintf(out, "\n%*s", OVERVIEW_INDENT, "");

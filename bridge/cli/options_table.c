@@ -117,6 +117,54 @@ const opt_def_t options_table[] = {
      CMDS_NET},
     {"token-endpoint", "URL", OPT_GROUP_AUTH, 0,
      "With --client-credentials: use this token endpoint and skip discovery", SAME, NULL, CMDS_NET},
+    {"client-private-key", "FILE", OPT_GROUP_AUTH, 0,
+     "Authenticate the client with this private key (PEM; private_key_jwt, RFC 7523)", NONE,
+     "For a client registered at the authorization server with its public key, named by "
+     "--static-oauth-client-info. Each token request carries a fresh assertion signed with the "
+     "key (ES256 for a P-256 key, RS256 for RSA, EdDSA for Ed25519, as the server allows) whose "
+     "audience is the server's issuer. Used when the server lists private_key_jwt, or lists no "
+     "methods. The file must be readable by its owner only (chmod 600); an encrypted key is "
+     "refused.",
+     CMDS_NET},
+    {"client-key-id", "KID", OPT_GROUP_AUTH, 0,
+     "With --client-private-key: the key's id (kid) at the authorization server", NONE, NULL,
+     CMDS_NET},
+    {"idp-issuer", "URL", OPT_GROUP_AUTH, 0,
+     "Enterprise sign-in: exchange an ID token from this identity provider (SEP-990)", NONE,
+     "Cross-app access: the ID token (--id-token-file or --id-token-env) is exchanged at the "
+     "identity provider for an identity assertion (RFC 8693) addressed to the server's "
+     "authorization server, which takes it as a jwt-bearer grant (RFC 7523) from the client of "
+     "--static-oauth-client-info. No browser. The provider's token endpoint is found in its "
+     "metadata (RFC 8414, then OpenID Connect).",
+     CMDS_NET},
+    {"idp-token-endpoint", "URL", OPT_GROUP_AUTH, 0,
+     "Enterprise sign-in: the identity provider's token endpoint (instead of --idp-issuer)", NONE,
+     NULL, CMDS_NET},
+    {"idp-client-id", "ID", OPT_GROUP_AUTH, 0,
+     "Enterprise sign-in: this client's id at the identity provider", NONE, NULL, CMDS_NET},
+    {"idp-client-secret-file", "FILE", OPT_GROUP_AUTH, 0,
+     "Enterprise sign-in: the client secret at the identity provider, read from FILE", NONE, NULL,
+     CMDS_NET},
+    {"id-token-file", "FILE", OPT_GROUP_AUTH, 0,
+     "Enterprise sign-in: the ID token, read from FILE at every use (mode 600)", NONE,
+     "Whatever signs the person in at the identity provider writes the file and keeps it "
+     "current; the bridge reads it each time it needs a token, and refuses a file others can "
+     "read.",
+     CMDS_NET},
+    {"id-token-env", "VARIABLE", OPT_GROUP_AUTH, 0,
+     "Enterprise sign-in: the ID token is in this environment variable", NONE, NULL, CMDS_NET},
+    {"workload-token-file", "FILE", OPT_GROUP_AUTH, 0,
+     "Workload identity: trade the platform's token in FILE for an access token (SEP-1933)", NONE,
+     "The platform's signed token (a Kubernetes projected service account token, a CI job's "
+     "OIDC token) is sent to the authorization server with the jwt-bearer grant (RFC 7523), the "
+     "client of --static-oauth-client-info authenticated as configured; the server must trust "
+     "the token's issuer. The file is read again each time a token is needed, as the platform "
+     "rotates it, and must be readable by its owner only (for a Kubernetes projected volume, "
+     "defaultMode: 0400).",
+     CMDS_NET},
+    {"workload-token-env", "VARIABLE", OPT_GROUP_AUTH, 0,
+     "Workload identity: the platform's token is in this environment variable", NONE, NULL,
+     CMDS_NET},
     {"host", "HOST", OPT_GROUP_AUTH, 0, "Host name in the sign-in redirect URI (default 127.0.0.1)",
      OPT_REMOTE_DIFFERS, "default localhost",
      "mcp-remote's default is localhost. The bridge names 127.0.0.1 in the redirect URI, the "

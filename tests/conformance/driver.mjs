@@ -19,6 +19,10 @@
 //
 // The scenario context is translated into the flags a user would pass:
 //   MCP_CONFORMANCE_CONTEXT {client_id, client_secret}  -> --static-oauth-client-info '<json>'
+//     (+ --client-credentials in client-credentials-* scenarios)
+//     private_key_pem                                    -> --client-private-key <0600 file>
+//     idp_issuer, idp_token_endpoint, idp_client_id      -> --idp-issuer, --idp-token-endpoint,
+//     idp_id_token                                          --idp-client-id, --id-token-file <0600 file>
 //   auth/* scenario without pre-registered credentials   -> --client-metadata-url <CIMD URL>
 // and the bridge runs with BROWSER=tests/conformance/browser.sh.
 //
@@ -45,6 +49,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -93,22 +98,49 @@ export function parseContext(raw) {
 /** The flags a user would pass to the bridge for this scenario. */
 export function bridgeFlagsFor(scenario, ctx, env = process.env) {
   const flags = [];
+  const known = ['name', 'client_id', 'client_secret'];
   if (ctx && typeof ctx.client_id === 'string') {
     const info = { client_id: ctx.client_id };
     if (typeof ctx.client_secret === 'string') info.client_secret = ctx.client_secret;
     flags.push('--static-oauth-client-info', JSON.stringify(info));
-    // A machine client with a secret and no person: what a user would ask for.
-    if (scenario && scenario.includes('client-credentials') && info.client_secret) {
+    // A machine client with a secret or a key and no person: what a user would ask for.
+    const key = typeof ctx.private_key_pem === 'string';
+    if (scenario && scenario.includes('client-credentials') && (info.client_secret || key)) {
       flags.push('--client-credentials');
+    }
+    if (key) {
+      // As a user keeps a key: in a file only they can read. The bridge picks the
+      // algorithm from the key and the AS metadata (signing_algorithm is for the record).
+      flags.push('--client-private-key', writePrivateFile('client-key.pem', ctx.private_key_pem));
+      known.push('private_key_pem', 'signing_algorithm');
+    }
+    if (typeof ctx.idp_id_token === 'string') {
+      // Enterprise-managed authorization: the IdP, the client there, the ID token in a file.
+      if (typeof ctx.idp_issuer === 'string') flags.push('--idp-issuer', ctx.idp_issuer);
+      if (typeof ctx.idp_token_endpoint === 'string') {
+        flags.push('--idp-token-endpoint', ctx.idp_token_endpoint);
+      }
+      if (typeof ctx.idp_client_id === 'string') flags.push('--idp-client-id', ctx.idp_client_id);
+      flags.push('--id-token-file', writePrivateFile('id-token', ctx.idp_id_token));
+      known.push('idp_id_token', 'idp_issuer', 'idp_token_endpoint', 'idp_client_id');
     }
   } else if (scenario && scenario.startsWith('auth/')) {
     const cimd = env.MCP_DRIVER_CIMD_URL ?? SUITE_CIMD_URL;
     if (cimd && cimd !== 'none') flags.push('--client-metadata-url', cimd);
   }
-  if (ctx && Object.keys(ctx).some((k) => !['name', 'client_id', 'client_secret'].includes(k))) {
+  if (ctx && Object.keys(ctx).some((k) => !known.includes(k))) {
     log(`context has fields the bridge has no flag for: ${Object.keys(ctx).join(', ')}`);
   }
   return flags;
+}
+
+/** Writes a secret of the scenario to a new 0600 file in a private temp directory. */
+function writePrivateFile(name, text) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-driver-'));
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text, { mode: 0o600 });
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return file;
 }
 
 // ---------------------------------------------------------------------------

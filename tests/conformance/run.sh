@@ -13,7 +13,9 @@
 #   --auth-required  ... unless this is given: then they count like the
 #                    required ones (implies --auth)
 #   --extensions     with --auth, also the extension scenarios
-#                    (client-credentials-*, cross-app-access-*)
+#                    (client-credentials-basic/-jwt, cross-app-access-complete-flow;
+#                    the driver maps their context to --client-credentials,
+#                    --client-private-key and the --idp-* options)
 #   --scenario NAME  run only NAME (repeatable); it counts as required
 #   --timeout S      per-scenario time box in seconds (default 45; the client
 #                    itself gets S-15, at least 20)

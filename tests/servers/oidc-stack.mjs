@@ -77,6 +77,10 @@ function closeServer(s) {
  *   stepUp            { tool, scope }: calling that tool needs one more scope; a
  *                     token without it gets 403 Bearer error="insufficient_scope",
  *                     scope="<scope> <stepUp.scope>" (RFC 6750 step-up)
+ *   clientAuthMethods the token endpoint's client authentication methods (default:
+ *                     client_secret_basic, client_secret_post and, with
+ *                     publicClients, none); e.g. add 'private_key_jwt'
+ *   clientCredentials enable the client credentials grant (default false)
  *   maxTokenAgeS      when > 0, the MCP server refuses (401 invalid_token) access
  *                     tokens issued more than this many seconds ago, although
  *                     their exp is later: a server-side expiry/revocation the
@@ -87,7 +91,7 @@ export async function startOidcStack(opts = {}) {
     issuerPath = '', registration = true, publicClients = true,
     accessTokenTTL = 3600, refreshTokenTTL = 3600, scope = 'mcp', challenge = 'hint', prmAt = 'path',
     mcpPath = '/mcp', extraMetadataAt = [], stepUp = null, sameOrigin = false,
-    requireScope = true,
+    requireScope = true, clientCredentials = false,
   } = opts;
   let maxTokenAgeS = opts.maxTokenAgeS ?? 0;
 
@@ -152,13 +156,14 @@ export async function startOidcStack(opts = {}) {
       accountId: sub,
       claims: async () => ({ sub, name: 'Test User', email: 'test-user@example.test' }),
     }),
-    clientAuthMethods: publicClients
+    clientAuthMethods: opts.clientAuthMethods ?? (publicClients
       ? ['client_secret_basic', 'client_secret_post', 'none']
-      : ['client_secret_basic', 'client_secret_post'],
+      : ['client_secret_basic', 'client_secret_post']),
     pkce: { required: () => true },
     scopes: ['openid', 'offline_access'],
     features: {
       devInteractions: { enabled: false },
+      clientCredentials: { enabled: clientCredentials },
       registration: { enabled: registration, initialAccessToken: false },
       revocation: { enabled: true },
       resourceIndicators: {

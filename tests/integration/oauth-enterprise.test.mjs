@@ -1,0 +1,118 @@
+// Enterprise-managed authorization (SEP-990, cross-app access) end to end: the
+// ID token from the enterprise IdP (in a file, or an environment variable) is
+// exchanged at the IdP for an ID-JAG (RFC 8693), which the MCP server's AS
+// verifies and takes as a jwt-bearer grant (RFC 7523) from the client of
+// --static-oauth-client-info (client_secret_basic). The IdP is found from its
+// issuer's metadata. No browser; no ID token, ID-JAG or access token in the log.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  callTool, connectBridge, killAll, rawHandshake, requireBridge, resultText, spawnRawBridge,
+} from '../lib/harness.mjs';
+import { cleanupHomes, oauthEnv, tempHome } from '../servers/oidc-stack.mjs';
+import { startJwtBearerStack } from '../servers/jwt-bearer.mjs';
+
+const clientId = 'mcp-client-at-as';
+const clientSecret = 'as-secret-3c1d9a';
+const idpClientId = 'mcp-client-at-idp';
+
+describe('oauth: enterprise-managed authorization (ID token -> ID-JAG -> jwt-bearer)', { timeout: 90000 }, () => {
+  let s, h, raw;
+  before(async () => {
+    requireBridge();
+    s = await startJwtBearerStack({ clientId, clientSecret, idpClientId });
+  });
+  after(async () => {
+    await h?.close();
+    raw?.kill();
+    await killAll();
+    await s?.close();
+    cleanupHomes();
+  });
+
+  const args = (...more) => ['--static-oauth-client-info', JSON.stringify({ client_id: clientId, client_secret: clientSecret }),
+    '--idp-issuer', s.idp.issuer, '--idp-client-id', idpClientId, ...more];
+
+  function writeIdToken(home, text, mode = 0o600) {
+    const file = path.join(home, 'id-token');
+    fs.writeFileSync(file, `${text}\n`, { mode });
+    fs.chmodSync(file, mode);
+    return file;
+  }
+
+  function assertNoSecrets(stderr, idToken) {
+    assert.ok(!stderr.includes(idToken), 'the ID token is not logged');
+    assert.ok(!/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/.test(stderr), 'no JWT (ID token, ID-JAG) in the log');
+    for (const g of s.grants) if (g.access_token) assert.ok(!stderr.includes(g.access_token), 'no access token in the log');
+  }
+
+  test('--id-token-file: the exchange at the IdP, then the jwt-bearer grant; the MCP server accepts the token', async () => {
+    const home = tempHome('enterprise');
+    const idToken = await s.issueIdToken('alice@example.test');
+    h = await connectBridge(s.mcpUrl, {
+      args: args('--id-token-file', writeIdToken(home, idToken), '--debug'),
+      env: oauthEnv(home, { BROWSER: '/bin/false' }),
+      connectTimeoutMs: 30000,
+    }).catch((e) => {
+      e.message += `\n${JSON.stringify({ log: s.log, grants: s.grants }, null, 1)}`;
+      throw e;
+    });
+    const who = JSON.parse(resultText(await callTool(h.client, 'whoami')));
+    assert.equal(who.sub, 'alice@example.test');
+    const at = (where, type) => s.grants.filter((g) => g.at === where && g.grant_type === type && g.status === 200);
+    assert.equal(at('idp', 'urn:ietf:params:oauth:grant-type:token-exchange').length, 1, JSON.stringify(s.grants));
+    const jb = at('as', 'urn:ietf:params:oauth:grant-type:jwt-bearer');
+    assert.equal(jb.length, 1, JSON.stringify(s.grants));
+    assert.equal(jb[0].kind, 'id-jag');
+    assert.equal(jb[0].resource, s.mcpUrl, 'the RFC 8707 resource at the AS');
+    assert.equal(jb[0].scope, 'mcp', 'the challenged scope');
+    assert.ok(s.log.some((e) => e.at === 'idp' && e.path === '/.well-known/openid-configuration'), 'the IdP found from its issuer');
+    assertNoSecrets(h.stderr(), idToken);
+    await h.close();
+    h = undefined;
+  });
+
+  test('--id-token-env with --idp-token-endpoint: no IdP discovery', async () => {
+    const home = tempHome('enterprise-env');
+    const idToken = await s.issueIdToken('bob@example.test');
+    const metaBefore = s.log.filter((e) => e.at === 'idp' && e.path.startsWith('/.well-known')).length;
+    h = await connectBridge(s.mcpUrl, {
+      args: ['--static-oauth-client-info', JSON.stringify({ client_id: clientId, client_secret: clientSecret }),
+        '--idp-token-endpoint', s.idp.tokenEndpoint, '--idp-client-id', idpClientId, '--id-token-env', 'ENTERPRISE_ID_TOKEN'],
+      env: oauthEnv(home, { ENTERPRISE_ID_TOKEN: idToken }),
+      connectTimeoutMs: 30000,
+    });
+    assert.equal(JSON.parse(resultText(await callTool(h.client, 'whoami'))).sub, 'bob@example.test');
+    assert.equal(s.log.filter((e) => e.at === 'idp' && e.path.startsWith('/.well-known')).length, metaBefore);
+    assertNoSecrets(h.stderr(), idToken);
+    await h.close();
+    h = undefined;
+  });
+
+  test('an ID token file others can read: a JSON-RPC error with the chmod to run, nothing sent', async () => {
+    const home = tempHome('enterprise-open');
+    const idToken = await s.issueIdToken('carol@example.test');
+    const exchanges = s.grants.length;
+    raw = spawnRawBridge([s.mcpUrl, ...args('--id-token-file', writeIdToken(home, idToken, 0o644))], { env: oauthEnv(home) });
+    const r = await rawHandshake(raw, { id: 1, timeoutMs: 20000 });
+    assert.ok(r.error, JSON.stringify(r));
+    assert.match(r.error.message + raw.stderr(), /chmod 600/);
+    assert.equal(s.grants.length, exchanges, 'the ID token went nowhere');
+    raw.kill();
+    raw = undefined;
+  });
+
+  test('an expired ID token: the IdP\'s refusal is reported', async () => {
+    const home = tempHome('enterprise-expired');
+    const idToken = await s.issueIdToken('dave@example.test', { expiresIn: -120 });
+    raw = spawnRawBridge([s.mcpUrl, ...args('--id-token-file', writeIdToken(home, idToken))], { env: oauthEnv(home) });
+    const r = await rawHandshake(raw, { id: 1, timeoutMs: 20000 });
+    assert.ok(r.error, JSON.stringify(r));
+    assert.match(r.error.message + raw.stderr(), /refused to exchange the ID token.*invalid_grant/s);
+    assertNoSecrets(raw.stderr(), idToken);
+    raw.kill();
+    raw = undefined;
+  });
+});
