@@ -1,7 +1,8 @@
 /* Certificate authorities and client certificates for libcurl: chosen once at
  * start from the options and the environment, every file checked with OpenSSL
  * then, so a wrong path fails in one sentence rather than at the handshake.
- * A CA bundle given by the environment is parsed that once, into one
+ * A CA bundle given by the environment is parsed once, on the first handshake
+ * (a start that speaks only plain HTTP never pays for it), into one
  * certificate store every TLS connection shares (see tls_config_apply). */
 #include "bridge/net/tls.h"
 #include "bridge/base/buf.h"
@@ -50,14 +51,15 @@ static int read_pem_file(const char *what, const char *path, buf_t *out, char *e
     return 0;
 }
 
-/* The number of PEM certificates in p; *first (when not NULL) gets the first,
- * and every one goes into store (when not NULL). */
-static int count_certificates(const char *p, size_t len, X509 **first, X509_STORE *store)
+/* The number of PEM certificates in p, counting at most max (0: all); *first
+ * (when not NULL) gets the first, and every one goes into store (when not
+ * NULL). */
+static int count_certificates(const char *p, size_t len, X509 **first, X509_STORE *store, int max)
 {
     BIO *bio = BIO_new_mem_buf(p, (int)len);
     int count = 0;
     X509 *x;
-    while (bio && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+    while (bio && (!max || count < max) && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
         if (store) X509_STORE_add_cert(store, x); /* takes its own reference */
         if (first && !*first)
             *first = x;
@@ -70,15 +72,14 @@ static int count_certificates(const char *p, size_t len, X509 **first, X509_STOR
     return count;
 }
 
-/* A CA bundle: readable and holding at least one certificate, appended to out
- * and parsed into store. */
-static int load_ca_bundle(const char *what, const char *path, buf_t *out, X509_STORE *store,
-                          char *err, size_t errlen)
+/* A CA bundle: readable and starting with a certificate OpenSSL can read,
+ * appended to out. The rest is parsed when a handshake first needs it. */
+static int load_ca_bundle(const char *what, const char *path, buf_t *out, char *err, size_t errlen)
 {
     size_t start = out->len;
     int rc = read_pem_file(what, path, out, err, errlen);
     if (rc) return rc;
-    if (count_certificates(out->data + start, out->len - start, NULL, store) == 0) {
+    if (count_certificates(out->data + start, out->len - start, NULL, NULL, 1) == 0) {
         snprintf(err, errlen, "%s: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)", what,
                  path);
         return BRIDGE_EINVAL;
@@ -101,7 +102,7 @@ static int check_client_identity(const char *cert, const char *key, char *err, s
     X509 *x = NULL;
     EVP_PKEY *k = NULL;
     int rc = read_pem_file("--cert", cert, &b, err, errlen);
-    if (!rc && count_certificates(b.data, b.len, &x, NULL) == 0) {
+    if (!rc && count_certificates(b.data, b.len, &x, NULL, 1) == 0) {
         snprintf(err, errlen, "--cert: %s holds no PEM certificate", cert);
         rc = BRIDGE_EINVAL;
     }
@@ -180,6 +181,40 @@ static int curl_uses_openssl(void)
     return v && v->ssl_version && !strncmp(v->ssl_version, "OpenSSL/", 8);
 }
 
+/* The shared store, made on the first handshake from the bundle text kept at
+ * start. Only the loop's thread makes handshakes, so no lock is needed. */
+typedef struct ca_store {
+    const char *pem; /* the tls_config_t's ca_blob, or own_pem */
+    size_t pem_len;
+    char *own_pem;
+    int add_system_dir;
+    int failed;
+    X509_STORE *store;
+} ca_store_t;
+
+static X509_STORE *ca_store_get(ca_store_t *c)
+{
+    if (c->store || c->failed) return c->store;
+    c->store = X509_STORE_new();
+    if (c->store && count_certificates(c->pem, c->pem_len, NULL, c->store, 0) > 0) {
+        if (c->add_system_dir) store_add_system_dir(c->store);
+        return c->store;
+    }
+    X509_STORE_free(c->store);
+    c->store = NULL;
+    c->failed = 1;
+    return NULL;
+}
+
+static void ca_store_free(ca_store_t *c)
+{
+    if (c) {
+        X509_STORE_free(c->store);
+        free(c->own_pem);
+    }
+    free(c);
+}
+
 int tls_config_load(tls_config_t *t, const char *cacert, const char *cert, const char *key,
                     char *err, size_t errlen)
 {
@@ -197,8 +232,9 @@ int tls_config_load(tls_config_t *t, const char *cacert, const char *cert, const
     buf_t b;
     buf_init(&b, 2 * PEM_FILE_MAX);
     int rc = 0;
-    X509_STORE *store = NULL;
-    if ((base || extra) && curl_uses_openssl() && !(store = X509_STORE_new())) rc = BRIDGE_ENOMEM;
+    ca_store_t *store = NULL;
+    if ((base || extra) && curl_uses_openssl() && !(store = calloc(1, sizeof *store)))
+        rc = BRIDGE_ENOMEM;
     t->ca_store = store;
     if (!rc && base) {
         t->replace_system = 1;
@@ -207,7 +243,7 @@ int tls_config_load(tls_config_t *t, const char *cacert, const char *cert, const
     }
     if (!rc && extra && !(t->extra_path = strdup(extra))) rc = BRIDGE_ENOMEM;
     if (!rc && base) {
-        rc = load_ca_bundle(base_what, base, &b, store, err, errlen);
+        rc = load_ca_bundle(base_what, base, &b, err, errlen);
         if (!rc && !extra && !(t->ca_file = strdup(base))) rc = BRIDGE_ENOMEM;
     }
     if (!rc && extra) {
@@ -216,16 +252,23 @@ int tls_config_load(tls_config_t *t, const char *cacert, const char *cert, const
              * has its CA directory, which is left in place. */
             char *sys = system_ca_location(CURLINFO_CAINFO);
             char ignored[8];
-            if (sys && load_ca_bundle("system CA bundle", sys, &b, store, ignored, sizeof ignored))
+            if (sys && load_ca_bundle("system CA bundle", sys, &b, ignored, sizeof ignored))
                 buf_reset(&b);
             free(sys);
-            if (store) store_add_system_dir(store);
+            if (store) store->add_system_dir = 1;
         }
-        rc = load_ca_bundle("NODE_EXTRA_CA_CERTS", extra, &b, store, err, errlen);
-        if (!rc) {
-            t->ca_blob_len = b.len;
-            t->ca_blob = buf_steal(&b);
-        }
+        rc = load_ca_bundle("NODE_EXTRA_CA_CERTS", extra, &b, err, errlen);
+    }
+    /* The bundle text, for the store to parse on the first handshake; with
+     * NODE_EXTRA_CA_CERTS also the blob libcurl would take without a store. */
+    if (!rc && extra) {
+        t->ca_blob_len = b.len;
+        t->ca_blob = buf_steal(&b);
+        if (store) store->pem = t->ca_blob;
+        if (store) store->pem_len = t->ca_blob_len;
+    } else if (!rc && store) {
+        store->pem_len = b.len;
+        store->pem = store->own_pem = buf_steal(&b);
     }
     buf_free(&b);
     if (!rc && cert) {
@@ -239,7 +282,7 @@ int tls_config_load(tls_config_t *t, const char *cacert, const char *cert, const
 
 void tls_config_free(tls_config_t *t)
 {
-    X509_STORE_free(t->ca_store);
+    ca_store_free(t->ca_store);
     free(t->ca_file);
     free(t->ca_blob);
     free(t->cert);
@@ -265,10 +308,12 @@ const char *tls_config_describe(const tls_config_t *t, char *buf, size_t n)
 }
 
 /* Every new TLS connection (to a server or an https:// proxy) verifies against
- * the store parsed at start: a reference, not a copy. */
-static CURLcode attach_ca_store(CURL *e, void *ssl_ctx, void *store)
+ * the one store, parsed on the first handshake: a reference, not a copy. */
+static CURLcode attach_ca_store(CURL *e, void *ssl_ctx, void *ud)
 {
     (void)e;
+    X509_STORE *store = ca_store_get(ud);
+    if (!store) return CURLE_SSL_CACERT_BADFILE;
     SSL_CTX_set1_cert_store(ssl_ctx, store);
     return CURLE_OK;
 }

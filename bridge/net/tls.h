@@ -15,11 +15,11 @@ typedef struct tls_config {
     char *ca_blob;
     size_t ca_blob_len;
     int replace_system; /* a bundle replaces the system CAs: no CA directory either */
-    /* The same CAs parsed once (an X509_STORE *; void here so users need not
-     * include OpenSSL): what every TLS connection verifies against. NULL
-     * without NODE_EXTRA_CA_CERTS or a replacing bundle (libcurl's defaults
-     * apply), and when libcurl's TLS library is not OpenSSL (ca_file or
-     * ca_blob apply). */
+    /* With OpenSSL: the same CAs parsed once, on the first TLS handshake, into
+     * the one certificate store every connection verifies against (a private
+     * structure; see tls.c). NULL without NODE_EXTRA_CA_CERTS or a replacing
+     * bundle (libcurl's defaults apply), and when libcurl's TLS library is not
+     * OpenSSL (ca_file or ca_blob apply). */
     void *ca_store;
     char *cert, *key; /* mutual TLS: PEM client certificate and its key */
     /* Where the trust came from, to tell the user (tls_config_describe). */
@@ -30,7 +30,9 @@ typedef struct tls_config {
 /* Decide the trust and client identity from the options (any may be NULL) and
  * the environment: --cacert > $CURL_CA_BUNDLE > $SSL_CERT_FILE > the system
  * CAs, plus $NODE_EXTRA_CA_CERTS added to whichever applies. Every file named
- * is read and checked now, so a wrong path is one sentence in err at start.
+ * is read and its first certificate checked now, so a wrong path is one
+ * sentence in err at start; parsing a whole bundle (a system bundle takes tens
+ * of milliseconds) waits for the first TLS handshake.
  * Returns 0 or a negative BRIDGE_E* code. */
 int tls_config_load(tls_config_t *t, const char *cacert, const char *cert, const char *key,
                     char *err, size_t errlen);
