@@ -84,8 +84,23 @@ struct json_t *oauth_record_purpose(const oauth_config_t *cfg);
 void oauth_record_name_for(const char *server_url, const struct json_t *purpose, char *out,
                            size_t n);
 
-/* "Authorization: Bearer <token>" to send, or NULL when there is no token. */
+/* "Authorization: Bearer <token>" (or "DPoP <token>") to send, or NULL when
+ * there is no token. A DPoP-bound token also needs its proof: the relay uses
+ * oauth_request_headers. */
 const char *oauth_header(const oauth_t *o);
+/* The authorization lines for one request to the MCP server (method, URL):
+ * "Authorization: Bearer <token>", or with a DPoP-bound token "Authorization:
+ * DPoP <token>" and a fresh "DPoP: <proof>" for this method and URL. Each line
+ * is a new string in lines[] and a secret (wipe, then free). Returns how many
+ * (0 when there is no token), or BRIDGE_ENOMEM / BRIDGE_EIO with none. */
+int oauth_request_headers(oauth_t *o, const char *method, const char *url, char *lines[2]);
+/* A response from url carried this DPoP-Nonce header value: the next proof to
+ * its origin uses it (RFC 9449 §8, §9). Ignored without DPoP. */
+void oauth_note_dpop_nonce(oauth_t *o, const char *url, const char *value);
+/* 1 when this 401 asks for a DPoP nonce (error="use_dpop_nonce" in a DPoP
+ * challenge) while a DPoP-bound token is used: resend the request once, with
+ * the nonce noted from its answer, before treating it as a challenge. */
+int oauth_dpop_nonce_challenge(const oauth_t *o, long status, const char *www_authenticate);
 /* Changes whenever the token does: a 401 to a request sent with an older token
  * only needs a resend. */
 unsigned oauth_generation(const oauth_t *o);

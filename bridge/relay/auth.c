@@ -53,8 +53,13 @@ void relay_on_auth_challenge(void *ud, out_msg_t *m, long status, const char *ww
             log_error("%s", why);
         return;
     }
-    if (m && m->auth_gen != oauth_generation(r->oauth) && status == 401 && !r->authing) {
-        /* Sent with a token that has been replaced since: just send it again. */
+    int resend_for_nonce =
+        m && !m->nonce_resent && oauth_dpop_nonce_challenge(r->oauth, status, www);
+    if (resend_for_nonce) m->nonce_resent = 1; /* RFC 9449 §9: once, with the nonce now held */
+    if (m && (resend_for_nonce || m->auth_gen != oauth_generation(r->oauth)) && status == 401 &&
+        !r->authing) {
+        /* Sent with a token that has been replaced since, or without the
+         * server's nonce: just send it again. */
         if (m->internal) {
             if (relay_transport_send(r, m) != 0)
                 relay_on_internal_sent(r, m, BRIDGE_ENOMEM, "out of memory");
@@ -93,10 +98,19 @@ static void on_stored_tokens_read(void *ud, int rc, const char *why)
     relay_maybe_finish_shutdown(r);
 }
 
-const char *relay_auth_header(void *ud)
+int relay_auth_headers(void *ud, const char *method, const char *url,
+                       char *lines[TRANSPORT_AUTH_LINES])
 {
     relay_t *r = ud;
-    return r->oauth ? oauth_header(r->oauth) : NULL;
+    lines[0] = lines[1] = NULL;
+    return r->oauth ? oauth_request_headers(r->oauth, method, url, lines) : 0;
+}
+
+void relay_auth_response(void *ud, http_req_t *req)
+{
+    relay_t *r = ud;
+    const char *nonce = r->oauth ? http_req_header(req, "DPoP-Nonce") : NULL;
+    if (nonce) oauth_note_dpop_nonce(r->oauth, http_req_url(req), nonce);
 }
 
 /* Stored tokens are read on the thread pool. Messages do not wait for them: a

@@ -141,8 +141,10 @@ void relay_on_transport_sent(void *ud, out_msg_t *m, int rc, const char *why);
 void relay_on_auth_challenge(void *ud, out_msg_t *m, long status, const char *www);
 /* Start the sign-in's read of stored tokens. */
 void relay_auth_load(relay_t *r);
-/* transport_config_t.auth_header */
-const char *relay_auth_header(void *ud);
+/* transport_config_t.auth_headers and .auth_response */
+int relay_auth_headers(void *ud, const char *method, const char *url,
+                       char *lines[TRANSPORT_AUTH_LINES]);
+void relay_auth_response(void *ud, http_req_t *r);
 /* oauth_done_cb of a refresh or a sign-in: what waited goes, or fails. */
 void relay_on_auth_done(void *ud, int rc, const char *why);
 

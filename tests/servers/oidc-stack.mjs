@@ -14,12 +14,15 @@
 //    that verifies those JWTs with jose against the AS's JWKS (issuer,
 //    audience, typ, expiry), serves RFC 9728 protected resource metadata and
 //    answers 401 with a WWW-Authenticate challenge (with a resource_metadata
-//    hint unless told otherwise).
+//    hint unless told otherwise); with `dpop`, the MCP server takes only
+//    DPoP-bound tokens (RFC 9449; oidc-provider issues them by default), each
+//    request with a proof it verifies (signature by the header's jwk, htm,
+//    htu, iat, ath, the token's cnf.jkt, and optionally its own nonce).
 //
 // Everything the AS sees is recorded (requests, token grants, the secrets it
 // issued or received) so tests can assert on the exchange and check logs for
 // leaks.
-import { randomUUID, randomBytes } from 'node:crypto';
+import { createHash, randomUUID, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,7 +30,9 @@ import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { z } from 'zod';
 import Provider from 'oidc-provider';
-import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
+import {
+  EmbeddedJWK, calculateJwkThumbprint, createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify,
+} from 'jose';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 
@@ -77,6 +82,14 @@ function closeServer(s) {
  *   stepUp            { tool, scope }: calling that tool needs one more scope; a
  *                     token without it gets 403 Bearer error="insufficient_scope",
  *                     scope="<scope> <stepUp.scope>" (RFC 6750 step-up)
+ *   dpop              false (default), or { asNonce, rsNonce }: the MCP server
+ *                     takes DPoP-bound tokens (oidc-provider's DPoP feature is
+ *                     on by default; asNonce: its nonceSecret is set and it
+ *                     requires a nonce in token request proofs); the challenge is
+ *                     `DPoP ...`, its PRM says dpop_bound_access_tokens_required,
+ *                     and it accepts only `Authorization: DPoP` with a valid
+ *                     proof (rsNonce: carrying the nonce it hands out in
+ *                     DPoP-Nonce; a proof without it gets 401 use_dpop_nonce)
  *   maxTokenAgeS      when > 0, the MCP server refuses (401 invalid_token) access
  *                     tokens issued more than this many seconds ago, although
  *                     their exp is later: a server-side expiry/revocation the
@@ -87,7 +100,7 @@ export async function startOidcStack(opts = {}) {
     issuerPath = '', registration = true, publicClients = true,
     accessTokenTTL = 3600, refreshTokenTTL = 3600, scope = 'mcp', challenge = 'hint', prmAt = 'path',
     mcpPath = '/mcp', extraMetadataAt = [], stepUp = null, sameOrigin = false,
-    requireScope = true,
+    requireScope = true, dpop = false,
   } = opts;
   let maxTokenAgeS = opts.maxTokenAgeS ?? 0;
 
@@ -111,6 +124,8 @@ export async function startOidcStack(opts = {}) {
     interactions: 0,
     registrations: 0,
     tokenRequests: 0, // every request to the token endpoint
+    dpopProofs: 0, // MCP requests whose DPoP proof was verified
+    dpopNonceChallenges: 0, // 401 use_dpop_nonce answers of the MCP server
     codeGrants: 0,
     refreshGrants: 0,
     failedGrants: 0,
@@ -161,6 +176,7 @@ export async function startOidcStack(opts = {}) {
       devInteractions: { enabled: false },
       registration: { enabled: registration, initialAccessToken: false },
       revocation: { enabled: true },
+      ...(dpop?.asNonce ? { dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true } } : {}),
       resourceIndicators: {
         enabled: true,
         // Tokens are always for the MCP server: JWT access tokens.
@@ -236,6 +252,7 @@ export async function startOidcStack(opts = {}) {
         refresh_token_out: body.refresh_token, access_token: body.access_token, scope: body.scope,
         expires_in: body.expires_in, client_id: ctx.oidc.client?.clientId, at: Date.now(),
         basicAuth: /^Basic /i.test(ctx.get('authorization') ?? ''), code_verifier: p.code_verifier,
+        dpopProof: Boolean(ctx.get('dpop')), token_type: body.token_type,
       });
     }
   });
@@ -292,7 +309,9 @@ export async function startOidcStack(opts = {}) {
     scopes_supported: [scope],
     bearer_methods_supported: ['header'],
     resource_name: 'oidc-stack test MCP server',
+    ...(dpop ? { dpop_bound_access_tokens_required: true, dpop_signing_alg_values_supported: ['ES256'] } : {}),
   };
+  let rsNonce = randomBytes(16).toString('base64url');
   const rsLog = []; // { method, path, headers (names), token (raw or null), status, rpc, why }
   const tokensSeen = new Set();
   let challengeMode = challenge;
@@ -316,14 +335,33 @@ export async function startOidcStack(opts = {}) {
         if (error) parts.push(`error="${error}"`);
         if (description) parts.push(`error_description="${description.replace(/["\\]/g, '')}"`);
         parts.push(`resource_metadata="${prmUrl}"`);
-        return `Bearer ${parts.join(', ')}`;
+        return dpop ? `DPoP algs="ES256", ${parts.join(', ')}` : `Bearer ${parts.join(', ')}`;
       }
     }
   };
 
+  // RFC 9449 §7.1, §4.3: the proof in the DPoP header of a request that
+  // carries a DPoP-bound token; throws what is wrong.
+  const checkDpopProof = async (req, token, payload) => {
+    const proof = req.headers.dpop;
+    if (typeof proof !== 'string' || !proof) throw Object.assign(new Error('no DPoP proof'), { code: 'DPOP' });
+    const { payload: p, protectedHeader: ph } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: ['ES256'] });
+    const fail = (what) => { throw Object.assign(new Error(`DPoP proof: ${what}`), { code: 'DPOP' }); };
+    if (ph.jwk?.d) fail('private key in the header');
+    if (p.htm !== req.method) fail(`htm ${p.htm} for ${req.method}`);
+    if (p.htu !== mcpUrl) fail(`htu ${p.htu}`);
+    if (typeof p.iat !== 'number' || Math.abs(Date.now() / 1000 - p.iat) > 60) fail('iat not fresh');
+    if (typeof p.jti !== 'string' || !p.jti) fail('no jti');
+    if (p.ath !== createHash('sha256').update(token).digest('base64url')) fail('ath is not the token hash');
+    if (await calculateJwkThumbprint(ph.jwk) !== payload.cnf?.jkt) fail('key is not the one the token is bound to');
+    if (dpop.rsNonce && p.nonce !== rsNonce) return 'nonce';
+    return 'ok';
+  };
+
   const bearer = async (req, res, next) => {
     const h = req.headers.authorization;
-    const m = /^Bearer ([^\s]+)$/i.exec(h ?? '');
+    const m = (dpop ? /^DPoP ([^\s]+)$/i : /^Bearer ([^\s]+)$/i).exec(h ?? '');
+    if (dpop && dpop.rsNonce) res.set('DPoP-Nonce', rsNonce);
     const deny = (error, description) => {
       req.logEntry.why = description ?? 'no token';
       res.set('WWW-Authenticate', challengeHeader(error, description));
@@ -340,6 +378,16 @@ export async function startOidcStack(opts = {}) {
       }
       const scopes = String(payload.scope ?? '').split(' ');
       if (requireScope && !scopes.includes(scope)) return deny('invalid_token', `token lacks scope ${scope}`);
+      if (dpop) {
+        if (await checkDpopProof(req, m[1], payload) === 'nonce') {
+          stats.dpopNonceChallenges++;
+          req.logEntry.why = 'use_dpop_nonce';
+          res.set('WWW-Authenticate', 'DPoP algs="ES256", error="use_dpop_nonce", error_description="a nonce is required"');
+          res.status(401).json({ error: 'use_dpop_nonce' });
+          return undefined;
+        }
+        stats.dpopProofs++;
+      }
       tokensSeen.add(m[1]);
       req.auth = { payload, protectedHeader };
       return next();
@@ -416,6 +464,8 @@ export async function startOidcStack(opts = {}) {
     /** Change the 401 challenge style at run time. */
     setChallenge(mode) { challengeMode = mode; },
     setMaxTokenAge(s) { maxTokenAgeS = s; },
+    /** A new MCP-server DPoP nonce (dpop.rsNonce): proofs with the old one get use_dpop_nonce. */
+    rotateDpopNonce() { rsNonce = randomBytes(16).toString('base64url'); },
     /** Requests to the MCP endpoint that carried a token and were refused. */
     rejectedTokens: () => rsLog.filter((e) => e.path === mcpPath && e.status === 401 && e.token),
     /** Every secret the AS issued or received, as a flat list of { kind, value }. */
