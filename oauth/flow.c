@@ -161,7 +161,14 @@ void oauth_run_plan(oauth_t *o)
         oauth_start_refresh(o);
         break;
     case OAUTH_PLAN_REAUTH:
-        if (o->refresh_token) {
+        if (o->refresh_token && !o->discovered && o->grant->needs_client) {
+            /* A stored sign-in refused: the server may name another
+             * authorization server now (SEP-2352). Look before sending the
+             * refresh token anywhere; discovery.c drops a sign-in from
+             * another issuer, else refreshes. */
+            o->refresh_after_discovery = 1;
+            oauth_discover(o);
+        } else if (o->refresh_token) {
             oauth_start_refresh(o);
         } else {
             oauth_drop_tokens(o);

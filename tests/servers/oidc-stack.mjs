@@ -39,9 +39,9 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 export const TEST_USER = 'test-user-1';
 const OIDC_SCOPES = new Set(['openid', 'offline_access', 'profile', 'email']);
 
-function listen(app) {
+function listen(app, port = 0) {
   return new Promise((resolve, reject) => {
-    const s = app.listen(0, '127.0.0.1', (err) => (err ? reject(err) : resolve(s)));
+    const s = app.listen(port, '127.0.0.1', (err) => (err ? reject(err) : resolve(s)));
   });
 }
 
@@ -90,6 +90,10 @@ function closeServer(s) {
  *                     and it accepts only `Authorization: DPoP` with a valid
  *                     proof (rsNonce: carrying the nonce it hands out in
  *                     DPoP-Nonce; a proof without it gets 401 use_dpop_nonce)
+ *   rsPort            the MCP server's port (default: an ephemeral one): a
+ *                     second stack can take over the MCP URL of a first one
+ *                     whose resource server was closed (closeResourceServer),
+ *                     as a server that moves to another authorization server
  *   maxTokenAgeS      when > 0, the MCP server refuses (401 invalid_token) access
  *                     tokens issued more than this many seconds ago, although
  *                     their exp is later: a server-side expiry/revocation the
@@ -109,7 +113,7 @@ export async function startOidcStack(opts = {}) {
   // Same origin: the MCP routes are a router mounted ahead of the provider.
   const rsApp = sameOrigin ? express.Router() : express();
   const asHttp = await listen(asApp);
-  const rsHttp = sameOrigin ? asHttp : await listen(rsApp);
+  const rsHttp = sameOrigin ? asHttp : await listen(rsApp, opts.rsPort ?? 0);
   const asOrigin = `http://127.0.0.1:${asHttp.address().port}`;
   const rsOrigin = `http://127.0.0.1:${rsHttp.address().port}`;
   const issuer = `${asOrigin}${issuerPath}`;
@@ -474,9 +478,14 @@ export async function startOidcStack(opts = {}) {
       for (const [kind, set] of Object.entries(secrets)) for (const value of set) out.push({ kind, value });
       return out;
     },
+    /** Stop the MCP server only (its port is free for another stack); the AS stays. */
+    async closeResourceServer() {
+      for (const e of sessions.values()) e.transport.close().catch(() => {});
+      if (!sameOrigin && rsHttp.listening) await closeServer(rsHttp);
+    },
     async close() {
       for (const e of sessions.values()) e.transport.close().catch(() => {});
-      await Promise.all(sameOrigin ? [closeServer(asHttp)] : [closeServer(asHttp), closeServer(rsHttp)]);
+      await Promise.all(sameOrigin || !rsHttp.listening ? [closeServer(asHttp)] : [closeServer(asHttp), closeServer(rsHttp)]);
     },
   };
 }
