@@ -40,9 +40,9 @@ int oauth_dpop_wanted(const oauth_t *o)
 
 int oauth_dpop_new_credential(oauth_t *o)
 {
-    EVP_PKEY_free(o->dpop_key);
-    o->dpop_key = NULL;
-    if (!oauth_dpop_wanted(o)) return 0;
+    /* Tokens still held (a step-up) stay bound to their key, which the new
+     * ones share; oauth_drop_tokens lets the key go with the tokens. */
+    if (o->dpop_key || !oauth_dpop_wanted(o)) return 0;
     int rc = oauth_dpop_key_generate(&o->dpop_key);
     if (!rc) log_debug("a new DPoP key for the sign-in to %s", o->server_url);
     return rc;
@@ -83,6 +83,12 @@ void oauth_dpop_note_nonce(oauth_t *o, const char *url, const char *value)
     }
     free(e->nonce);
     e->nonce = nonce;
+}
+
+void oauth_dpop_forget_key(oauth_t *o)
+{
+    EVP_PKEY_free(o->dpop_key);
+    o->dpop_key = NULL;
 }
 
 void oauth_dpop_forget(oauth_t *o)
@@ -143,6 +149,7 @@ void oauth_dpop_key_from_record(oauth_t *o, const json_t *doc)
 int oauth_request_headers(oauth_t *o, const char *method, const char *url, char *lines[2])
 {
     lines[0] = lines[1] = NULL;
+    assert(!o->dpop_token || o->dpop_key);
     if (!o->header) return 0;
     lines[0] = strdup(o->header);
     if (!lines[0]) return BRIDGE_ENOMEM;

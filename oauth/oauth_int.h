@@ -195,8 +195,8 @@ long oauth_refresh_margin(const oauth_t *o);
 /* 1 when the resource requires DPoP, or takes it and the authorization server
  * offers ES256 proofs. */
 int oauth_dpop_wanted(const oauth_t *o);
-/* A new key pair for the credential a grant is about to obtain (none when DPoP
- * is not wanted). 0 or BRIDGE_EIO. */
+/* The key pair for the credential a grant is about to obtain: the one held
+ * (a step-up), else a new one when DPoP is wanted. 0 or BRIDGE_EIO. */
 int oauth_dpop_new_credential(oauth_t *o);
 /* "DPoP: <proof>" for method and url (access_token for ath, or NULL), with the
  * nonce held for url's origin; *line is a new string. Needs o->dpop_key. */
@@ -207,7 +207,8 @@ void oauth_dpop_note_nonce(oauth_t *o, const char *url, const char *value);
 /* The key into (a stored record's "dpop_key", a secret) and back. */
 int oauth_dpop_key_to_record(const oauth_t *o, json_t *doc);
 void oauth_dpop_key_from_record(oauth_t *o, const json_t *doc);
-/* Drops the key and the nonces (oauth_free). */
+/* Drops the key (with the tokens bound to it); oauth_dpop_forget also the nonces (oauth_free). */
+void oauth_dpop_forget_key(oauth_t *o);
 void oauth_dpop_forget(oauth_t *o);
 
 #endif

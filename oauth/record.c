@@ -186,6 +186,7 @@ void oauth_drop_tokens(oauth_t *o)
     oauth_wipe_str(&o->refresh_token);
     o->expires_at = 0;
     o->dpop_token = 0;
+    oauth_dpop_forget_key(o); /* the next sign-in is another credential: another key */
     oauth_set_tokens_header(o);
 }
 

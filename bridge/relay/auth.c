@@ -14,6 +14,7 @@ void relay_on_auth_done(void *ud, int rc, const char *why)
 {
     relay_t *r = ud;
     r->authing = 0;
+    r->stream_nonce_retried = 0;
     out_msg_t *internal = r->auth_internal;
     r->auth_internal = NULL;
     if (rc) {
@@ -51,6 +52,15 @@ void relay_on_auth_challenge(void *ud, out_msg_t *m, long status, const char *ww
             relay_fail_msg(r, m, why);
         else
             log_error("%s", why);
+        return;
+    }
+    if (!m && !r->stream_nonce_retried && !r->authing &&
+        oauth_dpop_nonce_challenge(r->oauth, status, www)) {
+        /* The server's stream (GET) wants the nonce its answer carried: open
+         * it again, once until the next sign-in (RFC 9449 §9). */
+        r->stream_nonce_retried = 1;
+        if (r->host_initialized && !r->reinit) r->transport->ops->start_listening(r->transport);
+        r->transport->ops->resume(r->transport);
         return;
     }
     int resend_for_nonce =

@@ -51,6 +51,8 @@ struct relay {
      * session it creates) or while the bridge sets up a new session itself. */
     int init_in_flight;
     int authing;
+    int stream_nonce_retried; /* the server stream was reopened for a DPoP nonce since the last
+                                 sign-in */
     out_msg_t *auth_internal; /* a bridge message that met a 401, to resend */
     int reinit;               /* enum reinit_state */
     unsigned reinit_seq;

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { calculateJwkThumbprint, decodeJwt } from 'jose';
 import {
-  callTool, connectBridge, killAll, requireBridge, resultText, sleep,
+  callTool, connectBridge, killAll, requireBridge, resultText, sleep, waitUntil,
 } from '../lib/harness.mjs';
 import {
   browserLog, cleanupHomes, describeStack, oauthEnv, startOidcStack, storedTokens, tempHome,
@@ -108,12 +108,17 @@ describe('DPoP nonces from the authorization server and the MCP server', { timeo
     assert.equal(s.grants[1].status, 200, describeStack(s));
     assert.equal(s.grants[1].token_type, 'DPoP');
     assert.ok(s.stats.dpopNonceChallenges >= 1, `the MCP server asked for its nonce\n${describeStack(s)}`);
+    // The server's GET stream open first: the new nonce then meets the call only.
+    await waitUntil(() => s.rsLog.some((e) => e.method === 'GET' && e.path === new URL(s.mcpUrl).pathname
+      && e.status === undefined), 10000, 'the GET stream open');
     const before = s.stats.dpopNonceChallenges;
     s.rotateDpopNonce();
     assert.equal(resultText(await callTool(h.client, 'echo', { message: 'b' })), 'b', describeStack(s));
-    assert.equal(s.stats.dpopNonceChallenges, before + 1, `one retry for the new nonce\n${describeStack(s)}`);
+    const retried = s.stats.dpopNonceChallenges - before;
+    assert.equal(retried, 1, `one retry for the new nonce\n${describeStack(s)}`);
     assert.equal(resultText(await callTool(h.client, 'echo', { message: 'c' })), 'c', describeStack(s));
-    assert.equal(s.stats.dpopNonceChallenges, before + 1, 'the nonce from the last answer is used');
+    assert.equal(s.stats.dpopNonceChallenges, before + retried, 'the nonce from the last answer is used');
+    assert.equal(s.stats.refreshGrants, 0, `a nonce is not a reason to refresh\n${describeStack(s)}`);
     assert.equal(s.stats.authorizations, 1, describeStack(s));
     assert.equal(s.stats.codeGrants, 1, describeStack(s));
     assert.deepEqual(s.errors.filter((e) => !/nonce/i.test(`${e.error} ${e.detail}`)), []);
