@@ -110,7 +110,8 @@ describe('DPoP nonces from the authorization server and the MCP server', { timeo
     assert.ok(s.stats.dpopNonceChallenges >= 1, `the MCP server asked for its nonce\n${describeStack(s)}`);
     // The server's GET stream open first: the new nonce then meets the call only.
     await waitUntil(() => s.rsLog.some((e) => e.method === 'GET' && e.path === new URL(s.mcpUrl).pathname
-      && e.status === undefined), 10000, 'the GET stream open');
+      && e.dpopVerified && e.status === undefined), 10000, 'the GET stream open');
+    await sleep(200); // its answer on its way back
     const before = s.stats.dpopNonceChallenges;
     s.rotateDpopNonce();
     assert.equal(resultText(await callTool(h.client, 'echo', { message: 'b' })), 'b', describeStack(s));

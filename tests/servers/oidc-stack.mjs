@@ -391,6 +391,7 @@ export async function startOidcStack(opts = {}) {
           return undefined;
         }
         stats.dpopProofs++;
+        req.logEntry.dpopVerified = true;
       }
       tokensSeen.add(m[1]);
       req.auth = { payload, protectedHeader };
