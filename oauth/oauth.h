@@ -65,7 +65,9 @@ void oauth_seed_refresh_token(oauth_t *o, const char *refresh_token);
  * resource, token_endpoint, revocation_endpoint, client_id, client_secret,
  * token_endpoint_auth_method, access_token, refresh_token, scope, expires_at
  * (Unix time), and when given: "for" (the options it was obtained with, see
- * oauth_record_name) and redirect_uri (the client's, kept by an import). A
+ * oauth_record_name), redirect_uri (the client's, kept by an import), and for
+ * a DPoP-bound token token_type "DPoP" and dpop_key (the private JWK of the
+ * key it is bound to, a secret like the tokens). A
  * client record ("client-<hash of issuer>") has issuer, client_id,
  * client_secret, token_endpoint_auth_method, redirect_uri. */
 void oauth_client_record_name(const char *issuer, char *out, size_t n);
