@@ -6,6 +6,7 @@
 #include "bridge/base/json.h"
 #include "bridge/base/log.h"
 #include "oauth/browser.h"
+#include "oauth/dpop.h"
 #include "oauth/scope.h"
 
 #include <assert.h>
@@ -88,6 +89,9 @@ static int build_authorization_url(oauth_t *o, const char *challenge, const char
         if (!strncmp(o->cfg.authorize_params[i], "prompt=", 7)) user_prompt = 1;
     int consent = !user_prompt &&
                   oauth_scope_wants_consent(scope, json_object_get(o->as_meta, "scopes_supported"));
+    /* RFC 9449 §10: the code is bound to the key that will redeem it. */
+    char jkt[OAUTH_JWK_THUMBPRINT_LEN + 1];
+    if (o->dpop_key && oauth_dpop_jkt(o->dpop_key, jkt) != 0) return BRIDGE_EIO;
     const char *kv[][2] = {
         {"response_type", "code"},
         {"client_id", o->client_id},
@@ -98,6 +102,7 @@ static int build_authorization_url(oauth_t *o, const char *challenge, const char
         {"scope", scope},
         {"resource", o->cfg.disable_resource ? NULL : o->resource},
         {"prompt", consent ? "consent" : NULL},
+        {"dpop_jkt", o->dpop_key ? jkt : NULL},
     };
     for (size_t i = 0; i < sizeof kv / sizeof kv[0] && !rc; i++) {
         if (!kv[i][1]) continue;
@@ -143,7 +148,7 @@ static void authorize(oauth_t *o)
     }
     char challenge[OAUTH_PKCE_CHALLENGE_LEN + 1];
     if (oauth_pkce_verifier(o->verifier) || oauth_pkce_challenge_s256(o->verifier, challenge) ||
-        oauth_random_state(o->state)) {
+        oauth_random_state(o->state) || oauth_dpop_new_credential(o)) {
         oauth_fail(o, BRIDGE_EIO, "the system random generator failed");
         return;
     }

@@ -242,6 +242,10 @@ static void on_prm(void *ud, const oauth_fetch_result_t *res)
         }
         json_decref(o->prm_scopes);
         o->prm_scopes = json_incref(json_object_get(res->json, "scopes_supported"));
+        o->dpop_required =
+            json_is_true(json_object_get(res->json, "dpop_bound_access_tokens_required"));
+        o->dpop_resource = json_array_has_str(
+            json_object_get(res->json, "dpop_signing_alg_values_supported"), "ES256");
         const char *issuer = json_string_value(json_array_get(servers, 0));
         oauth_set_str(&o->issuer, issuer);
         o->legacy = 0;

@@ -46,6 +46,7 @@ static void on_done(http_req_t *r, void *ud, int rc, const char *why)
     if (!rc) {
         res.status = http_req_status(r);
         res.www_authenticate = http_req_header(r, "WWW-Authenticate");
+        res.dpop_nonce = http_req_header(r, "DPoP-Nonce");
         res.content_type = http_req_header(r, "Content-Type");
         res.session_id = http_req_header(r, "Mcp-Session-Id");
         res.body = f->body.data ? f->body.data : "";

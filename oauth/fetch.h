@@ -14,6 +14,7 @@ typedef struct oauth_fetch_result {
     long status;
     json_t *json; /* the body decoded, if it was a JSON object; borrowed */
     const char *www_authenticate;
+    const char *dpop_nonce; /* the DPoP-Nonce header (RFC 9449 §8) */
     const char *content_type;
     const char *session_id; /* Mcp-Session-Id, for diagnostics */
     const char *body;       /* the raw body (NUL-terminated), bounded */

@@ -163,7 +163,14 @@ void oauth_run_plan(oauth_t *o)
         oauth_start_refresh(o);
         break;
     case OAUTH_PLAN_REAUTH:
-        if (o->refresh_token) {
+        if (o->refresh_token && !o->discovered && o->grant->needs_client) {
+            /* A stored sign-in refused: the server may name another
+             * authorization server now (SEP-2352). Look before sending the
+             * refresh token anywhere; discovery.c drops a sign-in from
+             * another issuer, else refreshes. */
+            o->refresh_after_discovery = 1;
+            oauth_discover(o);
+        } else if (o->refresh_token) {
             oauth_start_refresh(o);
         } else {
             oauth_drop_tokens(o);
@@ -293,6 +300,7 @@ oauth_t *oauth_new(const oauth_config_t *cfg, char *err, size_t errlen)
     o->lock_fd = -1;
     list_init(&o->waiters);
     list_init(&o->fetches);
+    list_init(&o->dpop_nonces);
     o->server_url = strdup(cfg->server_url);
     uv_timer_init(cfg->loop, &o->lock_timer);
     o->lock_timer.data = o;
@@ -335,8 +343,9 @@ void oauth_cancel(oauth_t *o)
 static void really_free(oauth_t *o)
 {
     assert(!o->running && list_empty(&o->fetches) && list_empty(&o->waiters));
-    char **secrets[] = {&o->access_token,   &o->refresh_token, &o->id_token,     &o->device_code,
-                        &o->token_at_start, &o->header,        &o->client_secret};
+    char **secrets[] = {&o->access_token,  &o->refresh_token,  &o->id_token,
+                        &o->device_code,   &o->token_at_start, &o->header,
+                        &o->client_secret, &o->token_form,     &o->token_basic};
     for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
         oauth_wipe_str(secrets[i]);
     char *plain[] = {o->granted_scope,
@@ -363,6 +372,7 @@ static void really_free(oauth_t *o)
     json_decref(o->as_meta);
     json_decref(o->static_metadata);
     oauth_client_key_free(o);
+    oauth_dpop_forget(o);
     oauth_clear_candidates(o);
     oauth_challenge_free(&o->challenge);
     free(o);

@@ -50,7 +50,8 @@ static void client_credentials_grant(oauth_t *o)
     }
     buf_t form;
     buf_init_secret(&form, 0);
-    int rc = oauth_form_add(&form, "grant_type", "client_credentials");
+    int rc = oauth_dpop_new_credential(o);
+    if (!rc) rc = oauth_form_add(&form, "grant_type", "client_credentials");
     if (!rc && scope && *scope) rc = oauth_form_add(&form, "scope", scope);
     free(selected);
     log_debug("requesting a token with the client credentials grant at %s", o->token_endpoint);

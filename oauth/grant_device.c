@@ -119,7 +119,9 @@ static void device_authorize(oauth_t *o)
     char *scope = oauth_choose_scope(o), *basic = NULL;
     buf_t form;
     buf_init_secret(&form, 0);
-    int rc = oauth_token_client_auth(&form, o->client_id, o->client_secret, o->auth_method, &basic);
+    int rc = oauth_dpop_new_credential(o); /* the device code is redeemed with this key */
+    if (!rc)
+        rc = oauth_token_client_auth(&form, o->client_id, o->client_secret, o->auth_method, &basic);
     if (!rc && scope && *scope) rc = oauth_form_add(&form, "scope", scope);
     if (!rc && o->resource && !o->cfg.disable_resource)
         rc = oauth_form_add(&form, "resource", o->resource);

@@ -75,7 +75,9 @@ void oauth_seed_refresh_token(oauth_t *o, const char *refresh_token);
  * resource, token_endpoint, revocation_endpoint, client_id, client_secret,
  * token_endpoint_auth_method, access_token, refresh_token, scope, expires_at
  * (Unix time), and when given: "for" (the options it was obtained with, see
- * oauth_record_name) and redirect_uri (the client's, kept by an import). A
+ * oauth_record_name), redirect_uri (the client's, kept by an import), and for
+ * a DPoP-bound token token_type "DPoP" and dpop_key (the private JWK of the
+ * key it is bound to, a secret like the tokens). A
  * client record ("client-<hash of issuer>") has issuer, client_id,
  * client_secret, token_endpoint_auth_method, redirect_uri. */
 void oauth_client_record_name(const char *issuer, char *out, size_t n);
@@ -94,8 +96,23 @@ struct json_t *oauth_record_purpose(const oauth_config_t *cfg);
 void oauth_record_name_for(const char *server_url, const struct json_t *purpose, char *out,
                            size_t n);
 
-/* "Authorization: Bearer <token>" to send, or NULL when there is no token. */
+/* "Authorization: Bearer <token>" (or "DPoP <token>") to send, or NULL when
+ * there is no token. A DPoP-bound token also needs its proof: the relay uses
+ * oauth_request_headers. */
 const char *oauth_header(const oauth_t *o);
+/* The authorization lines for one request to the MCP server (method, URL):
+ * "Authorization: Bearer <token>", or with a DPoP-bound token "Authorization:
+ * DPoP <token>" and a fresh "DPoP: <proof>" for this method and URL. Each line
+ * is a new string in lines[] and a secret (wipe, then free). Returns how many
+ * (0 when there is no token), or BRIDGE_ENOMEM / BRIDGE_EIO with none. */
+int oauth_request_headers(oauth_t *o, const char *method, const char *url, char *lines[2]);
+/* A response from url carried this DPoP-Nonce header value: the next proof to
+ * its origin uses it (RFC 9449 §8, §9). Ignored without DPoP. */
+void oauth_note_dpop_nonce(oauth_t *o, const char *url, const char *value);
+/* 1 when this 401 asks for a DPoP nonce (error="use_dpop_nonce" in a DPoP
+ * challenge) while a DPoP-bound token is used: resend the request once, with
+ * the nonce noted from its answer, before treating it as a challenge. */
+int oauth_dpop_nonce_challenge(const oauth_t *o, long status, const char *www_authenticate);
 /* Changes whenever the token does: a 401 to a request sent with an older token
  * only needs a resend. */
 unsigned oauth_generation(const oauth_t *o);

@@ -123,6 +123,17 @@ struct oauth {
     int saves_pending; /* token writes not yet landed: the lock waits for them */
     int dead;          /* oauth_free was called; freed when the last of them returns */
     int timer_closed;
+
+    /* DPoP (oauth/dpop_client.c). */
+    EVP_PKEY *dpop_key;    /* the credential's key pair, or NULL: no DPoP */
+    int dpop_required;     /* the PRM says dpop_bound_access_tokens_required */
+    int dpop_resource;     /* the PRM lists ES256 in dpop_signing_alg_values_supported */
+    int dpop_token;        /* the access token is DPoP-bound (token_type DPoP) */
+    list_node dpop_nonces; /* the servers' latest nonces, per origin */
+    char *token_form;      /* the token request in flight, kept for one nonce retry */
+    char *token_basic;     /* its Authorization: Basic line, or NULL (a secret) */
+    oauth_fetch_cb token_cb;
+    int token_nonce_retried;
 };
 
 /* ---- flow.c: the run ---- */
@@ -203,5 +214,25 @@ int oauth_read_secret_file(const char *path, const char *what, char **out, char 
 void oauth_exchange_code(oauth_t *o, const char *code);
 void oauth_start_refresh(oauth_t *o);
 long oauth_refresh_margin(const oauth_t *o);
+
+/* ---- dpop_client.c ---- */
+/* 1 when the resource requires DPoP, or takes it and the authorization server
+ * offers ES256 proofs. */
+int oauth_dpop_wanted(const oauth_t *o);
+/* The key pair for the credential a grant is about to obtain: the one held
+ * (a step-up), else a new one when DPoP is wanted. 0 or BRIDGE_EIO. */
+int oauth_dpop_new_credential(oauth_t *o);
+/* "DPoP: <proof>" for method and url (access_token for ath, or NULL), with the
+ * nonce held for url's origin; *line is a new string. Needs o->dpop_key. */
+int oauth_dpop_proof_line(oauth_t *o, const char *method, const char *url, const char *access_token,
+                          char **line);
+/* Remember the DPoP-Nonce header value a response from url carried. */
+void oauth_dpop_note_nonce(oauth_t *o, const char *url, const char *value);
+/* The key into (a stored record's "dpop_key", a secret) and back. */
+int oauth_dpop_key_to_record(const oauth_t *o, json_t *doc);
+void oauth_dpop_key_from_record(oauth_t *o, const json_t *doc);
+/* Drops the key (with the tokens bound to it); oauth_dpop_forget also the nonces (oauth_free). */
+void oauth_dpop_forget_key(oauth_t *o);
+void oauth_dpop_forget(oauth_t *o);
 
 #endif

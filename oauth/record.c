@@ -104,7 +104,12 @@ void oauth_save_tokens(oauth_t *o)
     PUT("id_token", o->id_token);
     PUT("scope", o->granted_scope);
     PUT("redirect_uri", o->kept_redirect_uri);
+    PUT("token_type", o->dpop_token ? "DPoP" : NULL);
 #undef PUT
+    if (oauth_dpop_key_to_record(o, doc) != 0) {
+        json_decref(doc); /* a DPoP-bound token is of no use without its key */
+        return;
+    }
     json_t *purpose = oauth_record_purpose(&o->cfg);
     if (purpose) json_object_set_new(doc, "for", purpose);
     if (o->expires_at)
@@ -167,6 +172,9 @@ int oauth_apply_record(oauth_t *o, const char *text)
     json_t *exp = json_object_get(doc, "expires_at");
     o->expires_at = json_is_integer(exp) ? (time_t)json_integer_value(exp) : 0;
     o->lifetime = 0;
+    oauth_dpop_key_from_record(o, doc);
+    const char *type = json_str(doc, "token_type");
+    o->dpop_token = o->dpop_key && type && !strcmp(type, "DPoP");
     json_decref(doc);
     oauth_set_tokens_header(o);
     return o->access_token || o->refresh_token;
@@ -177,6 +185,8 @@ void oauth_drop_tokens(oauth_t *o)
     oauth_wipe_str(&o->access_token);
     oauth_wipe_str(&o->refresh_token);
     o->expires_at = 0;
+    o->dpop_token = 0;
+    oauth_dpop_forget_key(o); /* the next sign-in is another credential: another key */
     oauth_set_tokens_header(o);
 }
 

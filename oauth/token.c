@@ -39,6 +39,12 @@ int oauth_token_printable(const char *s)
 
 int oauth_token_parse(const json_t *resp, oauth_token_t *out, char *why, size_t whylen)
 {
+    return oauth_token_parse_after_proof(resp, 0, out, why, whylen);
+}
+
+int oauth_token_parse_after_proof(const json_t *resp, int dpop_proof_sent, oauth_token_t *out,
+                                  char *why, size_t whylen)
+{
     memset(out, 0, sizeof *out);
     if (!json_is_object(resp)) {
         snprintf(why, whylen, "a response that is not a JSON object");
@@ -53,8 +59,12 @@ int oauth_token_parse(const json_t *resp, oauth_token_t *out, char *why, size_t 
         return BRIDGE_EPROTO;
     }
     const json_t *type = json_object_get(resp, "token_type");
-    if (type && (!json_is_string(type) || strcasecmp(json_string_value(type), "bearer") != 0)) {
-        snprintf(why, whylen, "token_type \"%.40s\" (only Bearer is supported)",
+    int dpop =
+        dpop_proof_sent && json_is_string(type) && strcasecmp(json_string_value(type), "DPoP") == 0;
+    if (type && !dpop &&
+        (!json_is_string(type) || strcasecmp(json_string_value(type), "bearer") != 0)) {
+        snprintf(why, whylen,
+                 "token_type \"%.40s\" (only Bearer, or DPoP after a proof, is supported)",
                  json_is_string(type) ? json_string_value(type) : "?");
         return BRIDGE_EPROTO;
     }
@@ -92,6 +102,7 @@ int oauth_token_parse(const json_t *resp, oauth_token_t *out, char *why, size_t 
                      ? strdup(json_string_value(scope))
                      : NULL;
     out->expires_in = expires_in;
+    out->dpop = dpop;
     if (!out->access_token) {
         oauth_token_free(out);
         snprintf(why, whylen, "out of memory");

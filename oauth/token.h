@@ -16,6 +16,7 @@ typedef struct oauth_token {
     char *scope;         /* malloc'd or NULL */
     char *id_token;      /* malloc'd or NULL (OpenID Connect) */
     long expires_in;     /* seconds, or 0 when the server did not say */
+    int dpop;            /* token_type DPoP: the token is bound to the proof's key */
 } oauth_token_t;
 
 /* Append "key=value" (form-urlencoded, '&' between pairs). */
@@ -26,6 +27,10 @@ int oauth_form_add(buf_t *form, const char *key, const char *value);
  * expires_in a positive number when present (0 or negative is refused). On
  * error writes a reason (never the token) and returns BRIDGE_EPROTO. */
 int oauth_token_parse(const json_t *resp, oauth_token_t *out, char *why, size_t whylen);
+/* The same for a request that carried a DPoP proof when dpop_proof_sent is 1:
+ * token_type DPoP is then accepted too (RFC 9449 §5) and out->dpop says so. */
+int oauth_token_parse_after_proof(const json_t *resp, int dpop_proof_sent, oauth_token_t *out,
+                                  char *why, size_t whylen);
 void oauth_token_free(oauth_token_t *t);
 
 /* 1 when s is a token we would accept from a token endpoint: 1 to

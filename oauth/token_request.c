@@ -7,17 +7,60 @@
 #include "bridge/base/json.h"
 #include "bridge/base/log.h"
 #include "oauth/client_auth.h"
+#include "oauth/dpop_nonce.h"
 #include "oauth/token.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <time.h>
+
+/* Send the kept form, with a DPoP proof (nonce included when held) when the
+ * credential has a key. */
+static int send_token_form(oauth_t *o, const char *basic, oauth_fetch_cb cb)
+{
+    const char *headers[4] = {"Content-Type: application/x-www-form-urlencoded", NULL, NULL, NULL};
+    size_t n = 1;
+    char *proof = NULL;
+    int rc = 0;
+    if (basic) headers[n++] = basic;
+    if (o->dpop_key) rc = oauth_dpop_proof_line(o, "POST", o->token_endpoint, NULL, &proof);
+    if (proof) headers[n++] = proof;
+    if (!rc)
+        rc = oauth_run_fetch(o, "POST", o->token_endpoint, headers, o->token_form,
+                             OAUTH_TOKEN_RESPONSE_MAX, cb);
+    free(proof);
+    return rc;
+}
+
+/* RFC 9449 §8: an authorization server that wants a nonce in the proof answers
+ * 400 use_dpop_nonce with one; the request is sent again, once, with it. */
+static void on_token_response(void *ud, const oauth_fetch_result_t *res)
+{
+    oauth_t *o = ud;
+    if (!res->rc && res->dpop_nonce) oauth_dpop_note_nonce(o, o->token_endpoint, res->dpop_nonce);
+    if (!res->rc && res->status == 400 && o->dpop_key && res->dpop_nonce &&
+        !o->token_nonce_retried && oauth_dpop_error_wants_nonce(res->json)) {
+        o->token_nonce_retried = 1;
+        log_debug("%s asks for a DPoP nonce; sending the token request again with it",
+                  o->token_endpoint);
+        int rc = send_token_form(o, o->token_basic, on_token_response);
+        if (!rc) return;
+        oauth_fail(o, rc, "cannot send the token request again: %s",
+                   oauth_token_request_failure(o, rc));
+        return;
+    }
+    oauth_fetch_cb cb = o->token_cb;
+    oauth_wipe_str(&o->token_form);
+    oauth_wipe_str(&o->token_basic);
+    o->token_cb = NULL;
+    cb(o, res);
+}
 
 int oauth_token_request(oauth_t *o, buf_t *form, oauth_fetch_cb cb)
 {
     assert(o->running && form && cb);
-    const char *headers[3] = {"Content-Type: application/x-www-form-urlencoded", NULL, NULL};
     char *basic = NULL;
     if (!oauth_endpoint_ok(o, o->token_endpoint, "token endpoint")) { /* never send secrets there */
         buf_free_secret(form);
@@ -29,12 +72,22 @@ int oauth_token_request(oauth_t *o, buf_t *form, oauth_fetch_cb cb)
             : oauth_token_client_auth(form, o->client_id, o->client_secret, o->auth_method, &basic);
     if (!rc && o->resource && !o->cfg.disable_resource)
         rc = oauth_form_add(form, "resource", o->resource);
-    if (!rc && basic) headers[1] = basic;
-    if (!rc)
-        rc = oauth_run_fetch(o, "POST", o->token_endpoint, headers, form->data,
-                             OAUTH_TOKEN_RESPONSE_MAX, cb);
-    oauth_wipe_str(&basic);
+    oauth_wipe_str(&o->token_form);
+    oauth_wipe_str(&o->token_basic);
+    if (!rc && !(o->token_form = strdup(form->data ? form->data : ""))) rc = BRIDGE_ENOMEM;
     buf_free_secret(form);
+    if (rc) {
+        oauth_wipe_str(&basic);
+        return rc;
+    }
+    o->token_basic = basic;
+    o->token_cb = cb;
+    o->token_nonce_retried = 0;
+    rc = send_token_form(o, basic, on_token_response);
+    if (rc) {
+        oauth_wipe_str(&o->token_form);
+        oauth_wipe_str(&o->token_basic);
+    }
     return rc;
 }
 
@@ -48,8 +101,10 @@ const char *oauth_token_request_failure(const oauth_t *o, int rc)
 static int apply_token_response(oauth_t *o, const oauth_fetch_result_t *res, char *why, size_t n)
 {
     oauth_token_t t;
-    int rc = oauth_token_parse(res->json, &t, why, n);
+    /* RFC 9449 §5: a DPoP token only in answer to a proof. */
+    int rc = oauth_token_parse_after_proof(res->json, o->dpop_key != NULL, &t, why, n);
     if (rc) return rc;
+    o->dpop_token = t.dpop;
     oauth_wipe_str(&o->access_token);
     o->access_token = t.access_token;
     if (t.id_token) { /* a refresh may or may not bring a new one */

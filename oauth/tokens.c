@@ -32,7 +32,8 @@ void oauth_set_tokens_header(oauth_t *o)
     if (cred) {
         size_t n = strlen(cred) + sizeof "Authorization: Bearer ";
         o->header = malloc(n);
-        if (o->header) snprintf(o->header, n, "Authorization: Bearer %s", cred);
+        if (o->header)
+            snprintf(o->header, n, "Authorization: %s %s", o->dpop_token ? "DPoP" : "Bearer", cred);
     }
     o->generation++;
 }

@@ -1,7 +1,8 @@
 /* WWW-Authenticate parsing. The grammar is ambiguous at first sight because one
  * comma list carries both challenges and their parameters; an element that reads
  * `token =` is a parameter of the current challenge, any other token starts a new
- * challenge. Only the first Bearer challenge's values are copied out. */
+ * challenge. Only the first Bearer challenge's values are copied out, or without
+ * one, the first DPoP challenge's (RFC 9449 §7.1: a DPoP-only resource server). */
 #include "oauth/www_auth.h"
 #include "bridge/base/err.h"
 
@@ -13,6 +14,7 @@ typedef struct parse {
     const char *p, *end;
     oauth_challenge_t found; /* the first Bearer challenge of this value */
     int capture;             /* the current challenge is the one being kept */
+    int dpop_wanted;         /* no challenge is kept yet: a DPoP one would do */
     int have_challenge;
     size_t params;
     size_t params_left;
@@ -184,6 +186,16 @@ static int parse_param(parse_t *ps)
     return 0;
 }
 
+static void free_strings(oauth_challenge_t *c);
+
+/* Forget the kept values (a Bearer challenge replaces a DPoP one). */
+static void release_values(oauth_challenge_t *c)
+{
+    free_strings(c);
+    c->resource_metadata = c->scope = c->error = c->error_description = c->realm = NULL;
+    c->dpop = 0;
+}
+
 /* challenge = auth-scheme [ 1*SP ( token68 / #auth-param ) ]; the list of
  * auth-params continues in the following comma-separated elements. */
 static int parse_challenge(parse_t *ps, int first_bearer_wanted)
@@ -197,7 +209,12 @@ static int parse_challenge(parse_t *ps, int first_bearer_wanted)
     ps->capture = 0;
     if (scheme_len == 6 && strncasecmp(scheme, "Bearer", 6) == 0 && first_bearer_wanted &&
         !ps->found.bearer) {
+        if (ps->found.dpop) release_values(&ps->found); /* Bearer comes first */
         ps->found.bearer = 1;
+        ps->capture = 1;
+    } else if (scheme_len == 4 && strncasecmp(scheme, "DPoP", 4) == 0 && ps->dpop_wanted &&
+               !ps->found.bearer && !ps->found.dpop) {
+        ps->found.dpop = 1;
         ps->capture = 1;
     }
     if (ps->p == ps->end || *ps->p == ',') return 0;
@@ -263,14 +280,17 @@ int oauth_www_auth_parse(oauth_challenge_t *c, const char *value, size_t len)
     while (ps.end > ps.p && (ps.end[-1] == '\n' || ps.end[-1] == '\r'))
         ps.end--;
     ps.params_left = OAUTH_WWW_AUTH_MAX_PARAMS - c->params_seen;
+    ps.dpop_wanted = !c->bearer && !c->dpop;
 
     int rc = parse_value(&ps, !c->bearer);
     if (rc) {
         free_strings(&ps.found);
         return rc;
     }
-    if (ps.found.bearer) {
-        c->bearer = 1;
+    if (ps.found.bearer && c->dpop) release_values(c);
+    if (ps.found.bearer || ps.found.dpop) {
+        c->bearer = ps.found.bearer;
+        c->dpop = ps.found.dpop;
         c->resource_metadata = ps.found.resource_metadata;
         c->scope = ps.found.scope;
         c->error = ps.found.error;

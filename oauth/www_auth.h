@@ -1,6 +1,7 @@
 /* Parser for WWW-Authenticate header values (RFC 9110 §11.6.1, RFC 6750 §3):
- * finds the first Bearer challenge among possibly several challenges and header
- * lines and keeps the parameters an MCP client acts on. Pure, bounded, no I/O. */
+ * finds the first Bearer challenge (or, when there is none, the first DPoP
+ * challenge) among possibly several challenges and header lines and keeps the
+ * parameters an MCP client acts on. Pure, bounded, no I/O. */
 #ifndef MCP_BRIDGE_OAUTH_WWW_AUTH_H
 #define MCP_BRIDGE_OAUTH_WWW_AUTH_H
 
@@ -14,6 +15,7 @@
  * escapes are already undone. Free with oauth_challenge_free(). */
 typedef struct oauth_challenge {
     int bearer; /* 1 once a Bearer challenge was seen */
+    int dpop;   /* 1 when the values are a DPoP challenge's: no Bearer one (yet) */
     char *resource_metadata;
     char *scope;
     char *error;
@@ -29,9 +31,9 @@ void oauth_challenge_free(oauth_challenge_t *c); /* frees the strings, re-inits 
 
 /* Parse one header value of `len` bytes (NUL bytes in it are malformed). Call it
  * once per WWW-Authenticate header line; a later Bearer challenge never replaces
- * the first one. A value that fails to parse leaves `c` as it was.
- * Returns 0, BRIDGE_EINVAL (malformed, or a Bearer parameter given twice),
- * BRIDGE_ETOOBIG (over the limits above, counted over all calls) or BRIDGE_ENOMEM. */
+ * the first one, but replaces a DPoP challenge's values. A value that fails to parse leaves `c` as
+ * it was. Returns 0, BRIDGE_EINVAL (malformed, or a Bearer parameter given twice), BRIDGE_ETOOBIG
+ * (over the limits above, counted over all calls) or BRIDGE_ENOMEM. */
 int oauth_www_auth_parse(oauth_challenge_t *c, const char *value, size_t len);
 
 /* The same for `n` NUL-terminated header values in order. Every value is tried;

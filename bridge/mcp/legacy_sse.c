@@ -11,6 +11,7 @@
 #include "bridge/mcp/transport.h"
 #include "bridge/base/url.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,8 +76,16 @@ static int add_headers(legacy_t *t, http_req_t *r, int rc)
 {
     for (size_t i = 0; i < t->cfg.headers_len && !rc; i++)
         rc = http_req_add_header(r, t->cfg.headers[i]);
-    const char *auth = t->cfg.auth_header ? t->cfg.auth_header(t->cfg.ud) : NULL;
-    if (!rc && auth) rc = http_req_add_header(r, auth);
+    char *auth[TRANSPORT_AUTH_LINES] = {NULL, NULL};
+    int n = !rc && t->cfg.auth_headers
+                ? t->cfg.auth_headers(t->cfg.ud, http_req_method(r), http_req_url(r), auth)
+                : 0;
+    if (n < 0) rc = n;
+    for (int i = 0; i < TRANSPORT_AUTH_LINES; i++) {
+        if (!rc && i < n) rc = http_req_add_header(r, auth[i]);
+        if (auth[i]) OPENSSL_cleanse(auth[i], strlen(auth[i]));
+        free(auth[i]);
+    }
     return rc;
 }
 
@@ -96,6 +105,7 @@ static void post_on_done(http_req_t *r, void *ud, int rc, const char *why_in)
     long status = http_req_status(r);
     char why[768];
     it->post = NULL;
+    if (!rc && t->cfg.auth_response) t->cfg.auth_response(t->cfg.ud, r);
     if (rc) {
         snprintf(why, sizeof why, "POST %s: %s", t->endpoint ? t->endpoint : t->cfg.url, why_in);
         item_finish(it, rc, why);
@@ -239,6 +249,7 @@ static int on_event(void *ud, const sse_event_t *ev)
 static int get_on_response(http_req_t *r, void *ud)
 {
     legacy_t *t = ud;
+    if (t->cfg.auth_response) t->cfg.auth_response(t->cfg.ud, r);
     t->get_status = http_req_status(r);
     if ((t->get_status == 401 || t->get_status == 403) && t->cfg.oauth) {
         free(t->challenge);

@@ -81,6 +81,7 @@ static int on_response(http_req_t *r, void *ud)
 {
     stream_t *s = ud;
     streamable_t *t = s->t;
+    if (t->cfg.auth_response) t->cfg.auth_response(t->cfg.ud, r);
     long status = http_req_status(r);
     const char *ct = http_req_header(r, "Content-Type");
     if (s->kind == STREAM_LISTEN) streamable_release_held(t);

@@ -6,6 +6,7 @@
 #include "bridge/base/log.h"
 #include "bridge/mcp/streamable_internal.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@ static int header_value_valid(const char *v, size_t max)
 typedef int (*add_line_fn)(void *to, const char *line);
 
 /* The lines every request carries: --header lines, session, credentials, version. */
-static int common_lines(streamable_t *t, const char *auth, add_line_fn add, void *to)
+static int common_lines(streamable_t *t, char *const *auth, int nauth, add_line_fn add, void *to)
 {
     char line[512];
     int rc = 0;
@@ -39,7 +40,8 @@ static int common_lines(streamable_t *t, const char *auth, add_line_fn add, void
         snprintf(line, sizeof line, "Mcp-Session-Id: %s", t->session_id);
         rc = add(to, line);
     }
-    if (!rc && auth) rc = add(to, auth);
+    for (int i = 0; i < nauth && !rc; i++)
+        rc = add(to, auth[i]);
     if (!rc && t->protocol_version) {
         snprintf(line, sizeof line, "MCP-Protocol-Version: %s", t->protocol_version);
         rc = add(to, line);
@@ -57,10 +59,33 @@ static int add_to_set(void *h, const char *line)
     return http_headers_add(h, line);
 }
 
+/* The authorization lines for a request to the server (none without a
+ * callback); free them with wipe_auth_lines. */
+static int auth_lines(streamable_t *t, const char *method, char *lines[TRANSPORT_AUTH_LINES])
+{
+    lines[0] = lines[1] = NULL;
+    if (!t->cfg.auth_headers) return 0;
+    int n = t->cfg.auth_headers(t->cfg.ud, method, t->cfg.url, lines);
+    assert(n <= TRANSPORT_AUTH_LINES);
+    return n;
+}
+
+static void wipe_auth_lines(char *lines[TRANSPORT_AUTH_LINES])
+{
+    for (int i = 0; i < TRANSPORT_AUTH_LINES; i++) {
+        if (lines[i]) OPENSSL_cleanse(lines[i], strlen(lines[i]));
+        free(lines[i]);
+        lines[i] = NULL;
+    }
+}
+
 int streamable_add_common_headers(streamable_t *t, http_req_t *r)
 {
-    const char *auth = t->cfg.auth_header ? t->cfg.auth_header(t->cfg.ud) : NULL;
-    return common_lines(t, auth, add_to_req, r);
+    char *auth[TRANSPORT_AUTH_LINES];
+    int n = auth_lines(t, http_req_method(r), auth);
+    int rc = n < 0 ? n : common_lines(t, auth, n, add_to_req, r);
+    wipe_auth_lines(auth);
+    return rc;
 }
 
 static int same_str(const char *a, const char *b)
@@ -79,19 +104,25 @@ void streamable_drop_post_headers(streamable_t *t)
     t->post_hdrs_auth = NULL;
 }
 
+static int post_lines(streamable_t *t, char *const *auth, int nauth, add_line_fn add, void *to)
+{
+    int rc = common_lines(t, auth, nauth, add, to);
+    if (!rc) rc = add(to, "Content-Type: application/json");
+    if (!rc) rc = add(to, "Accept: application/json, text/event-stream");
+    return rc;
+}
+
 /* The header set for a POST: the one built for the previous POST while nothing
  * in it changed. NULL when out of memory. */
-http_headers_t *streamable_post_headers(streamable_t *t)
+static http_headers_t *post_header_set(streamable_t *t, const char *auth)
 {
-    const char *auth = t->cfg.auth_header ? t->cfg.auth_header(t->cfg.ud) : NULL;
     if (t->post_hdrs && t->post_hdrs_gen == t->session_gen &&
         same_str(t->post_hdrs_version, t->protocol_version) && same_str(t->post_hdrs_auth, auth))
         return t->post_hdrs;
     streamable_drop_post_headers(t);
     http_headers_t *h = http_headers_new();
-    int rc = h ? common_lines(t, auth, add_to_set, h) : BRIDGE_ENOMEM;
-    if (!rc) rc = http_headers_add(h, "Content-Type: application/json");
-    if (!rc) rc = http_headers_add(h, "Accept: application/json, text/event-stream");
+    int rc = h ? post_lines(t, auth ? (char *const *)&auth : NULL, auth ? 1 : 0, add_to_set, h)
+               : BRIDGE_ENOMEM;
     char *version = t->protocol_version ? strdup(t->protocol_version) : NULL;
     char *auth_copy = auth ? strdup(auth) : NULL;
     if (rc || (t->protocol_version && !version) || (auth && !auth_copy)) {
@@ -106,6 +137,25 @@ http_headers_t *streamable_post_headers(streamable_t *t)
     t->post_hdrs_version = version;
     t->post_hdrs_auth = auth_copy;
     return h;
+}
+
+int streamable_add_post_headers(streamable_t *t, http_req_t *r)
+{
+    char *auth[TRANSPORT_AUTH_LINES];
+    int n = auth_lines(t, "POST", auth);
+    int rc = n < 0 ? n : 0;
+    if (n > 1) {
+        /* A proof made for this request (DPoP): nothing to share with the next. */
+        rc = post_lines(t, auth, n, add_to_req, r);
+    } else if (n >= 0) {
+        http_headers_t *h = post_header_set(t, auth[0]);
+        if (h)
+            http_req_use_headers(r, h);
+        else
+            rc = BRIDGE_ENOMEM;
+    }
+    wipe_auth_lines(auth);
+    return rc;
 }
 
 void streamable_take_session_id(streamable_t *t, http_req_t *r)

@@ -27,6 +27,7 @@ typedef struct out_msg {
     int connect_retries;
     int auth_attempts;    /* authorizations this message has caused */
     unsigned auth_gen;    /* the token generation it was sent with */
+    int nonce_resent; /* sent again once for a server's DPoP nonce */
     /* On the relay's wait queue; while lent to a transport, on the
      * transport's own queue if it holds the message back; else on no list. */
     list_node link;
@@ -98,6 +99,8 @@ struct transport {
     const transport_ops_t *ops;
 };
 
+#define TRANSPORT_AUTH_LINES 2
+
 typedef struct transport_config {
     uv_loop_t *loop;
     http_client_t *http;
@@ -106,8 +109,20 @@ typedef struct transport_config {
     size_t headers_len;
     size_t max_message_size;
     int allow_fallback; /* http-first */
-    /* The "Authorization: Bearer ..." line to send, or NULL; may be NULL. */
-    const char *(*auth_header)(void *ud);
+    /* The authorization lines for one request (its method and URL): at most
+     * TRANSPORT_AUTH_LINES "Name: value" lines into lines[] ("Authorization:
+     * ...", and with a DPoP-bound token a "DPoP: <proof>" made for this method
+     * and URL), each a new string and a secret: the transport wipes and frees
+     * them. Returns how many (0: none), or a negative BRIDGE_E* code (the
+     * request is not sent). Runs now, while the request is built; it must not
+     * call the transport. May be NULL. */
+    int (*auth_headers)(void *ud, const char *method, const char *url,
+                        char *lines[TRANSPORT_AUTH_LINES]);
+    /* Every response, as soon as its status and headers are in and before the
+     * transport acts on them (a 401 included): the relay takes what the
+     * authorization needs (a DPoP-Nonce). Runs now; it must not call the
+     * transport nor keep r. May be NULL. */
+    void (*auth_response)(void *ud, http_req_t *r);
     int oauth; /* 401/403 go to on_auth_challenge (else they are errors) */
     transport_events_t ev;
     void *ud;

@@ -14,6 +14,7 @@ void relay_on_auth_done(void *ud, int rc, const char *why)
 {
     relay_t *r = ud;
     r->authing = 0;
+    r->stream_nonce_retried = 0;
     out_msg_t *internal = r->auth_internal;
     r->auth_internal = NULL;
     if (rc) {
@@ -53,8 +54,22 @@ void relay_on_auth_challenge(void *ud, out_msg_t *m, long status, const char *ww
             log_error("%s", why);
         return;
     }
-    if (m && m->auth_gen != oauth_generation(r->oauth) && status == 401 && !r->authing) {
-        /* Sent with a token that has been replaced since: just send it again. */
+    if (!m && !r->stream_nonce_retried && !r->authing &&
+        oauth_dpop_nonce_challenge(r->oauth, status, www)) {
+        /* The server's stream (GET) wants the nonce its answer carried: open
+         * it again, once until the next sign-in (RFC 9449 §9). */
+        r->stream_nonce_retried = 1;
+        if (r->host_initialized && !r->reinit) r->transport->ops->start_listening(r->transport);
+        r->transport->ops->resume(r->transport);
+        return;
+    }
+    int resend_for_nonce =
+        m && !m->nonce_resent && oauth_dpop_nonce_challenge(r->oauth, status, www);
+    if (resend_for_nonce) m->nonce_resent = 1; /* RFC 9449 §9: once, with the nonce now held */
+    if (m && (resend_for_nonce || m->auth_gen != oauth_generation(r->oauth)) && status == 401 &&
+        !r->authing) {
+        /* Sent with a token that has been replaced since, or without the
+         * server's nonce: just send it again. */
         if (m->internal) {
             if (relay_transport_send(r, m) != 0)
                 relay_on_internal_sent(r, m, BRIDGE_ENOMEM, "out of memory");
@@ -93,10 +108,19 @@ static void on_stored_tokens_read(void *ud, int rc, const char *why)
     relay_maybe_finish_shutdown(r);
 }
 
-const char *relay_auth_header(void *ud)
+int relay_auth_headers(void *ud, const char *method, const char *url,
+                       char *lines[TRANSPORT_AUTH_LINES])
 {
     relay_t *r = ud;
-    return r->oauth ? oauth_header(r->oauth) : NULL;
+    lines[0] = lines[1] = NULL;
+    return r->oauth ? oauth_request_headers(r->oauth, method, url, lines) : 0;
+}
+
+void relay_auth_response(void *ud, http_req_t *req)
+{
+    relay_t *r = ud;
+    const char *nonce = r->oauth ? http_req_header(req, "DPoP-Nonce") : NULL;
+    if (nonce) oauth_note_dpop_nonce(r->oauth, http_req_url(req), nonce);
 }
 
 /* Stored tokens are read on the thread pool. Messages do not wait for them: a

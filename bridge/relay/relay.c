@@ -93,7 +93,8 @@ relay_t *relay_start(uv_loop_t *loop, const relay_config_t *cfg)
         .ev = {relay_on_transport_message, relay_on_transport_sent, relay_on_session_lost,
                on_transport_fallback, relay_on_auth_challenge},
         .ud = r,
-        .auth_header = relay_auth_header,
+        .auth_headers = relay_auth_headers,
+        .auth_response = relay_auth_response,
     };
     if (cfg->oauth) {
         /* No credentials given: sign in with OAuth when the server asks. */

@@ -51,6 +51,8 @@ struct relay {
      * session it creates) or while the bridge sets up a new session itself. */
     int init_in_flight;
     int authing;
+    int stream_nonce_retried; /* the server stream was reopened for a DPoP nonce since the last
+                                 sign-in */
     out_msg_t *auth_internal; /* a bridge message that met a 401, to resend */
     int reinit;               /* enum reinit_state */
     unsigned reinit_seq;
@@ -141,8 +143,10 @@ void relay_on_transport_sent(void *ud, out_msg_t *m, int rc, const char *why);
 void relay_on_auth_challenge(void *ud, out_msg_t *m, long status, const char *www);
 /* Start the sign-in's read of stored tokens. */
 void relay_auth_load(relay_t *r);
-/* transport_config_t.auth_header */
-const char *relay_auth_header(void *ud);
+/* transport_config_t.auth_headers and .auth_response */
+int relay_auth_headers(void *ud, const char *method, const char *url,
+                       char *lines[TRANSPORT_AUTH_LINES]);
+void relay_auth_response(void *ud, http_req_t *r);
 /* oauth_done_cb of a refresh or a sign-in: what waited goes, or fails. */
 void relay_on_auth_done(void *ud, int rc, const char *why);
 

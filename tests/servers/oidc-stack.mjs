@@ -14,12 +14,15 @@
 //    that verifies those JWTs with jose against the AS's JWKS (issuer,
 //    audience, typ, expiry), serves RFC 9728 protected resource metadata and
 //    answers 401 with a WWW-Authenticate challenge (with a resource_metadata
-//    hint unless told otherwise).
+//    hint unless told otherwise); with `dpop`, the MCP server takes only
+//    DPoP-bound tokens (RFC 9449; oidc-provider issues them by default), each
+//    request with a proof it verifies (signature by the header's jwk, htm,
+//    htu, iat, ath, the token's cnf.jkt, and optionally its own nonce).
 //
 // Everything the AS sees is recorded (requests, token grants, the secrets it
 // issued or received) so tests can assert on the exchange and check logs for
 // leaks.
-import { randomUUID, randomBytes } from 'node:crypto';
+import { createHash, randomUUID, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,16 +30,18 @@ import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { z } from 'zod';
 import Provider from 'oidc-provider';
-import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
+import {
+  EmbeddedJWK, calculateJwkThumbprint, createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify,
+} from 'jose';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 
 export const TEST_USER = 'test-user-1';
 const OIDC_SCOPES = new Set(['openid', 'offline_access', 'profile', 'email']);
 
-function listen(app) {
+function listen(app, port = 0) {
   return new Promise((resolve, reject) => {
-    const s = app.listen(0, '127.0.0.1', (err) => (err ? reject(err) : resolve(s)));
+    const s = app.listen(port, '127.0.0.1', (err) => (err ? reject(err) : resolve(s)));
   });
 }
 
@@ -81,6 +86,18 @@ function closeServer(s) {
  *                     client_secret_basic, client_secret_post and, with
  *                     publicClients, none); e.g. add 'private_key_jwt'
  *   clientCredentials enable the client credentials grant (default false)
+ *   dpop              false (default), or { asNonce, rsNonce }: the MCP server
+ *                     takes DPoP-bound tokens (oidc-provider's DPoP feature is
+ *                     on by default; asNonce: its nonceSecret is set and it
+ *                     requires a nonce in token request proofs); the challenge is
+ *                     `DPoP ...`, its PRM says dpop_bound_access_tokens_required,
+ *                     and it accepts only `Authorization: DPoP` with a valid
+ *                     proof (rsNonce: carrying the nonce it hands out in
+ *                     DPoP-Nonce; a proof without it gets 401 use_dpop_nonce)
+ *   rsPort            the MCP server's port (default: an ephemeral one): a
+ *                     second stack can take over the MCP URL of a first one
+ *                     whose resource server was closed (closeResourceServer),
+ *                     as a server that moves to another authorization server
  *   maxTokenAgeS      when > 0, the MCP server refuses (401 invalid_token) access
  *                     tokens issued more than this many seconds ago, although
  *                     their exp is later: a server-side expiry/revocation the
@@ -91,7 +108,7 @@ export async function startOidcStack(opts = {}) {
     issuerPath = '', registration = true, publicClients = true,
     accessTokenTTL = 3600, refreshTokenTTL = 3600, scope = 'mcp', challenge = 'hint', prmAt = 'path',
     mcpPath = '/mcp', extraMetadataAt = [], stepUp = null, sameOrigin = false,
-    requireScope = true, clientCredentials = false,
+    requireScope = true, clientCredentials = false, dpop = false,
   } = opts;
   let maxTokenAgeS = opts.maxTokenAgeS ?? 0;
 
@@ -100,7 +117,7 @@ export async function startOidcStack(opts = {}) {
   // Same origin: the MCP routes are a router mounted ahead of the provider.
   const rsApp = sameOrigin ? express.Router() : express();
   const asHttp = await listen(asApp);
-  const rsHttp = sameOrigin ? asHttp : await listen(rsApp);
+  const rsHttp = sameOrigin ? asHttp : await listen(rsApp, opts.rsPort ?? 0);
   const asOrigin = `http://127.0.0.1:${asHttp.address().port}`;
   const rsOrigin = `http://127.0.0.1:${rsHttp.address().port}`;
   const issuer = `${asOrigin}${issuerPath}`;
@@ -115,6 +132,8 @@ export async function startOidcStack(opts = {}) {
     interactions: 0,
     registrations: 0,
     tokenRequests: 0, // every request to the token endpoint
+    dpopProofs: 0, // MCP requests whose DPoP proof was verified
+    dpopNonceChallenges: 0, // 401 use_dpop_nonce answers of the MCP server
     codeGrants: 0,
     refreshGrants: 0,
     failedGrants: 0,
@@ -166,6 +185,7 @@ export async function startOidcStack(opts = {}) {
       clientCredentials: { enabled: clientCredentials },
       registration: { enabled: registration, initialAccessToken: false },
       revocation: { enabled: true },
+      ...(dpop?.asNonce ? { dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true } } : {}),
       resourceIndicators: {
         enabled: true,
         // Tokens are always for the MCP server: JWT access tokens.
@@ -241,6 +261,7 @@ export async function startOidcStack(opts = {}) {
         refresh_token_out: body.refresh_token, access_token: body.access_token, scope: body.scope,
         expires_in: body.expires_in, client_id: ctx.oidc.client?.clientId, at: Date.now(),
         basicAuth: /^Basic /i.test(ctx.get('authorization') ?? ''), code_verifier: p.code_verifier,
+        dpopProof: Boolean(ctx.get('dpop')), token_type: body.token_type,
       });
     }
   });
@@ -297,7 +318,9 @@ export async function startOidcStack(opts = {}) {
     scopes_supported: [scope],
     bearer_methods_supported: ['header'],
     resource_name: 'oidc-stack test MCP server',
+    ...(dpop ? { dpop_bound_access_tokens_required: true, dpop_signing_alg_values_supported: ['ES256'] } : {}),
   };
+  let rsNonce = randomBytes(16).toString('base64url');
   const rsLog = []; // { method, path, headers (names), token (raw or null), status, rpc, why }
   const tokensSeen = new Set();
   let challengeMode = challenge;
@@ -321,14 +344,33 @@ export async function startOidcStack(opts = {}) {
         if (error) parts.push(`error="${error}"`);
         if (description) parts.push(`error_description="${description.replace(/["\\]/g, '')}"`);
         parts.push(`resource_metadata="${prmUrl}"`);
-        return `Bearer ${parts.join(', ')}`;
+        return dpop ? `DPoP algs="ES256", ${parts.join(', ')}` : `Bearer ${parts.join(', ')}`;
       }
     }
   };
 
+  // RFC 9449 §7.1, §4.3: the proof in the DPoP header of a request that
+  // carries a DPoP-bound token; throws what is wrong.
+  const checkDpopProof = async (req, token, payload) => {
+    const proof = req.headers.dpop;
+    if (typeof proof !== 'string' || !proof) throw Object.assign(new Error('no DPoP proof'), { code: 'DPOP' });
+    const { payload: p, protectedHeader: ph } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: ['ES256'] });
+    const fail = (what) => { throw Object.assign(new Error(`DPoP proof: ${what}`), { code: 'DPOP' }); };
+    if (ph.jwk?.d) fail('private key in the header');
+    if (p.htm !== req.method) fail(`htm ${p.htm} for ${req.method}`);
+    if (p.htu !== mcpUrl) fail(`htu ${p.htu}`);
+    if (typeof p.iat !== 'number' || Math.abs(Date.now() / 1000 - p.iat) > 60) fail('iat not fresh');
+    if (typeof p.jti !== 'string' || !p.jti) fail('no jti');
+    if (p.ath !== createHash('sha256').update(token).digest('base64url')) fail('ath is not the token hash');
+    if (await calculateJwkThumbprint(ph.jwk) !== payload.cnf?.jkt) fail('key is not the one the token is bound to');
+    if (dpop.rsNonce && p.nonce !== rsNonce) return 'nonce';
+    return 'ok';
+  };
+
   const bearer = async (req, res, next) => {
     const h = req.headers.authorization;
-    const m = /^Bearer ([^\s]+)$/i.exec(h ?? '');
+    const m = (dpop ? /^DPoP ([^\s]+)$/i : /^Bearer ([^\s]+)$/i).exec(h ?? '');
+    if (dpop && dpop.rsNonce) res.set('DPoP-Nonce', rsNonce);
     const deny = (error, description) => {
       req.logEntry.why = description ?? 'no token';
       res.set('WWW-Authenticate', challengeHeader(error, description));
@@ -345,6 +387,17 @@ export async function startOidcStack(opts = {}) {
       }
       const scopes = String(payload.scope ?? '').split(' ');
       if (requireScope && !scopes.includes(scope)) return deny('invalid_token', `token lacks scope ${scope}`);
+      if (dpop) {
+        if (await checkDpopProof(req, m[1], payload) === 'nonce') {
+          stats.dpopNonceChallenges++;
+          req.logEntry.why = 'use_dpop_nonce';
+          res.set('WWW-Authenticate', 'DPoP algs="ES256", error="use_dpop_nonce", error_description="a nonce is required"');
+          res.status(401).json({ error: 'use_dpop_nonce' });
+          return undefined;
+        }
+        stats.dpopProofs++;
+        req.logEntry.dpopVerified = true;
+      }
       tokensSeen.add(m[1]);
       req.auth = { payload, protectedHeader };
       return next();
@@ -421,6 +474,8 @@ export async function startOidcStack(opts = {}) {
     /** Change the 401 challenge style at run time. */
     setChallenge(mode) { challengeMode = mode; },
     setMaxTokenAge(s) { maxTokenAgeS = s; },
+    /** A new MCP-server DPoP nonce (dpop.rsNonce): proofs with the old one get use_dpop_nonce. */
+    rotateDpopNonce() { rsNonce = randomBytes(16).toString('base64url'); },
     /** Requests to the MCP endpoint that carried a token and were refused. */
     rejectedTokens: () => rsLog.filter((e) => e.path === mcpPath && e.status === 401 && e.token),
     /** Every secret the AS issued or received, as a flat list of { kind, value }. */
@@ -429,9 +484,14 @@ export async function startOidcStack(opts = {}) {
       for (const [kind, set] of Object.entries(secrets)) for (const value of set) out.push({ kind, value });
       return out;
     },
+    /** Stop the MCP server only (its port is free for another stack); the AS stays. */
+    async closeResourceServer() {
+      for (const e of sessions.values()) e.transport.close().catch(() => {});
+      if (!sameOrigin && rsHttp.listening) await closeServer(rsHttp);
+    },
     async close() {
       for (const e of sessions.values()) e.transport.close().catch(() => {});
-      await Promise.all(sameOrigin ? [closeServer(asHttp)] : [closeServer(asHttp), closeServer(rsHttp)]);
+      await Promise.all(sameOrigin || !rsHttp.listening ? [closeServer(asHttp)] : [closeServer(asHttp), closeServer(rsHttp)]);
     },
   };
 }

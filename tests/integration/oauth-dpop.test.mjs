@@ -1,0 +1,128 @@
+// DPoP (RFC 9449) against oidc-provider with its DPoP feature on, and an MCP
+// server that takes only DPoP-bound tokens and verifies the proof of every
+// request (signature by the header's jwk, htm, htu, iat, ath, cnf.jkt):
+//  - the AS advertises ES256 and the PRM requires DPoP: the authorization
+//    request carries dpop_jkt, the code exchange and each refresh a proof, the
+//    token is DPoP-bound to one key kept in the stored record, and every MCP
+//    request goes out with `Authorization: DPoP` and a fresh proof;
+//  - nonces: the AS answers the first token request 400 use_dpop_nonce and the
+//    MCP server 401 use_dpop_nonce (also after it changes its nonce); each is
+//    retried once with the nonce, without a new sign-in.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { calculateJwkThumbprint, decodeJwt } from 'jose';
+import {
+  callTool, connectBridge, killAll, requireBridge, resultText, sleep, waitUntil,
+} from '../lib/harness.mjs';
+import {
+  browserLog, cleanupHomes, describeStack, oauthEnv, startOidcStack, storedTokens, tempHome,
+} from '../servers/oidc-stack.mjs';
+
+async function connect(s, home, args = []) {
+  return connectBridge(s.mcpUrl, { args, env: oauthEnv(home), connectTimeoutMs: 20000 }).catch((e) => {
+    e.message += `\n${describeStack(s)}\n--- browser.sh ---\n${browserLog(home)}`;
+    throw e;
+  });
+}
+
+/** The stored key's thumbprint (the public part of the stored private JWK). */
+async function storedJkt(home) {
+  const doc = storedTokens(home);
+  assert.ok(doc?.dpop_key, 'the stored record holds the DPoP key');
+  const { kty, crv, x, y } = JSON.parse(doc.dpop_key);
+  return calculateJwkThumbprint({ kty, crv, x, y });
+}
+
+function assertNoSecretLogged(s, h, home) {
+  const err = h.stderr();
+  for (const { kind, value } of s.allSecrets()) assert.ok(!err.includes(value), `a ${kind} was logged`);
+  const d = JSON.parse(storedTokens(home).dpop_key).d;
+  assert.ok(!err.includes(d), 'the DPoP private key was logged');
+}
+
+describe('DPoP-bound tokens: sign-in, a proof on every request, refresh with the same key', { timeout: 90000 }, () => {
+  let s, home, h;
+  before(async () => {
+    requireBridge();
+    s = await startOidcStack({ dpop: {}, accessTokenTTL: 5 });
+    home = tempHome('oauth-dpop');
+  });
+  after(async () => {
+    await h?.close();
+    await killAll();
+    await s?.close();
+    cleanupHomes();
+  });
+
+  test('calls succeed over two token lifetimes, every MCP request proven', async () => {
+    h = await connect(s, home);
+    const started = Date.now();
+    let n = 0;
+    while (Date.now() - started < 9000) {
+      n++;
+      assert.equal(resultText(await callTool(h.client, 'echo', { message: `m${n}` }, { timeout: 20000 })), `m${n}`,
+        describeStack(s));
+      await sleep(1500);
+    }
+    assert.equal(s.stats.authorizations, 1, describeStack(s));
+    const jkt = await storedJkt(home);
+    assert.equal(s.authRequests[0].dpop_jkt, jkt, 'the authorization request names the stored key');
+    const ok = s.grants.filter((g) => g.status === 200);
+    assert.equal(ok[0].grant_type, 'authorization_code', describeStack(s));
+    assert.ok(s.stats.refreshGrants >= 1, `at least one refresh\n${describeStack(s)}`);
+    for (const g of ok) {
+      assert.ok(g.dpopProof, `${g.grant_type} carried a proof`);
+      assert.equal(g.token_type, 'DPoP', `${g.grant_type} answered a DPoP-bound token`);
+      assert.equal(decodeJwt(g.access_token).cnf?.jkt, jkt, `${g.grant_type}: bound to the one stored key`);
+    }
+    assert.equal(storedTokens(home).token_type, 'DPoP');
+    const mcp = s.rsLog.filter((e) => e.path === new URL(s.mcpUrl).pathname && e.token);
+    assert.ok(mcp.length >= n, describeStack(s));
+    assert.ok(mcp.every((e) => !(e.status >= 400) || e.why === 'use_dpop_nonce'), `no proof refused\n${describeStack(s)}`);
+    assert.ok(s.stats.dpopProofs >= n + 1, `initialize and every call proven\n${describeStack(s)}`);
+    assert.deepEqual(s.errors, []);
+    assertNoSecretLogged(s, h, home);
+  });
+});
+
+describe('DPoP nonces from the authorization server and the MCP server', { timeout: 60000 }, () => {
+  let s, home, h;
+  before(async () => {
+    requireBridge();
+    s = await startOidcStack({ dpop: { asNonce: true, rsNonce: true } });
+    home = tempHome('oauth-dpop-nonce');
+  });
+  after(async () => {
+    await h?.close();
+    await killAll();
+    await s?.close();
+    cleanupHomes();
+  });
+
+  test('use_dpop_nonce is retried once with the nonce, at both, without signing in again', async () => {
+    h = await connect(s, home);
+    assert.equal(resultText(await callTool(h.client, 'echo', { message: 'a' })), 'a', describeStack(s));
+    const first = s.grants[0];
+    assert.equal(first.status, 400, describeStack(s));
+    assert.equal(first.error, 'use_dpop_nonce');
+    assert.equal(s.grants[1].status, 200, describeStack(s));
+    assert.equal(s.grants[1].token_type, 'DPoP');
+    assert.ok(s.stats.dpopNonceChallenges >= 1, `the MCP server asked for its nonce\n${describeStack(s)}`);
+    // The server's GET stream open first: the new nonce then meets the call only.
+    await waitUntil(() => s.rsLog.some((e) => e.method === 'GET' && e.path === new URL(s.mcpUrl).pathname
+      && e.dpopVerified && e.status === undefined), 10000, 'the GET stream open');
+    await sleep(200); // its answer on its way back
+    const before = s.stats.dpopNonceChallenges;
+    s.rotateDpopNonce();
+    assert.equal(resultText(await callTool(h.client, 'echo', { message: 'b' })), 'b', describeStack(s));
+    const retried = s.stats.dpopNonceChallenges - before;
+    assert.equal(retried, 1, `one retry for the new nonce\n${describeStack(s)}`);
+    assert.equal(resultText(await callTool(h.client, 'echo', { message: 'c' })), 'c', describeStack(s));
+    assert.equal(s.stats.dpopNonceChallenges, before + retried, 'the nonce from the last answer is used');
+    assert.equal(s.stats.refreshGrants, 0, `a nonce is not a reason to refresh\n${describeStack(s)}`);
+    assert.equal(s.stats.authorizations, 1, describeStack(s));
+    assert.equal(s.stats.codeGrants, 1, describeStack(s));
+    assert.deepEqual(s.errors.filter((e) => !/nonce/i.test(`${e.error} ${e.detail}`)), []);
+    assertNoSecretLogged(s, h, home);
+  });
+});
