@@ -97,12 +97,13 @@ void doctor_probe_sse(doctor_t *d, sse_probe_t *p)
 {
     static const http_callbacks_t cbs = {on_sse_response, on_sse_body, on_sse_done};
     memset(p, 0, sizeof *p);
-    const char **h = cli_mcp_headers(&d->s, "Accept: text/event-stream", NULL);
+    cli_headers_t h;
+    int hrc = cli_mcp_headers(&d->s, "GET", "Accept: text/event-stream", NULL, &h);
     p->parser = sse_parser_new(BODY_MAX, on_sse_event, p);
-    http_req_t *r = h && p->parser ? http_req_new(d->s.http, "GET", d->s.o->url) : NULL;
+    http_req_t *r = !hrc && p->parser ? http_req_new(d->s.http, "GET", d->s.o->url) : NULL;
     int rc = r ? 0 : BRIDGE_ENOMEM;
-    for (size_t i = 1; h && h[i] && !rc; i++) /* no Content-Type on a GET */
-        rc = http_req_add_header(r, h[i]);
+    for (size_t i = 1; !hrc && h.lines[i] && !rc; i++) /* no Content-Type on a GET */
+        rc = http_req_add_header(r, h.lines[i]);
     if (!rc) http_req_set_timeout_ms(r, SSE_PROBE_TIMEOUT_MS);
     if (!rc) rc = http_req_start(r, &cbs, p);
     if (rc) {
@@ -113,7 +114,7 @@ void doctor_probe_sse(doctor_t *d, sse_probe_t *p)
     }
     while (!p->done)
         uv_run(d->s.loop, UV_RUN_ONCE);
-    free(h);
+    if (!hrc) cli_headers_free(&h);
     sse_parser_free(p->parser);
     p->parser = NULL;
 }

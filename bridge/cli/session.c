@@ -87,9 +87,18 @@ static int first_sse_data(void *ud, const sse_event_t *ev)
     return 0;
 }
 
+typedef struct exchange_ctx {
+    cli_session_t *s;
+    const char *url;
+    cli_answer_t *a;
+} exchange_ctx_t;
+
 static void on_answer(void *ud, const oauth_fetch_result_t *res)
 {
-    cli_answer_t *a = ud;
+    exchange_ctx_t *x = ud;
+    cli_answer_t *a = x->a;
+    if (!res->rc && res->dpop_nonce && x->s->oauth)
+        oauth_note_dpop_nonce(x->s->oauth, x->url, res->dpop_nonce);
     a->done = 1;
     a->rc = res->rc;
     a->status = res->status;
@@ -115,7 +124,8 @@ int cli_exchange(cli_session_t *s, const char *method, const char *url, const ch
                  const char *body, cli_answer_t *a)
 {
     memset(a, 0, sizeof *a);
-    int rc = oauth_fetch(s->http, method, url, headers, body, BODY_MAX, on_answer, a);
+    exchange_ctx_t x = {s, url, a};
+    int rc = oauth_fetch(s->http, method, url, headers, body, BODY_MAX, on_answer, &x);
     if (rc) {
         snprintf(a->why, sizeof a->why, "%s", bridge_strerror(rc));
         return rc;
@@ -125,18 +135,37 @@ int cli_exchange(cli_session_t *s, const char *method, const char *url, const ch
     return a->rc;
 }
 
-const char **cli_mcp_headers(cli_session_t *s, const char *accept, const char *extra)
+int cli_mcp_headers(cli_session_t *s, const char *method, const char *accept, const char *extra,
+                    cli_headers_t *out)
 {
-    const char **h = calloc(s->o->headers.count + 5, sizeof *h);
-    if (!h) return NULL;
+    memset(out, 0, sizeof *out);
+    const char **h = calloc(s->o->headers.count + 6, sizeof *h);
+    if (!h) return BRIDGE_ENOMEM;
     size_t i = 0;
     h[i++] = "Content-Type: application/json";
     h[i++] = accept;
     for (size_t k = 0; k < s->o->headers.count; k++)
         h[i++] = s->o->headers.lines[k];
-    if (s->oauth && oauth_header(s->oauth)) h[i++] = oauth_header(s->oauth);
+    int n = s->oauth ? oauth_request_headers(s->oauth, method, s->o->url, out->auth) : 0;
+    if (n < 0) {
+        free(h);
+        return n;
+    }
+    for (int k = 0; k < n; k++)
+        h[i++] = out->auth[k];
     if (extra) h[i++] = extra;
-    return h;
+    out->lines = h;
+    return 0;
+}
+
+void cli_headers_free(cli_headers_t *h)
+{
+    for (int k = 0; k < 2; k++) {
+        if (h->auth[k]) OPENSSL_cleanse(h->auth[k], strlen(h->auth[k]));
+        free(h->auth[k]);
+    }
+    free(h->lines);
+    memset(h, 0, sizeof *h);
 }
 
 static const char initialize_body[] =
@@ -146,17 +175,31 @@ static const char initialize_body[] =
 
 #define ACCEPT_MCP "Accept: application/json, text/event-stream"
 
+/* One MCP exchange with the server URL; a 401 asking for a DPoP nonce is sent
+ * again once with it, as a start does. */
+static int mcp_exchange(cli_session_t *s, const char *method, const char *extra, const char *body,
+                        cli_answer_t *a)
+{
+    for (int attempt = 0;; attempt++) {
+        cli_headers_t h;
+        int rc = cli_mcp_headers(s, method, ACCEPT_MCP, extra, &h);
+        if (rc) {
+            memset(a, 0, sizeof *a);
+            snprintf(a->why, sizeof a->why, "%s", bridge_strerror(rc));
+            return rc;
+        }
+        rc = cli_exchange(s, method, s->o->url, h.lines, body, a);
+        cli_headers_free(&h);
+        if (rc || attempt > 0 || !s->oauth ||
+            !oauth_dpop_nonce_challenge(s->oauth, a->status, a->www))
+            return rc;
+        cli_answer_free(a);
+    }
+}
+
 int cli_probe_initialize(cli_session_t *s, cli_answer_t *a)
 {
-    const char **h = cli_mcp_headers(s, ACCEPT_MCP, NULL);
-    if (!h) {
-        memset(a, 0, sizeof *a);
-        snprintf(a->why, sizeof a->why, "out of memory");
-        return BRIDGE_ENOMEM;
-    }
-    int rc = cli_exchange(s, "POST", s->o->url, h, initialize_body, a);
-    free(h);
-    return rc;
+    return mcp_exchange(s, "POST", NULL, initialize_body, a);
 }
 
 void cli_end_session(cli_session_t *s, const char *session_id)
@@ -164,12 +207,9 @@ void cli_end_session(cli_session_t *s, const char *session_id)
     if (!session_id) return;
     char line[400];
     snprintf(line, sizeof line, "Mcp-Session-Id: %.300s", session_id);
-    const char **h = cli_mcp_headers(s, ACCEPT_MCP, line);
-    if (!h) return;
     cli_answer_t a;
-    cli_exchange(s, "DELETE", s->o->url, h, NULL, &a);
+    mcp_exchange(s, "DELETE", line, NULL, &a);
     cli_answer_free(&a);
-    free(h);
 }
 
 void cli_oauth_done(void *ud, int rc, const char *why)

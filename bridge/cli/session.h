@@ -50,10 +50,17 @@ int cli_exchange(cli_session_t *s, const char *method, const char *url, const ch
                  const char *body, cli_answer_t *a);
 
 /* The headers of an MCP request as a start sends them: Content-Type, `accept`,
- * the user's headers, our Authorization line when there is one, and `extra`
- * (NULL or one more line). A NULL-terminated array to free(); NULL when out of
- * memory. The strings are borrowed. */
-const char **cli_mcp_headers(cli_session_t *s, const char *accept, const char *extra);
+ * the user's headers, our authorization lines for this method and the server
+ * URL when there is a token (with DPoP, a fresh proof), and `extra` (NULL or
+ * one more line). lines is NULL-terminated; free it all with
+ * cli_headers_free (the authorization lines are wiped). */
+typedef struct cli_headers {
+    const char **lines;
+    char *auth[2];
+} cli_headers_t;
+int cli_mcp_headers(cli_session_t *s, const char *method, const char *accept, const char *extra,
+                    cli_headers_t *out);
+void cli_headers_free(cli_headers_t *h);
 
 /* POST initialize to the server as a start does. */
 int cli_probe_initialize(cli_session_t *s, cli_answer_t *a);
