@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { calculateJwkThumbprint, decodeJwt } from 'jose';
 import {
-  callTool, connectBridge, killAll, requireBridge, resultText, sleep, waitUntil,
+  callTool, connectBridge, killAll, requireBridge, resultText, runBridge, sleep, waitUntil,
 } from '../lib/harness.mjs';
 import {
   browserLog, cleanupHomes, describeStack, oauthEnv, startOidcStack, storedTokens, tempHome,
@@ -124,5 +124,18 @@ describe('DPoP nonces from the authorization server and the MCP server', { timeo
     assert.equal(s.stats.codeGrants, 1, describeStack(s));
     assert.deepEqual(s.errors.filter((e) => !/nonce/i.test(`${e.error} ${e.detail}`)), []);
     assertNoSecretLogged(s, h, home);
+  });
+
+  test('`login` and `doctor` use the stored DPoP-bound token as a start does: no new sign-in', async () => {
+    const signIns = s.stats.authorizations;
+    s.rotateDpopNonce(); // the probe meets a nonce it does not hold yet
+    const login = await runBridge(['login', s.mcpUrl], { env: oauthEnv(home), timeoutMs: 20000 });
+    assert.equal(login.code, 0, `${login.stdout}\n${login.stderr}\n${describeStack(s)}`);
+    assert.match(login.stdout, /^Signed in to /m);
+    const doctor = await runBridge(['doctor', s.mcpUrl], { env: oauthEnv(home), timeoutMs: 20000 });
+    assert.equal(doctor.code, 0, `${doctor.stdout}\n${doctor.stderr}\n${describeStack(s)}`);
+    assert.equal(s.stats.authorizations, signIns, `no second sign-in\n${describeStack(s)}`);
+    const d = JSON.parse(storedTokens(home).dpop_key).d;
+    assert.ok(!`${login.stdout}${login.stderr}${doctor.stdout}${doctor.stderr}`.includes(d), 'the key was shown');
   });
 });
