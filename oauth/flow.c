@@ -345,7 +345,7 @@ static void really_free(oauth_t *o)
     assert(!o->running && list_empty(&o->fetches) && list_empty(&o->waiters));
     char **secrets[] = {&o->access_token,  &o->refresh_token,  &o->id_token,
                         &o->device_code,   &o->token_at_start, &o->header,
-                        &o->client_secret, &o->token_form,     &o->token_basic};
+                        &o->client_secret, &o->token_form};
     for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
         oauth_wipe_str(secrets[i]);
     char *plain[] = {o->granted_scope,

@@ -131,7 +131,6 @@ struct oauth {
     int dpop_token;        /* the access token is DPoP-bound (token_type DPoP) */
     list_node dpop_nonces; /* the servers' latest nonces, per origin */
     char *token_form;      /* the token request in flight, kept for one nonce retry */
-    char *token_basic;     /* its Authorization: Basic line, or NULL (a secret) */
     oauth_fetch_cb token_cb;
     int token_nonce_retried;
 };

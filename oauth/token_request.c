@@ -16,21 +16,31 @@
 #include <stdio.h>
 #include <time.h>
 
-/* Send the kept form, with a DPoP proof (nonce included when held) when the
- * credential has a key. */
-static int send_token_form(oauth_t *o, const char *basic, oauth_fetch_cb cb)
+/* Send the kept form, authenticated afresh (a new client assertion each time,
+ * since an authorization server may refuse a replayed jti) and with a DPoP
+ * proof (nonce included when held) when the credential has a key. */
+static int send_token_form(oauth_t *o, oauth_fetch_cb cb)
 {
     const char *headers[4] = {"Content-Type: application/x-www-form-urlencoded", NULL, NULL, NULL};
     size_t n = 1;
-    char *proof = NULL;
-    int rc = 0;
+    char *basic = NULL, *proof = NULL;
+    buf_t form;
+    buf_init_secret(&form, 0);
+    int rc = buf_append_str(&form, o->token_form);
+    if (!rc)
+        rc = o->auth_method && !strcmp(o->auth_method, "private_key_jwt")
+                 ? oauth_client_auth_private_key_jwt(o, &form)
+                 : oauth_token_client_auth(&form, o->client_id, o->client_secret, o->auth_method,
+                                           &basic);
     if (basic) headers[n++] = basic;
-    if (o->dpop_key) rc = oauth_dpop_proof_line(o, "POST", o->token_endpoint, NULL, &proof);
+    if (!rc && o->dpop_key) rc = oauth_dpop_proof_line(o, "POST", o->token_endpoint, NULL, &proof);
     if (proof) headers[n++] = proof;
     if (!rc)
-        rc = oauth_run_fetch(o, "POST", o->token_endpoint, headers, o->token_form,
+        rc = oauth_run_fetch(o, "POST", o->token_endpoint, headers, form.data ? form.data : "",
                              OAUTH_TOKEN_RESPONSE_MAX, cb);
+    oauth_wipe_str(&basic);
     free(proof);
+    buf_free_secret(&form);
     return rc;
 }
 
@@ -45,7 +55,7 @@ static void on_token_response(void *ud, const oauth_fetch_result_t *res)
         o->token_nonce_retried = 1;
         log_debug("%s asks for a DPoP nonce; sending the token request again with it",
                   o->token_endpoint);
-        int rc = send_token_form(o, o->token_basic, on_token_response);
+        int rc = send_token_form(o, on_token_response);
         if (!rc) return;
         oauth_fail(o, rc, "cannot send the token request again: %s",
                    oauth_token_request_failure(o, rc));
@@ -53,7 +63,6 @@ static void on_token_response(void *ud, const oauth_fetch_result_t *res)
     }
     oauth_fetch_cb cb = o->token_cb;
     oauth_wipe_str(&o->token_form);
-    oauth_wipe_str(&o->token_basic);
     o->token_cb = NULL;
     cb(o, res);
 }
@@ -61,33 +70,22 @@ static void on_token_response(void *ud, const oauth_fetch_result_t *res)
 int oauth_token_request(oauth_t *o, buf_t *form, oauth_fetch_cb cb)
 {
     assert(o->running && form && cb);
-    char *basic = NULL;
     if (!oauth_endpoint_ok(o, o->token_endpoint, "token endpoint")) { /* never send secrets there */
         buf_free_secret(form);
         return BRIDGE_EPROTO;
     }
-    int rc =
-        o->auth_method && !strcmp(o->auth_method, "private_key_jwt")
-            ? oauth_client_auth_private_key_jwt(o, form)
-            : oauth_token_client_auth(form, o->client_id, o->client_secret, o->auth_method, &basic);
-    if (!rc && o->resource && !o->cfg.disable_resource)
-        rc = oauth_form_add(form, "resource", o->resource);
+    int rc = 0;
+    if (o->resource && !o->cfg.disable_resource) rc = oauth_form_add(form, "resource", o->resource);
+    /* The grant's form without the client's authentication, kept until the
+     * answer in case it must be sent again. */
     oauth_wipe_str(&o->token_form);
-    oauth_wipe_str(&o->token_basic);
     if (!rc && !(o->token_form = strdup(form->data ? form->data : ""))) rc = BRIDGE_ENOMEM;
     buf_free_secret(form);
-    if (rc) {
-        oauth_wipe_str(&basic);
-        return rc;
-    }
-    o->token_basic = basic;
+    if (rc) return rc;
     o->token_cb = cb;
     o->token_nonce_retried = 0;
-    rc = send_token_form(o, basic, on_token_response);
-    if (rc) {
-        oauth_wipe_str(&o->token_form);
-        oauth_wipe_str(&o->token_basic);
-    }
+    rc = send_token_form(o, on_token_response);
+    if (rc) oauth_wipe_str(&o->token_form);
     return rc;
 }
 

@@ -95,3 +95,60 @@ describe('oauth: private_key_jwt client credentials at oidc-provider', { timeout
     assert.equal(s.stats.tokenRequests, before, 'no token request');
   });
 });
+
+// With DPoP and an authorization server that demands a nonce, the first token
+// request is answered 400 use_dpop_nonce and sent again: with a new client
+// assertion, since oidc-provider (as RFC 7523 §3 allows) refuses a replayed jti.
+describe('oauth: private_key_jwt with DPoP and an AS nonce: a fresh assertion on the retry', { timeout: 90000 }, () => {
+  let s, h, keyPem;
+  const clientId = 'mcp-bridge-machine-dpop';
+  before(async () => {
+    requireBridge();
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' });
+    const jwk = { ...(await exportJWK(publicKey)), alg: 'ES256', use: 'sig', kid: 'machine-2' };
+    s = await startOidcStack({
+      registration: false,
+      clientCredentials: true,
+      dpop: { asNonce: true },
+      clientAuthMethods: ['client_secret_basic', 'private_key_jwt'],
+      staticClients: [{
+        client_id: clientId,
+        token_endpoint_auth_method: 'private_key_jwt',
+        token_endpoint_auth_signing_alg: 'ES256',
+        jwks: { keys: [jwk] },
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+      }],
+    });
+  });
+  after(async () => {
+    await h?.close();
+    await killAll();
+    await s?.close();
+    cleanupHomes();
+  });
+
+  test('the nonce retry carries a new assertion and the DPoP-bound token works', async () => {
+    const home = tempHome('pkjwt-dpop');
+    const key = path.join(home, 'client-key.pem');
+    fs.writeFileSync(key, keyPem, { mode: 0o600 });
+    h = await connectBridge(s.mcpUrl, {
+      args: ['--static-oauth-client-info', JSON.stringify({ client_id: clientId }), '--client-credentials',
+        '--client-private-key', key, '--scope', 'mcp'],
+      env: oauthEnv(home),
+      connectTimeoutMs: 30000,
+    }).catch((e) => {
+      e.message += `\n${describeStack(s)}`;
+      throw e;
+    });
+    assert.equal(JSON.parse(resultText(await callTool(h.client, 'whoami'))).client_id, clientId);
+    const cc = s.grants.filter((g) => g.grant_type === 'client_credentials');
+    assert.equal(cc[0].status, 400, describeStack(s));
+    assert.equal(cc[0].error, 'use_dpop_nonce', describeStack(s));
+    assert.equal(cc[1].status, 200, describeStack(s));
+    assert.equal(cc[1].token_type, 'DPoP', describeStack(s));
+    assert.deepEqual(s.errors.filter((e) => !/nonce/i.test(`${e.error} ${e.detail}`)), [], describeStack(s));
+  });
+});
