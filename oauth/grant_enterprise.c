@@ -17,38 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The person's ID token at the IdP, from where the options say. */
-static int read_id_token(const oauth_t *o, char **out, char *why, size_t n)
-{
-    if (o->cfg.id_token_file)
-        return oauth_read_secret_file(o->cfg.id_token_file, "ID token", out, why, n);
-    const char *v = o->cfg.id_token_env ? getenv(o->cfg.id_token_env) : NULL;
-    if (!v || !*v) {
-        snprintf(why, n, "no ID token: the environment variable %s is %s",
-                 o->cfg.id_token_env ? o->cfg.id_token_env : "(none)", v ? "empty" : "not set");
-        return BRIDGE_EINVAL;
-    }
-    *out = strdup(v);
-    return *out ? 0 : BRIDGE_ENOMEM;
-}
-
 static void on_jwt_bearer(void *ud, const oauth_fetch_result_t *res)
 {
     oauth_t *o = ud;
-    char why[512], done[600];
-    oauth_trace(o, OAUTH_TRACE_TOKEN, o->token_endpoint, res->status,
-                !res->rc && res->status >= 200 && res->status < 300, res->rc ? res->why : NULL);
+    char done[600];
     snprintf(done, sizeof done, "obtained a token for %s with the enterprise IdP's assertion",
              o->server_url);
-    if (oauth_token_answer(o, res, "the jwt-bearer token request", done, 1, why, sizeof why))
-        return;
-    const char *err = json_str(res->json, "error"),
-               *desc = json_str(res->json, "error_description");
-    oauth_fail(o, BRIDGE_EHTTP,
-               "the token endpoint %s refused the enterprise IdP's assertion (HTTP %ld%s%.100s%s"
-               "%.300s)",
-               o->token_endpoint, res->status, err ? ": " : "", err ? err : "", desc ? " - " : "",
-               desc ? desc : "");
+    oauth_jwt_bearer_answer(o, res, "the enterprise IdP's assertion", done, NULL);
 }
 
 static void on_exchanged(void *ud, const oauth_fetch_result_t *res)
@@ -100,7 +75,8 @@ static void exchange_id_token(oauth_t *o)
         return;
     }
     char *id_token = NULL, why[512];
-    int rc = read_id_token(o, &id_token, why, sizeof why);
+    int rc = oauth_read_credential(o->cfg.id_token_file, o->cfg.id_token_env, "ID token", &id_token,
+                                   why, sizeof why);
     if (rc) {
         oauth_fail(o, rc, "%s", why);
         return;

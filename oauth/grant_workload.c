@@ -14,41 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The platform's token: read afresh on every use, as the platform rotates it. */
-static int read_workload_token(const oauth_t *o, char **out, char *why, size_t n)
-{
-    if (o->cfg.workload_token_file)
-        return oauth_read_secret_file(o->cfg.workload_token_file, "workload identity token", out,
-                                      why, n);
-    const char *v = o->cfg.workload_token_env ? getenv(o->cfg.workload_token_env) : NULL;
-    if (!v || !*v) {
-        snprintf(why, n, "no workload identity token: the environment variable %s is %s",
-                 o->cfg.workload_token_env ? o->cfg.workload_token_env : "(none)",
-                 v ? "empty" : "not set");
-        return BRIDGE_EINVAL;
-    }
-    *out = strdup(v);
-    return *out ? 0 : BRIDGE_ENOMEM;
-}
-
 static void on_workload_token(void *ud, const oauth_fetch_result_t *res)
 {
     oauth_t *o = ud;
-    char why[512], done[600];
-    oauth_trace(o, OAUTH_TRACE_TOKEN, o->token_endpoint, res->status,
-                !res->rc && res->status >= 200 && res->status < 300, res->rc ? res->why : NULL);
+    char done[600], hint[600];
     snprintf(done, sizeof done, "obtained a token for %s with the workload identity token",
              o->server_url);
-    if (oauth_token_answer(o, res, "the jwt-bearer token request", done, 1, why, sizeof why))
-        return;
-    const char *err = json_str(res->json, "error"),
-               *desc = json_str(res->json, "error_description");
-    oauth_fail(o, BRIDGE_EHTTP,
-               "the token endpoint %s refused the workload identity token (HTTP %ld%s%.100s%s"
-               "%.300s); check that %s trusts its issuer for client %s",
-               o->token_endpoint, res->status, err ? ": " : "", err ? err : "", desc ? " - " : "",
-               desc ? desc : "", o->issuer ? o->issuer : o->token_endpoint,
-               o->client_id ? o->client_id : "(none)");
+    snprintf(hint, sizeof hint, "check that %s trusts its issuer for client %s",
+             o->issuer ? o->issuer : o->token_endpoint, o->client_id ? o->client_id : "(none)");
+    oauth_jwt_bearer_answer(o, res, "the workload identity token", done, hint);
 }
 
 static void workload_grant(oauth_t *o)
@@ -60,7 +34,9 @@ static void workload_grant(oauth_t *o)
     }
     if (!o->auth_method) oauth_set_str(&o->auth_method, oauth_client_auth_method(o));
     char *assertion = NULL, why[512];
-    int rc = read_workload_token(o, &assertion, why, sizeof why);
+    /* Read afresh on every use, as the platform rotates it. */
+    int rc = oauth_read_credential(o->cfg.workload_token_file, o->cfg.workload_token_env,
+                                   "workload identity token", &assertion, why, sizeof why);
     if (rc) {
         oauth_fail(o, rc, "%s", why);
         return;

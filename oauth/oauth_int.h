@@ -208,6 +208,17 @@ int oauth_client_auth_private_key_jwt(oauth_t *o, buf_t *form);
  * its content without surrounding white space, in *out (malloc'd; the caller
  * wipes it). BRIDGE_EIO, BRIDGE_EINVAL (too open, too long, empty), ENOMEM. */
 int oauth_read_secret_file(const char *path, const char *what, char **out, char *why, size_t n);
+/* The same token from a file (when file is set) or else from the environment
+ * variable env, for the grants that take one from either. */
+int oauth_read_credential(const char *file, const char *env, const char *what, char **out,
+                          char *why, size_t n);
+
+/* ---- token_request.c: the answer to a jwt-bearer grant (RFC 7523 §2.1) ---- */
+/* Takes a token answer into the flow (done: what to log), or fails the run
+ * with the AS's refusal of `assertion` (a phrase) and `hint` (NULL, or a
+ * sentence of advice appended). */
+void oauth_jwt_bearer_answer(oauth_t *o, const oauth_fetch_result_t *res, const char *assertion,
+                             const char *done, const char *hint);
 
 /* ---- grant_code.c, grant_refresh.c ---- */
 void oauth_exchange_code(oauth_t *o, const char *code);

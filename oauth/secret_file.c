@@ -1,6 +1,6 @@
 /* Reading a credential someone else keeps current in a file (an ID token, a
  * workload identity token): owner-only permissions demanded, bounded, read
- * afresh on every use, wiped when refused. */
+ * afresh on every use, wiped when refused; or taken from the environment. */
 #include "oauth/oauth_int.h"
 #include "bridge/base/err.h"
 
@@ -69,4 +69,19 @@ int oauth_read_secret_file(const char *path, const char *what, char **out, char 
     }
     *out = text;
     return 0;
+}
+
+int oauth_read_credential(const char *file, const char *env, const char *what, char **out,
+                          char *why, size_t n)
+{
+    *out = NULL;
+    if (file) return oauth_read_secret_file(file, what, out, why, n);
+    const char *v = env ? getenv(env) : NULL;
+    if (!v || !*v) {
+        snprintf(why, n, "no %s: the environment variable %s is %s", what, env ? env : "(none)",
+                 v ? "empty" : "not set");
+        return BRIDGE_EINVAL;
+    }
+    *out = strdup(v);
+    return *out ? 0 : BRIDGE_ENOMEM;
 }

@@ -149,3 +149,18 @@ int oauth_token_answer(oauth_t *o, const oauth_fetch_result_t *res, const char *
     oauth_fail(o, BRIDGE_EPROTO, "the token endpoint %s answered with %s", o->token_endpoint, why);
     return 1;
 }
+
+void oauth_jwt_bearer_answer(oauth_t *o, const oauth_fetch_result_t *res, const char *assertion,
+                             const char *done, const char *hint)
+{
+    char why[512];
+    oauth_trace(o, OAUTH_TRACE_TOKEN, o->token_endpoint, res->status,
+                !res->rc && res->status >= 200 && res->status < 300, res->rc ? res->why : NULL);
+    if (oauth_token_answer(o, res, "the jwt-bearer token request", done, 1, why, sizeof why))
+        return;
+    const char *err = json_str(res->json, "error"),
+               *desc = json_str(res->json, "error_description");
+    oauth_fail(o, BRIDGE_EHTTP, "the token endpoint %s refused %s (HTTP %ld%s%.100s%s%.300s)%s%s",
+               o->token_endpoint, assertion, res->status, err ? ": " : "", err ? err : "",
+               desc ? " - " : "", desc ? desc : "", hint ? "; " : "", hint ? hint : "");
+}
