@@ -17,6 +17,15 @@ static char *part(CURLU *h, CURLUPart what, unsigned flags)
     return copy;
 }
 
+/* A control character (DEL included) has no place in a URL: libcurl versions
+ * differ on which of them they refuse, so the bridge refuses them all itself. */
+static int has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f) return 1;
+    return 0;
+}
+
 static void lower(char *s)
 {
     for (; s && *s; s++)
@@ -71,6 +80,10 @@ static int has_query_text(const char *s)
 int url_parse(const char *s, url_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
+    if (has_control(s)) {
+        snprintf(err, errlen, "the URL has a control character in it");
+        return BRIDGE_EINVAL;
+    }
     CURLU *h = curl_url();
     if (!h) return BRIDGE_ENOMEM;
     int rc = BRIDGE_EINVAL;
@@ -139,6 +152,7 @@ int url_resolve(const char *base, const char *ref, char **out)
 {
     *out = NULL;
     if (pct_in_authority(base) || pct_in_authority(ref)) return BRIDGE_EINVAL;
+    if (has_control(base) || has_control(ref)) return BRIDGE_EINVAL;
     CURLU *h = curl_url();
     if (!h) return BRIDGE_ENOMEM;
     int rc = BRIDGE_EINVAL;
@@ -146,6 +160,11 @@ int url_resolve(const char *base, const char *ref, char **out)
         curl_url_set(h, CURLUPART_URL, ref, 0) == CURLUE_OK) {
         *out = part(h, CURLUPART_URL, 0);
         rc = *out ? 0 : BRIDGE_ENOMEM;
+        if (*out && has_control(*out)) { /* made of bytes one libcurl let through */
+            free(*out);
+            *out = NULL;
+            rc = BRIDGE_EINVAL;
+        }
     }
     curl_url_cleanup(h);
     return rc;

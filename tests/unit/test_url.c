@@ -1,5 +1,6 @@
 /* URL parsing, resolution and origin checks. */
 #include "bridge/base/url.h"
+#include "bridge/base/err.h"
 #include "check.h"
 
 #include <stdlib.h>
@@ -56,6 +57,16 @@ static void resolve(void)
     CHECK(url_resolve("http://h:1/sse", "https://other/x", &out) == 0);
     CHECK_STR(out, "https://other/x");
     free(out);
+    /* No control character (DEL included) gets into or out of a resolution,
+     * whichever of them the installed libcurl lets through. */
+    out = NULL;
+    CHECK(url_resolve("http://h:1/sse", "///\377\177p", &out) == BRIDGE_EINVAL && !out);
+    CHECK(url_resolve("http://h:1/sse", "/a\177b", &out) == BRIDGE_EINVAL && !out);
+    CHECK(url_resolve("http://h:1/s\177", "/a", &out) == BRIDGE_EINVAL && !out);
+    url_t u;
+    char err[128];
+    CHECK(url_parse("http://h/a\177b", &u, err, sizeof err) == BRIDGE_EINVAL);
+    CHECK(url_parse("http://h/a\tb", &u, err, sizeof err) == BRIDGE_EINVAL);
 }
 
 static void origins(void)
