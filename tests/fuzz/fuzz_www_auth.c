@@ -28,7 +28,7 @@ static void check_output(oauth_challenge_t *c, size_t size)
     for (size_t i = 0; i < NFIELDS; i++) {
         const char *s = f[i];
         if (!s) continue;
-        if (!c->bearer) abort();
+        if (!c->bearer && !c->dpop) abort(); /* values come from a Bearer or a DPoP challenge */
         size_t len = strnlen(s, size + 1);
         if (len >= size) abort(); /* also proves the NUL is there */
         for (const char *p = s; *p; p++) {
@@ -38,8 +38,8 @@ static void check_output(oauth_challenge_t *c, size_t size)
     }
 }
 
-/* Quote the kept values back into one Bearer challenge; it must parse to the
- * same values. */
+/* Quote the kept values back into one challenge of the scheme they came from
+ * (Bearer, else DPoP); it must parse to the same values. */
 static void check_round_trip(oauth_challenge_t *c)
 {
     static const char *names[NFIELDS] = {"resource_metadata", "scope", "error", "error_description",
@@ -48,7 +48,7 @@ static void check_round_trip(oauth_challenge_t *c)
     fields(c, f);
     buf_t b;
     buf_init(&b, 0);
-    if (buf_append_str(&b, "Bearer")) abort();
+    if (buf_append_str(&b, c->bearer ? "Bearer" : "DPoP")) abort();
     int first = 1;
     for (size_t i = 0; i < NFIELDS; i++) {
         const char *s = f[i];
@@ -66,7 +66,7 @@ static void check_round_trip(oauth_challenge_t *c)
     int rc = oauth_www_auth_parse(&again, b.data, b.len);
     /* Escaping can grow the text past the limit; otherwise it must parse. */
     if (rc == BRIDGE_ETOOBIG && b.len > OAUTH_WWW_AUTH_MAX_BYTES) goto done;
-    if (rc != 0 || !again.bearer) abort();
+    if (rc != 0 || (c->bearer ? !again.bearer : !again.dpop || again.bearer)) abort();
     fields(&again, g);
     for (size_t i = 0; i < NFIELDS; i++) {
         const char *x = f[i], *y = g[i];
@@ -85,7 +85,7 @@ static int same(const oauth_challenge_t *a, const oauth_challenge_t *b)
     for (size_t i = 0; i < NFIELDS; i++) {
         if (f[i] != g[i]) return 0;
     }
-    return a->bearer == b->bearer && a->bytes_seen == b->bytes_seen &&
+    return a->bearer == b->bearer && a->dpop == b->dpop && a->bytes_seen == b->bytes_seen &&
            a->params_seen == b->params_seen;
 }
 
@@ -107,7 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p = nl + 1;
     }
     check_output(&c, size);
-    if (c.bearer) check_round_trip(&c);
+    if (c.bearer || c.dpop) check_round_trip(&c);
     oauth_challenge_free(&c);
     return 0;
 }
