@@ -32,6 +32,27 @@ static void lower(char *s)
         *s = (char)tolower((unsigned char)*s);
 }
 
+/* Whether a lower-cased host reads the same when parsed again: libcurl 8
+ * takes "127.0.0x1" as an IPv4 address (hex) but "127.0.0X1" as a name, so
+ * lower-casing could change which host is meant. */
+static int host_stable(const char *host)
+{
+    size_t n = strlen(host) + sizeof "http:///";
+    char *url = malloc(n);
+    CURLU *h = url ? curl_url() : NULL;
+    char *again = NULL;
+    if (h) {
+        snprintf(url, n, "http://%s/", host);
+        if (curl_url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK) again = part(h, CURLUPART_HOST, 0);
+    }
+    lower(again);
+    int same = again && strcmp(again, host) == 0;
+    free(again);
+    curl_url_cleanup(h);
+    free(url);
+    return same;
+}
+
 /* A percent sign in the authority: a host that decodes to something else (or
  * to a numeric shorthand) reads differently each time a URL is rebuilt. */
 static int pct_in_authority(const char *s)
@@ -118,6 +139,10 @@ int url_parse(const char *s, url_t *out, char *err, size_t errlen)
     }
     out->host = part(h, CURLUPART_HOST, 0);
     lower(out->host);
+    if (out->host && !host_stable(out->host)) {
+        snprintf(err, errlen, "\"%s\" has a host name that reads differently in lower case", s);
+        goto done;
+    }
     out->port = part(h, CURLUPART_PORT, 0);
     out->path = part(h, CURLUPART_PATH, 0);
     out->query = part(h, CURLUPART_QUERY, 0);
