@@ -17,19 +17,6 @@
 
 /* ---- the sign-in ----------------------------------------------------------------------------- */
 
-typedef struct preflight_wait {
-    int done, rc;
-    char why[1024];
-} preflight_wait_t;
-
-static void on_preflight_done(void *ud, int rc, const char *why)
-{
-    preflight_wait_t *w = ud;
-    w->done = 1;
-    w->rc = rc;
-    snprintf(w->why, sizeof w->why, "%s", why ? why : "");
-}
-
 /* A 401 or 403: the sign-in a start would do. 0 when a start would then connect. */
 static int diagnose_authorization(doctor_t *d, long status, const char *www)
 {
@@ -54,11 +41,10 @@ static int diagnose_authorization(doctor_t *d, long status, const char *www)
                "to sign in with OAuth.");
         return 1;
     }
-    preflight_wait_t w = {0};
+    cli_wait_t w = {0};
     oauth_set_trace(d->s.oauth, doctor_on_trace, d);
-    oauth_preflight(d->s.oauth, status, www, on_preflight_done, &w);
-    while (!w.done)
-        uv_run(d->s.loop, UV_RUN_ONCE);
+    oauth_preflight(d->s.oauth, status, www, cli_oauth_done, &w);
+    cli_oauth_wait(&d->s, &w);
     oauth_set_trace(d->s.oauth, NULL, NULL);
     if (w.rc) {
         doctor_say(d, "A start would fail here: %s", w.why);
