@@ -61,6 +61,7 @@ void config_from_options(const bridge_options_t *o, bridge_config_t *out)
         .headers = o->headers.lines,
         .headers_len = o->headers.count,
         .transport = o->transport,
+        .protocol_legacy = o->protocol_legacy,
         .max_message_size = o->max_message_size,
         .max_queued_bytes = o->max_queued_bytes,
         .max_pending = o->max_pending,

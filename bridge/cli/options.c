@@ -35,7 +35,8 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
     }
     if (!strcmp(n, "disable-cookies")) return o->disable_cookies = 1, 0;
     if (!strcmp(n, "protocol")) {
-        if (!strcmp(val, "legacy") || !strcmp(val, "auto")) return 0;
+        if (!strcmp(val, "legacy") || !strcmp(val, "auto"))
+            return o->protocol_legacy = !strcmp(val, "legacy"), 0;
         return opt_add_warning(o, "--protocol \"%s\" is neither legacy nor auto; ignored", val);
     }
     if (!strcmp(n, "log-file")) {

@@ -74,6 +74,7 @@ typedef struct bridge_options {
     header_list_t headers;
     int allow_http;
     transport_mode_t transport;
+    int protocol_legacy; /* --protocol legacy: never ask for the 2026-07-28 revision */
     int disable_cookies; /* --disable-cookies */
     char **ignore_tools;
     size_t ignore_tools_len;

@@ -31,12 +31,14 @@ const opt_def_t options_table[] = {
      "http-first reaches servers of either transport, so the session still works.",
      CMDS_SESSION},
     {"protocol", "MODE", OPT_GROUP_CONNECTION, 0,
-     "legacy or auto: accepted for mcp-remote; the protocol revision follows the host",
-     OPT_REMOTE_DIFFERS, "accepted; the revision follows the host",
-     "mcp-remote speaks the older protocol revisions to the server unless given --protocol "
-     "auto. The bridge relays the host's own initialize request, so the revision is the one "
-     "the host and the server agree on, newer ones included, whichever value is given. Another "
-     "value is logged as a warning and ignored, as mcp-remote does.",
+     "auto (default): find out whether the server speaks 2026-07-28; legacy: do not ask",
+     OPT_REMOTE_DIFFERS, "auto is the default (mcp-remote: legacy)",
+     "With auto the bridge asks the server (server/discover) whether it speaks the 2026-07-28 "
+     "revision, remembers the answer per server, and bridges a host of either era to a server "
+     "of either era. With legacy it never asks, and relays the host's initialize as it comes "
+     "(a 2026-07-28-only server then cannot be reached). mcp-remote speaks the older revisions "
+     "unless given --protocol auto. Another value is logged as a warning and ignored, as "
+     "mcp-remote does.",
      CMDS_SESSION},
     {"ignore-tool", "PATTERN", OPT_GROUP_CONNECTION, 1,
      "Hide tools whose name matches PATTERN from tools/list and refuse to call them", SAME,

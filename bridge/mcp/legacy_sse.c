@@ -175,8 +175,7 @@ static void on_message_event(legacy_t *t, char *data, size_t len)
     item_t *done = NULL;
     if (jr_classify(root, &id, NULL, NULL) == JR_RESPONSE) {
         char *key = jr_id_key(id);
-        LIST_FOR_EACH(n, &t->items)
-        {
+        LIST_FOR_EACH (n, &t->items) {
             item_t *it = ITEM(n);
             if (!key) break; /* out of memory: no item is matched */
             if (it->posted && it->m->id_key && !strcmp(it->m->id_key, key)) {
@@ -214,8 +213,7 @@ static int on_endpoint_event(legacy_t *t, const char *data)
         /* A new stream is a new session: what waited goes back to the relay,
          * which re-initializes first and then sends it again. */
         int handed_back = 0;
-        LIST_FOR_EACH_SAFE(n, tmp, &t->items)
-        {
+        LIST_FOR_EACH_SAFE (n, tmp, &t->items) {
             item_t *it = ITEM(n);
             if (it->posted) continue;
             out_msg_t *m = it->m;
@@ -227,8 +225,7 @@ static int on_endpoint_event(legacy_t *t, const char *data)
         if (!handed_back) t->cfg.ev.on_session_lost(t->cfg.ud, NULL, 0);
         return 0;
     }
-    LIST_FOR_EACH_SAFE(n, tmp, &t->items)
-    {
+    LIST_FOR_EACH_SAFE (n, tmp, &t->items) {
         item_t *it = ITEM(n);
         if (!it->posted) post_item(it);
     }
@@ -285,8 +282,7 @@ static void on_reconnect_timer(uv_timer_t *timer)
 static int fail_queued(legacy_t *t, int rc, const char *why, int include_unposted)
 {
     int failed = 0;
-    LIST_FOR_EACH_SAFE(n, tmp, &t->items)
-    {
+    LIST_FOR_EACH_SAFE (n, tmp, &t->items) {
         item_t *it = ITEM(n);
         if ((it->posted && !it->post) || (!it->posted && include_unposted)) {
             item_finish(it, rc, why);
@@ -467,9 +463,17 @@ static void t_free(transport_t *base)
     uv_close((uv_handle_t *)&t->timer, free_after_close);
 }
 
+/* No set_modern (the 2024-11-05 transport predates it) and no cancel (its
+ * POSTs are answered at once; responses come on the one stream). */
 static const transport_ops_t legacy_ops = {
-    "sse",      t_send, t_set_protocol_version, t_start_listening, t_reset_session, t_resume,
-    t_shutdown, t_free,
+    .name = "sse",
+    .send = t_send,
+    .set_protocol_version = t_set_protocol_version,
+    .start_listening = t_start_listening,
+    .reset_session = t_reset_session,
+    .resume = t_resume,
+    .shutdown = t_shutdown,
+    .free = t_free,
 };
 
 transport_t *legacy_sse_new(const transport_config_t *cfg)

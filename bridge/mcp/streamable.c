@@ -1,9 +1,9 @@
 /* The Streamable HTTP transport (MCP 2025-03-26, 2025-06-18, 2025-11-25): one
  * POST per message, answered with JSON or an SSE stream; a GET stream for
  * server-initiated messages; resumption with Last-Event-ID; the session id; a
- * DELETE at the end. This file: the transport's operations and the order in
- * which messages go out (held while the GET stream opens, or behind a POST
- * the server has not answered yet). */
+ * DELETE at the end. Set modern (2026-07-28), it keeps only the POSTs. This file: the transport's
+ * operations and the order in which messages go out (held while the GET stream opens, or behind a
+ * POST the server has not answered yet). */
 #include "bridge/base/err.h"
 #include "bridge/base/log.h"
 #include "bridge/mcp/streamable_internal.h"
@@ -79,7 +79,7 @@ static int t_send(transport_t *base, out_msg_t *m)
 static void t_start_listening(transport_t *base)
 {
     streamable_t *t = (streamable_t *)base;
-    if (t->listen || t->listen_unsupported || t->shutting_down) return;
+    if (t->modern || t->listen || t->listen_unsupported || t->shutting_down) return;
     t->listen = stream_new(t, STREAM_LISTEN, NULL);
     if (!t->listen) return;
     t->listen_opening = 1;
@@ -104,6 +104,35 @@ static void t_reset_session(transport_t *base)
 }
 
 static void t_resume(transport_t *base) {}
+
+static void t_set_modern(transport_t *base)
+{
+    streamable_t *t = (streamable_t *)base;
+    t->modern = 1;
+    if (t->listen) stream_free(t->listen);
+    free(t->protocol_version); /* each message carries its own (m->hdrs) */
+    t->protocol_version = NULL;
+}
+
+static int t_cancel(transport_t *base, out_msg_t *m)
+{
+    streamable_t *t = (streamable_t *)base;
+    LIST_FOR_EACH (n, &t->held)
+        if (LIST_ENTRY(n, out_msg_t, link) == m) {
+            list_remove(&m->link);
+            t->cfg.ev.on_sent(t->cfg.ud, m, 0, NULL);
+            return 0;
+        }
+    LIST_FOR_EACH (n, &t->streams) {
+        stream_t *s = LIST_ENTRY(n, stream_t, link);
+        if (s->msg == m && !s->closing) {
+            log_debug("closing the response stream of a cancelled request to %s", t->cfg.url);
+            stream_report(s, 0, NULL);
+            return 0;
+        }
+    }
+    return BRIDGE_EINVAL;
+}
 
 static void t_shutdown(transport_t *base, void (*done)(void *), void *ud)
 {
@@ -147,9 +176,16 @@ static void t_free(transport_t *base)
 }
 
 static const transport_ops_t streamable_ops = {
-    "streamable-http", t_send,          streamable_set_protocol_version,
-    t_start_listening, t_reset_session, t_resume,
-    t_shutdown,        t_free,
+    .name = "streamable-http",
+    .send = t_send,
+    .set_protocol_version = streamable_set_protocol_version,
+    .start_listening = t_start_listening,
+    .reset_session = t_reset_session,
+    .resume = t_resume,
+    .set_modern = t_set_modern,
+    .cancel = t_cancel,
+    .shutdown = t_shutdown,
+    .free = t_free,
 };
 
 transport_t *streamable_new(const transport_config_t *cfg)

@@ -45,7 +45,8 @@ static void deliver(stream_t *s, char *raw, size_t len)
     if (json_is_array(root)) {
         size_t i;
         json_t *el;
-        json_array_foreach(root, i, el) if (is_response_to(el, s->msg)) s->answered = 1;
+        json_array_foreach (root, i, el)
+            if (is_response_to(el, s->msg)) s->answered = 1;
     }
     t->cfg.ev.on_message(t->cfg.ud, raw, len, root, skeleton);
     json_decref(root);
@@ -182,6 +183,7 @@ static void stream_done(http_req_t *r, void *ud, int rc, const char *why_in)
     long status = http_req_status(r);
     char why[768];
     s->req = NULL;
+    if (s->msg) s->msg->status = status;
     if (s->kind == STREAM_LISTEN) streamable_release_held(t);
 
     /* What the stream taught us, whatever happens next. */

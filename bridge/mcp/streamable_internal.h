@@ -80,6 +80,7 @@ struct streamable {
     void (*shutdown_done)(void *);
     void *shutdown_ud;
     int shutting_down;
+    int modern; /* 2026-07-28: no session, no GET stream, no resumption */
 };
 
 /* streamable.c: messages held back for ordering or for the GET stream. */
@@ -107,10 +108,10 @@ void stream_resume_or_fail(stream_t *s, const char *why);
 
 /* streamable_session.c */
 int streamable_add_common_headers(streamable_t *t, http_req_t *r);
-/* The lines of a POST: a header set shared by the POSTs of a session while
- * nothing in it changes, or lines of its own when it carries a proof made for
- * it. 0 or a negative BRIDGE_E* code. */
-int streamable_add_post_headers(streamable_t *t, http_req_t *r);
+/* The lines of a POST of m: a header set shared by the POSTs of a session
+ * while nothing in it changes, or lines of its own when it carries a proof
+ * made for it or lines of m's own (m->hdrs). 0 or a negative BRIDGE_E* code. */
+int streamable_add_post_headers(streamable_t *t, http_req_t *r, const out_msg_t *m);
 void streamable_drop_post_headers(streamable_t *t);
 /* initialize was answered 2xx: keep the session id it carries, if valid. */
 void streamable_take_session_id(streamable_t *t, http_req_t *r);

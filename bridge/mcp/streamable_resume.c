@@ -29,6 +29,13 @@ void stream_resume_or_fail(stream_t *s, const char *why)
     assert(s->msg && !s->req);
     char text[768];
     if (s->progress) s->resumes = 0;
+    if (s->t->modern) {
+        /* 2026-07-28 has no resumption: the request is lost, and the relay
+         * may send it again as a new one. */
+        s->msg->broken = 1;
+        stream_report(s, BRIDGE_EPROTO, why);
+        return;
+    }
     if (!s->last_event_id || !s->last_event_id[0] || s->t->shutting_down) {
         stream_report(s, BRIDGE_EPROTO, why);
         return;

@@ -139,14 +139,17 @@ static http_headers_t *post_header_set(streamable_t *t, const char *auth)
     return h;
 }
 
-int streamable_add_post_headers(streamable_t *t, http_req_t *r)
+int streamable_add_post_headers(streamable_t *t, http_req_t *r, const out_msg_t *m)
 {
     char *auth[TRANSPORT_AUTH_LINES];
     int n = auth_lines(t, "POST", auth);
     int rc = n < 0 ? n : 0;
-    if (n > 1) {
-        /* A proof made for this request (DPoP): nothing to share with the next. */
+    if (n > 1 || (n >= 0 && m->nhdrs)) {
+        /* A proof made for this request (DPoP), or lines of this message's
+         * own: nothing to share with the next. */
         rc = post_lines(t, auth, n, add_to_req, r);
+        for (size_t i = 0; i < m->nhdrs && !rc; i++)
+            rc = http_req_add_header(r, m->hdrs[i]);
     } else if (n >= 0) {
         http_headers_t *h = post_header_set(t, auth[0]);
         if (h)
@@ -214,8 +217,8 @@ int streamable_set_protocol_version(transport_t *base, const char *version)
 void streamable_check_shutdown_done(streamable_t *t)
 {
     if (!t->shutting_down || !t->shutdown_done) return;
-    LIST_FOR_EACH(n, &t->streams)
-    if (LIST_ENTRY(n, stream_t, link)->kind == STREAM_DELETE) return;
+    LIST_FOR_EACH (n, &t->streams)
+        if (LIST_ENTRY(n, stream_t, link)->kind == STREAM_DELETE) return;
     void (*done)(void *) = t->shutdown_done;
     t->shutdown_done = NULL;
     done(t->shutdown_ud);

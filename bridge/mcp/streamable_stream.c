@@ -93,7 +93,7 @@ void stream_begin(stream_t *s)
     http_req_t *r = http_req_new(t->cfg.http, method, t->cfg.url);
     int rc = r ? 0 : BRIDGE_ENOMEM;
     if (!rc && s->kind == STREAM_POST) {
-        rc = streamable_add_post_headers(t, r);
+        rc = streamable_add_post_headers(t, r, s->msg);
         http_req_set_body(r, s->msg->body, s->msg->len);
     } else if (!rc && !(rc = streamable_add_common_headers(t, r)) && s->kind != STREAM_DELETE) {
         rc = http_req_add_header(r, "Accept: text/event-stream");

@@ -28,6 +28,14 @@ typedef struct out_msg {
     int auth_attempts;    /* authorizations this message has caused */
     unsigned auth_gen;    /* the token generation it was sent with */
     int nonce_resent; /* sent again once for a server's DPoP nonce */
+    /* Header lines of this message alone ("Name: value"; the 2026-07-28
+     * Mcp-Method, Mcp-Name...), owned by the message; NULL when none. */
+    char **hdrs;
+    size_t nhdrs;
+    long status;   /* set by the transport before it reports: the last HTTP status (0: none) */
+    int broken;    /* reported because its response stream broke before the response */
+    int shaped;    /* the relay has made it ready for the server's revision */
+    void *pending; /* the relay's record of the request it carries; not the transport's */
     /* On the relay's wait queue; while lent to a transport, on the
      * transport's own queue if it holds the message back; else on no list. */
     list_node link;
@@ -89,6 +97,13 @@ typedef struct transport_ops {
     void (*reset_session)(transport_t *t);
     /* Authorization succeeded: go on with what waited for it (legacy: reconnect). */
     void (*resume)(transport_t *t);
+    /* The server speaks the 2026-07-28 revision: no session, no GET stream, no
+     * resumption (a broken response stream is reported with m->broken). */
+    void (*set_modern)(transport_t *t);
+    /* Stop the exchange of m (closing its response stream is the 2026-07-28
+     * cancellation): m is reported through on_sent with rc 0, now. 0, or
+     * BRIDGE_EINVAL when the transport does not hold m (or cannot cancel). */
+    int (*cancel)(transport_t *t, out_msg_t *m);
     /* End the session (DELETE where it applies) and call done when finished:
      * later, or before shutdown returns when there is nothing to wait for. */
     void (*shutdown)(transport_t *t, void (*done)(void *ud), void *ud);

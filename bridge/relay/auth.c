@@ -41,6 +41,11 @@ void relay_on_auth_challenge(void *ud, out_msg_t *m, long status, const char *ww
 {
     relay_t *r = ud;
     relay_transport_returned(r, m);
+    if (m && m->internal == INTERNAL_LISTEN) {
+        /* Opened again later, like a stream: the sign-in is what matters now. */
+        relay_subs_on_sent(r, m, BRIDGE_EHTTP, "authorization needed");
+        m = NULL;
+    }
     if (!r->oauth) {
         char why[300];
         snprintf(why, sizeof why,

@@ -98,8 +98,9 @@ static int on_host_one(relay_t *r, const char *raw, size_t len, json_t *msg, bat
     if (kind == JR_NOTIFICATION && !strcmp(method, "notifications/initialized"))
         m->is_initialized_note = 1; /* a batch carrier too: it opens the GET stream */
     if (p) p->msg = m;
+    if (!carrier) m->pending = p;
     if (m->is_initialize) r->init_in_flight = 1;
-    if (!carrier) relay_dispatch(r, m);
+    if (!carrier && !relay_era_intercept(r, m, method, p)) relay_dispatch(r, m);
     return kind == JR_REQUEST;
 }
 
@@ -107,13 +108,13 @@ static int on_host_one(relay_t *r, const char *raw, size_t len, json_t *msg, bat
  * whose members are all plain messages goes to the server as it came. */
 static int batch_passthrough_ok(relay_t *r, json_t *arr)
 {
-    if (!r->protocol_version || strcmp(r->protocol_version, "2025-03-26") != 0 || r->reinit ||
+    if (r->era != ERA_LEGACY || !r->protocol_version ||
+        strcmp(r->protocol_version, "2025-03-26") != 0 || r->reinit ||
         strcmp(r->transport->ops->name, "streamable-http") != 0)
         return 0;
     size_t i;
     json_t *el;
-    json_array_foreach(arr, i, el)
-    {
+    json_array_foreach (arr, i, el) {
         json_t *id;
         const char *method;
         jr_kind_t k = jr_classify(el, &id, &method, NULL);
@@ -133,8 +134,7 @@ static void on_host_batch(relay_t *r, const char *raw, size_t len, json_t *arr)
     /* Count the responses first, so the reply is written only when complete. */
     size_t i, expected = 0;
     json_t *el;
-    json_array_foreach(arr, i, el)
-    {
+    json_array_foreach (arr, i, el) {
         const char *method;
         jr_kind_t k = jr_classify(el, NULL, &method, NULL);
         if (k != JR_NOTIFICATION && k != JR_RESPONSE) expected++;
@@ -143,8 +143,7 @@ static void on_host_batch(relay_t *r, const char *raw, size_t len, json_t *arr)
     if (expected && !(b = batch_new(expected))) return;
     out_msg_t *carrier = NULL;
     if (batch_passthrough_ok(r, arr)) carrier = relay_msg_new(raw, len, JR_BATCH, NULL);
-    json_array_foreach(arr, i, el)
-    {
+    json_array_foreach (arr, i, el) {
         if (carrier) {
             on_host_one(r, NULL, 0, el, b, carrier);
             continue;

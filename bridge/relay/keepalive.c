@@ -10,6 +10,7 @@ static void on_keepalive(uv_timer_t *t)
 {
     relay_t *r = t->data;
     if (r->stopping || !r->host_initialized || r->reinit || r->authing) return;
+    if (r->era == ERA_MODERN) return; /* 2026-07-28 has no ping, and no session to keep */
     char key[48], body[96];
     snprintf(key, sizeof key, "mcp-bridge-ping-%u", ++r->ping_seq);
     int n =

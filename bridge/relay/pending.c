@@ -46,8 +46,7 @@ void pending_table_init(pending_table_t *t)
 
 pending_t *pending_find(const pending_table_t *t, const char *key)
 {
-    LIST_FOR_EACH(n, &t->all)
-    {
+    LIST_FOR_EACH (n, &t->all) {
         pending_t *p = LIST_ENTRY(n, pending_t, link);
         if (!strcmp(p->id_key, key)) return p;
     }
@@ -83,7 +82,22 @@ void pending_remove(pending_table_t *t, pending_t *p)
     free(p->id_key);
     json_decref(p->id);
     free(p->method);
+    free(p->wire_key);
+    json_decref(p->orig);
+    json_decref(p->mrtr_responses);
+    json_decref(p->mrtr_state);
     free(p);
+}
+
+pending_t *pending_find_wire(const pending_table_t *t, const char *key)
+{
+    pending_t *plain = NULL;
+    LIST_FOR_EACH (n, &t->all) {
+        pending_t *p = LIST_ENTRY(n, pending_t, link);
+        if (p->wire_key && !strcmp(p->wire_key, key)) return p;
+        if (!p->wire_key && !plain && !strcmp(p->id_key, key)) plain = p;
+    }
+    return plain;
 }
 
 pending_t *pending_first(const pending_table_t *t)

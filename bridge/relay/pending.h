@@ -35,6 +35,17 @@ typedef struct pending {
     char *method;
     struct out_msg *msg; /* the message carrying it, until the transport reports */
     batch_t *batch;      /* borrowed: the batch its response goes into, or NULL */
+    /* Sent to the server again under an id of the bridge's (a 2026-07-28
+     * retry): the key of that id, which the server's response carries. */
+    char *wire_key;
+    json_t *orig; /* the request as first sent (2026-07-28), for its retries */
+    /* A multi round-trip request under way: the answers gathered so far, the
+     * server's requestState, how many answers are still awaited, rounds so far. */
+    json_t *mrtr_responses;
+    json_t *mrtr_state;
+    int mrtr_awaited;
+    int mrtr_rounds;
+    int retries; /* sent again for another version or a broken stream */
 } pending_t;
 
 typedef struct pending_table {
@@ -49,6 +60,9 @@ pending_t *pending_find(const pending_table_t *t, const char *key);
  * keys); the caller has checked that no pending request has it. Returns NULL
  * when out of memory or for an id that has no key. */
 pending_t *pending_add(pending_table_t *t, json_t *id, const char *method, batch_t *b);
+/* The pending request a server response with this id key answers: the one
+ * sent under that wire key, else the one with that id and no wire key. */
+pending_t *pending_find_wire(const pending_table_t *t, const char *key);
 /* Forget one (its batch is left alone). */
 void pending_remove(pending_table_t *t, pending_t *p);
 /* The newest pending request, or NULL when none is. */

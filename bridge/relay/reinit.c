@@ -41,7 +41,7 @@ static void start_reinit(relay_t *r)
     r->reinit_key = malloc(strlen(id) + 3);
     sprintf(r->reinit_key, "s:%s", id);
     m->id_key = strdup(r->reinit_key);
-    m->internal = 1;
+    m->internal = INTERNAL_REINIT;
     m->is_initialize = 1;
     r->reinit = REINIT_INIT;
     r->transport->ops->reset_session(r->transport);
@@ -73,7 +73,7 @@ void relay_on_reinit_response(relay_t *r, json_t *root)
         relay_reinit_failed(r, "out of memory");
         return;
     }
-    m->internal = 1;
+    m->internal = INTERNAL_REINIT;
     r->reinit = REINIT_NOTIFY;
     if (relay_transport_send(r, m) != 0) {
         relay_msg_free(m);
@@ -83,6 +83,14 @@ void relay_on_reinit_response(relay_t *r, json_t *root)
 
 void relay_on_internal_sent(relay_t *r, out_msg_t *m, int rc, const char *why)
 {
+    if (m->internal == INTERNAL_PROBE) {
+        relay_era_on_probe_sent(r, m, rc, why);
+        return;
+    }
+    if (m->internal == INTERNAL_LISTEN) {
+        relay_subs_on_sent(r, m, rc, why);
+        return;
+    }
     int was_init = m->is_initialize;
     relay_msg_free(m);
     if (rc < 0) {

@@ -17,6 +17,7 @@ static void on_transport_fallback(void *ud, out_msg_t *m, long status)
 {
     relay_t *r = ud;
     relay_transport_returned(r, m);
+    if (relay_era_reprobe(r, m)) return;
     transport_t *next = NULL;
     if (!r->fell_back) {
         r->fell_back = 1;
@@ -76,6 +77,7 @@ relay_t *relay_start(uv_loop_t *loop, const relay_config_t *cfg)
     r->cfg = cfg;
     pending_table_init(&r->pending);
     list_init(&r->waitq);
+    list_init(&r->mrtr_waits);
     r->http = http_client_new(loop, cfg->http);
     if (!r->http) {
         log_error("out of memory starting up");
@@ -129,6 +131,8 @@ relay_t *relay_start(uv_loop_t *loop, const relay_config_t *cfg)
         log_error("out of memory starting up");
         goto fail;
     }
+    relay_era_init(r);
+    relay_subs_init(r);
     relay_shutdown_init(r);
     relay_keepalive_start(r);
 
@@ -167,6 +171,17 @@ void relay_free(relay_t *r)
     free(r->protocol_version);
     free(r->last_failure);
     free(r->fallback_why);
+    relay_mrtr_free(r);
+    free(r->host_version);
+    free(r->modern_version);
+    json_decref(r->discover);
+    free(r->probe_key);
+    json_decref(r->client_caps);
+    json_decref(r->client_info);
+    free(r->log_level);
+    mcp_tool_headers_free(r->tool_headers);
+    free(r->listen_key);
+    json_decref(r->sub_uris);
     free(r);
 }
 

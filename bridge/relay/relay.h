@@ -34,6 +34,7 @@ typedef struct relay_config {
     char *const *headers; /* "Name: value" lines sent with every request */
     size_t headers_len;
     transport_mode_t transport;
+    int protocol_legacy;       /* --protocol legacy: never probe for the 2026-07-28 revision */
     size_t max_message_size;   /* longest line accepted from stdin or the server */
     size_t max_queued_bytes;   /* bytes waiting for the host to read, at most */
     long max_pending;          /* requests in flight, at most */

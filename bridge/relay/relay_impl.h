@@ -12,6 +12,7 @@
 #define MCP_BRIDGE_RELAY_IMPL_H
 
 #include "bridge/base/list.h"
+#include "bridge/mcp/mcp_headers.h"
 #include "bridge/mcp/transport.h"
 #include "bridge/relay/pending.h"
 #include "bridge/relay/relay.h"
@@ -28,6 +29,18 @@
     "over 64 characters, which cannot be sent back in a header"
 
 enum reinit_state { REINIT_NONE, REINIT_INIT, REINIT_NOTIFY };
+
+/* What the server speaks: the revisions with initialize and sessions
+ * (2024-11-05 to 2025-11-25, "legacy") or 2026-07-28 and later ("modern"). */
+enum relay_era { ERA_UNKNOWN, ERA_LEGACY, ERA_MODERN };
+
+/* out_msg_t.internal: why the bridge sent a message of its own. */
+enum relay_internal {
+    INTERNAL_NONE,
+    INTERNAL_REINIT, /* initialize and initialized of a new session (reinit.c) */
+    INTERNAL_PROBE,  /* server/discover, to learn the server's era (era.c) */
+    INTERNAL_LISTEN, /* subscriptions/listen for a 2025-era host (subscriptions.c) */
+};
 
 struct relay {
     uv_loop_t *loop;
@@ -70,6 +83,36 @@ struct relay {
     char *last_failure; /* the last failure logged, and when */
     uint64_t last_failure_at;
     char *fallback_why; /* the first transport's answer, while the fallback has not worked */
+
+    /* The era of the server (era.c) and of the host. */
+    int era;            /* enum relay_era */
+    int era_cached;     /* the era came from an earlier start's record */
+    int host_era;       /* enum relay_era: what the host's first request spoke */
+    char *host_version; /* a 2025-era host's protocolVersion in its initialize */
+    char *modern_version;  /* the modern version spoken with the server */
+    json_t *discover;      /* the server's DiscoverResult (a 2025-era host's initialize) */
+    out_msg_t *probe_msg;  /* the request that tells the era, while in flight */
+    char *probe_key;       /* its id key */
+    out_msg_t *probe_held; /* the host message that waits for the era */
+    int probe_sends;
+    unsigned probe_seq;
+    /* A 2025-era host with a modern server (modern.c): what its initialize
+     * said, to put in every request's _meta, and its logging/setLevel. */
+    json_t *client_caps, *client_info;
+    char *log_level;
+    unsigned wire_seq; /* ids of requests the bridge sends again */
+    mcp_tool_headers_t *tool_headers; /* x-mcp-header, from tools/list */
+    /* Its change notifications, from subscriptions/listen (subscriptions.c). */
+    out_msg_t *listen_msg;
+    char *listen_key;
+    json_t *sub_uris; /* resources/subscribe */
+    int listen_wanted, listen_failures;
+    unsigned listen_seq;
+    uv_timer_t listen_timer;
+    /* The host's answers to the input requests of multi round-trip requests
+     * (mrtr.c): mrtr_wait_t.link. */
+    list_node mrtr_waits;
+    unsigned input_seq;
 };
 
 /* ---- output.c: what the host sees on stdout, and the log of failures ---- */
@@ -149,6 +192,75 @@ int relay_auth_headers(void *ud, const char *method, const char *url,
 void relay_auth_response(void *ud, http_req_t *r);
 /* oauth_done_cb of a refresh or a sign-in: what waited goes, or fails. */
 void relay_on_auth_done(void *ud, int rc, const char *why);
+
+/* ---- era.c: which revision the server speaks ---- */
+
+/* Read the record of an earlier start, or what the options impose. */
+void relay_era_init(relay_t *r);
+/* A host message as it arrives (method: NULL for a response): what it says
+ * of the host's era is noted; while the server's era is unknown it may be
+ * held (and a probe sent), or answered. Returns 1 when m was taken. */
+int relay_era_intercept(relay_t *r, out_msg_t *m, const char *method, pending_t *p);
+/* Before a host message is sent: made ready for the server's era (modern:
+ * rewritten or answered here; header lines). Returns 1 when m was taken or
+ * must wait (the era is being found out). */
+int relay_era_shape(relay_t *r, out_msg_t *m);
+/* The response to the probe (root: the whole response). Returns 1 when it was
+ * consumed here, 0 when it is the host's own request and goes on as usual. */
+int relay_era_on_probe_response(relay_t *r, pending_t *p, json_t *root);
+/* The transport reported on the probe. Returns 1 when handled. */
+int relay_era_on_probe_sent(relay_t *r, out_msg_t *m, int rc, const char *why);
+/* The host's initialize failed over a transport the record said was right:
+ * probe again. Returns 1 when m was taken. */
+int relay_era_reprobe(relay_t *r, out_msg_t *m);
+/* The header lines of a message to the server (out_msg_t.hdrs): Mcp-Method,
+ * Mcp-Name..., and MCP-Protocol-Version for a modern one. msg: the full
+ * decode, or NULL (then only the method is used). 0 or BRIDGE_E*. */
+int relay_msg_headers(relay_t *r, out_msg_t *m, json_t *msg, const char *method);
+
+/* ---- modern.c: a host with a 2026-07-28 server ---- */
+
+/* A host message when the server is modern: answered here, rewritten, or
+ * sent as it is. Returns 1 when m was taken (sent or answered and freed). */
+int relay_modern_host_message(relay_t *r, out_msg_t *m, json_t *msg, jr_kind_t kind,
+                              const char *method, pending_t *p, batch_t *b);
+/* A response from a modern server to p: returns 1 when consumed (a retry, a
+ * multi round-trip request under way); else 0, and *replacement may hold the
+ * JSON to give the host instead of raw (malloc'd). */
+int relay_modern_on_response(relay_t *r, pending_t *p, const char *raw, size_t len, json_t *root,
+                             char **replacement);
+/* A host request the transport could not deliver (m->broken: its stream
+ * broke): send it again as a new request. Returns 1 when taken. */
+int relay_modern_reissue(relay_t *r, out_msg_t *m);
+/* Send a request of the bridge's own making for p with a new wire id. */
+int relay_modern_send_for(relay_t *r, pending_t *p, json_t *req);
+/* The answer to a 2025-era host's initialize, from the DiscoverResult. */
+void relay_modern_answer_initialize(relay_t *r, pending_t *p);
+/* Shutting down: end the streams that never end by themselves. */
+void relay_modern_shutdown(relay_t *r);
+
+/* ---- mrtr.c: multi round-trip requests for a 2025-era host ---- */
+
+/* p's response is an InputRequiredResult: ask the host. Returns 1 when taken. */
+int relay_mrtr_start(relay_t *r, pending_t *p, json_t *result);
+/* A response from the host: 1 when it answers an input request. */
+int relay_mrtr_host_response(relay_t *r, json_t *msg, json_t *id);
+void relay_mrtr_free(relay_t *r);
+
+/* ---- subscriptions.c: change notifications for a 2025-era host ---- */
+
+void relay_subs_init(relay_t *r);
+/* The host is initialized: listen (again) with the current filter. */
+void relay_subs_start(relay_t *r);
+/* The response that ends the listen (root: whole response). */
+void relay_subs_on_response(relay_t *r, json_t *root);
+void relay_subs_on_sent(relay_t *r, out_msg_t *m, int rc, const char *why);
+/* A notification from the server, for a 2025-era host: 1 when it goes to the
+ * host (*raw may be replaced), 0 when dropped. */
+int relay_subs_note(relay_t *r, char **raw, size_t *len, json_t *root, int skeleton);
+/* resources/subscribe or unsubscribe: the filter changes. */
+void relay_subs_change(relay_t *r, const char *uri, int subscribe);
+void relay_subs_stop(relay_t *r);
 
 /* ---- keepalive.c ---- */
 

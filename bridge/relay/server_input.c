@@ -30,12 +30,64 @@ static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, 
         json_decref(whole);
         return;
     }
-    pending_t *p = pending_find(&r->pending, key);
+    int probe = r->probe_key && r->probe_msg && !strcmp(key, r->probe_key);
+    if (probe && r->probe_msg->internal) {
+        free(key);
+        whole = skeleton ? jr_decode(raw, len, err, sizeof err) : NULL;
+        free(raw);
+        relay_era_on_probe_response(r, NULL, whole ? whole : root);
+        json_decref(whole);
+        return;
+    }
+    if (r->listen_key && !strcmp(key, r->listen_key)) {
+        free(key);
+        whole = skeleton ? jr_decode(raw, len, err, sizeof err) : NULL;
+        free(raw);
+        relay_subs_on_response(r, whole ? whole : root);
+        json_decref(whole);
+        return;
+    }
+    pending_t *p = pending_find_wire(&r->pending, key);
     free(key);
     if (!p) {
         log_debug("dropping a response to a request that is no longer pending");
         free(raw);
         return;
+    }
+    if (probe) {
+        /* The host's own server/discover: it tells the era, then goes on. */
+        whole = skeleton ? jr_decode(raw, len, err, sizeof err) : NULL;
+        int consumed = relay_era_on_probe_response(r, p, whole ? whole : root);
+        json_decref(whole);
+        whole = NULL;
+        if (consumed) {
+            free(raw);
+            return;
+        }
+    }
+    char *replacement = NULL;
+    if (r->era == ERA_MODERN && relay_modern_on_response(r, p, raw, len, root, &replacement)) {
+        free(raw);
+        return;
+    }
+    if (replacement) {
+        free(raw);
+        raw = replacement;
+        len = strlen(raw);
+        skeleton = 1; /* root no longer describes raw: decode again where needed */
+    }
+    if (p->wire_key) {
+        /* Sent again under an id of the bridge's: the host's id goes back in. */
+        json_t *resp = jr_decode(raw, len, err, sizeof err);
+        char *s = NULL;
+        if (resp && json_object_set(resp, "id", p->id) == 0) s = json_dumps(resp, JSON_COMPACT);
+        json_decref(resp);
+        if (s) {
+            free(raw);
+            raw = s;
+            len = strlen(s);
+            skeleton = 1;
+        }
     }
     int wants_content = !strcmp(p->method, "initialize") ||
                         (!strcmp(p->method, "tools/list") && r->cfg->ignore_tools_len);
@@ -99,8 +151,21 @@ static void on_server_one(relay_t *r, char *raw, size_t len, json_t *root, int s
     case JR_RESPONSE:
         on_server_response(r, raw, len, root, id, skeleton);
         break;
-    case JR_REQUEST:
     case JR_NOTIFICATION:
+        if (r->era == ERA_MODERN && r->host_era != ERA_MODERN &&
+            !relay_subs_note(r, &raw, &len, root, skeleton)) {
+            free(raw);
+            break;
+        }
+        relay_emit_server_message(r, raw, len);
+        break;
+    case JR_REQUEST:
+        if (r->era == ERA_MODERN && r->host_era == ERA_MODERN) {
+            /* A 2026-07-28 host takes no requests: they come as input_required. */
+            log_error("the server sent a request (%s) to a 2026-07-28 host; dropped", method);
+            free(raw);
+            break;
+        }
         relay_emit_server_message(r, raw, len);
         break;
     default:
@@ -120,8 +185,7 @@ void relay_on_transport_message(void *ud, char *raw, size_t len, json_t *root, i
     size_t i;
     json_t *el;
     free(raw);
-    json_array_foreach(root, i, el)
-    {
+    json_array_foreach (root, i, el) {
         char *s = json_dumps(el, JSON_COMPACT | JSON_ENCODE_ANY);
         if (s) on_server_one(r, s, strlen(s), el, 0);
     }
@@ -135,6 +199,11 @@ void relay_on_transport_sent(void *ud, out_msg_t *m, int rc, const char *why)
         relay_on_internal_sent(r, m, rc, why);
         return;
     }
+    if (m == r->probe_msg && relay_era_on_probe_sent(r, m, rc, why)) {
+        relay_maybe_finish_shutdown(r);
+        return;
+    }
+    if (rc < 0 && m->broken && r->era == ERA_MODERN && relay_modern_reissue(r, m)) return;
     int settles_init = m->is_initialize;
     if (rc < 0) {
         /* The transport tried after the first one's answer failed too: that
@@ -142,8 +211,7 @@ void relay_on_transport_sent(void *ud, out_msg_t *m, int rc, const char *why)
         relay_fail_msg(r, m, settles_init && r->fallback_why ? r->fallback_why : why);
     } else {
         int initialized_note = m->is_initialized_note;
-        LIST_FOR_EACH_SAFE(n, tmp, &r->pending.all)
-        {
+        LIST_FOR_EACH_SAFE (n, tmp, &r->pending.all) {
             pending_t *p = LIST_ENTRY(n, pending_t, link);
             if (p->msg == m)
                 relay_pending_fail(r, p, JR_SERVER_ERROR,

@@ -20,6 +20,7 @@ static void close_everything(void *ud)
     uv_close((uv_handle_t *)&r->sigterm, on_closed_handle);
     uv_close((uv_handle_t *)&r->sigint, on_closed_handle);
     uv_close((uv_handle_t *)&r->keepalive, on_closed_handle);
+    uv_close((uv_handle_t *)&r->listen_timer, on_closed_handle);
     r->transport->ops->free(r->transport);
     r->transport = NULL;
     oauth_free(r->oauth);
@@ -93,6 +94,7 @@ void relay_begin_shutdown(relay_t *r, long grace_ms)
     }
     r->stopping = 1;
     stdio_stop_reading(&r->stdio);
+    relay_modern_shutdown(r);
     if (grace_ms <= 0) {
         close_transport(r);
         return;

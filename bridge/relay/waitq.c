@@ -3,6 +3,7 @@
  * way, then sent in the order they came; or failed, with an error for each
  * request they carry. */
 #include "bridge/relay/relay_impl.h"
+#include "bridge/base/err.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@ void relay_msg_free(out_msg_t *m)
     if (!m) return;
     free(m->body);
     free(m->id_key);
+    mcp_header_lines_free(m->hdrs, m->nhdrs);
     free(m);
 }
 
@@ -43,11 +45,14 @@ void relay_waitq_push(relay_t *r, out_msg_t *m)
 /* A message could not be delivered: its requests get errors, and it is freed. */
 void relay_fail_msg(relay_t *r, out_msg_t *m, const char *why)
 {
+    if (m->internal) {
+        relay_on_internal_sent(r, m, BRIDGE_EHTTP, why);
+        return;
+    }
     int host_init = m->is_initialize && !m->internal;
     if (host_init) r->init_in_flight = 0;
     int failed = 0;
-    LIST_FOR_EACH_SAFE(n, tmp, &r->pending.all)
-    {
+    LIST_FOR_EACH_SAFE (n, tmp, &r->pending.all) {
         pending_t *p = LIST_ENTRY(n, pending_t, link);
         if (p->msg == m) {
             relay_pending_fail(r, p, JR_SERVER_ERROR, why);
@@ -93,6 +98,7 @@ void relay_dispatch(relay_t *r, out_msg_t *m)
         relay_waitq_push(r, m);
         return;
     }
+    if (relay_era_shape(r, m)) return;
     if (r->oauth && oauth_should_refresh(r->oauth)) {
         /* The token is about to expire: refresh before using it. */
         relay_waitq_push(r, m);
