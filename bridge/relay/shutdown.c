@@ -94,12 +94,14 @@ void relay_begin_shutdown(relay_t *r, long grace_ms)
     }
     r->stopping = 1;
     stdio_stop_reading(&r->stdio);
-    relay_modern_shutdown(r);
     if (grace_ms <= 0) {
+        relay_subs_stop(r);
         close_transport(r);
         return;
     }
     uv_timer_start(&r->grace, on_grace_expired, (uint64_t)grace_ms, 0);
+    /* Listens never end by themselves (this may finish the shutdown now). */
+    relay_modern_shutdown(r);
     relay_maybe_finish_shutdown(r);
 }
 
