@@ -26,11 +26,14 @@ void mcp_tool_headers_free(mcp_tool_headers_t *h);
  * tool's x-mcp-header annotations are checked against the rules of the spec
  * (non-empty tchar token, unique case-insensitively within the tool, only on
  * integer/string/boolean properties reached from the root by `properties` keys
- * alone, nowhere else in the schema); a tool that breaks one is removed from
- * result.tools and a warning names the tool and the reason (log_info). The
- * valid tools' annotations replace what was known of tools of the same name
- * (tools/list pages add up; a name seen again is replaced). Returns how many
- * tools were removed, or BRIDGE_ENOMEM. A result without a tools array: 0. */
+ * alone, nowhere else in the schema; a `type` array may add "null" to one of
+ * the three; at most 64 annotations a tool, 16 properties deep, names of 128
+ * bytes); a tool that breaks one is removed from result.tools and a warning
+ * names the tool and the reason (log_info). The valid tools' annotations
+ * replace what was known of tools of the same name (tools/list pages add up; a
+ * name seen again is replaced; a name seen invalid is forgotten). Returns how
+ * many tools were removed, or BRIDGE_ENOMEM (the list may then be part-edited).
+ * A result without a tools array: 0. */
 int mcp_tool_headers_learn(mcp_tool_headers_t *h, json_t *result);
 
 /* Forget every tool (the server said its list changed). */
@@ -47,6 +50,10 @@ void mcp_tool_headers_clear(mcp_tool_headers_t *h);
  *                         parameter present in params.arguments and not null
  *                         (string as is, integer in decimal, true/false),
  *                         encoded as above.
+ * A value that is not of the annotated type (or an integer outside
+ * +-(2^53-1), or a real that is not integral) leaves its line out. An empty
+ * value gives "Name: " (libcurl drops a line with nothing after the colon;
+ * it sends such a header when the line is handed over as "Name;").
  * h may be NULL (no Mcp-Param-*). *lines: a malloc'd array of *n malloc'd
  * strings (free with mcp_header_lines_free). 0, BRIDGE_ENOMEM, or BRIDGE_EINVAL
  * when the method or the version holds a byte outside visible ASCII (such a
