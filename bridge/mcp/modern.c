@@ -231,16 +231,30 @@ static json_t *implementation_for_host(json_t *impl)
     for (size_t i = 0; i < sizeof strings / sizeof *strings; i++) {
         if (!is_optional_string(out, strings[i])) json_object_del(out, strings[i]);
     }
+    /* Rebuilt rather than edited in place: removing from a long array one by
+     * one would be quadratic. */
     json_t *icons = json_object_get(out, "icons");
-    if (icons && !json_is_array(icons)) {
-        json_object_del(out, "icons");
-    } else if (icons) {
-        size_t i = 0;
-        while (i < json_array_size(icons)) {
-            if (icon_valid(json_array_get(icons, i)))
-                i++;
-            else
-                json_array_remove(icons, i);
+    if (icons) {
+        json_t *valid = json_is_array(icons) ? json_array() : NULL;
+        size_t i;
+        json_t *icon;
+        int rc = 0;
+        json_array_foreach (icons, i, icon) {
+            if (!valid || rc != 0) break;
+            if (icon_valid(icon)) rc = json_array_append(valid, icon);
+        }
+        if (json_is_array(icons) && (!valid || rc != 0)) {
+            json_decref(valid);
+            json_decref(out);
+            return NULL;
+        }
+        if (valid)
+            rc = json_object_set_new(out, "icons", valid);
+        else
+            json_object_del(out, "icons");
+        if (rc != 0) {
+            json_decref(out);
+            return NULL;
         }
     }
     return out;
