@@ -37,7 +37,8 @@ int modern_version_spoken(const char *v);
 /* The version the bridge should use from a list the server sent (a JSON array
  * of strings: DiscoverResult.supportedVersions or the `supported` data of
  * UnsupportedProtocolVersionError): the newest one modern_version_spoken
- * accepts, as a static string; NULL when there is none (or not an array). */
+ * accepts, as a static string; NULL when there is none (or not an array).
+ * Only the first 256 entries are read. */
 const char *modern_pick_version(json_t *supported);
 
 /* What a server's answer to the bridge's first modern request (server/discover)
@@ -58,7 +59,8 @@ typedef enum modern_probe {
  *    without one -> LEGACY;
  *  - error -32020 or -32021 -> MODERN (*version = asked);
  *  - anything else (other errors, -32601 and -32602 included, a result that
- *    is not a DiscoverResult, NULL) -> LEGACY.
+ *    is not a DiscoverResult, a message with both result and error, NULL)
+ *    -> LEGACY; also -32020/-32021 when asked is NULL.
  * *version is set to a static string or to `asked`, or NULL for LEGACY. */
 modern_probe_t modern_classify_probe(json_t *response, const char *asked, const char **version);
 
@@ -70,10 +72,11 @@ int modern_error_recognized(long code);
  * edited in place): params._meta gets MODERN_META_VERSION = version,
  * MODERN_META_CAPS = caps ({} when NULL), MODERN_META_CLIENT = client (left
  * out when NULL), MODERN_META_LOG_LEVEL = log_level (left out when NULL).
- * params and params._meta are created when absent; other _meta keys are kept;
- * the four keys above are always replaced or removed as said. caps and client
- * are borrowed (copied deeply). 0, BRIDGE_EINVAL (msg, params or _meta not an
- * object) or BRIDGE_ENOMEM. */
+ * params and params._meta are created when absent or null; other _meta keys
+ * are kept; the four keys above are always replaced or removed as said. caps
+ * and client are borrowed (copied deeply). 0, BRIDGE_EINVAL (msg, params or
+ * _meta not an object; version NULL; version or log_level not UTF-8) or
+ * BRIDGE_ENOMEM. On BRIDGE_EINVAL msg is unchanged. */
 int modern_set_meta(json_t *msg, const char *version, json_t *caps, json_t *client,
                     const char *log_level);
 
@@ -93,6 +96,12 @@ const char *modern_meta_version(json_t *msg);
  *  - serverInfo: result._meta[MODERN_META_SERVER], else result.serverInfo, else
  *    {"name": "unknown", "version": "unknown"};
  *  - instructions when present (a string).
+ * The result must pass a 2025-era host's schema: known capabilities of the
+ * wrong type are dropped (experimental keeps only object entries), tasks is
+ * dropped (2025 task requests are not bridged), unknown capabilities are kept;
+ * a serverInfo is used only with string name and version, and its optional
+ * members of the wrong type and invalid icons are dropped. Members only a
+ * DiscoverResult has (supportedVersions, resultType, ttlMs, ...) are left out.
  * A new reference; NULL when out of memory or discover_result is not an
  * object. */
 json_t *modern_initialize_result(json_t *discover_result, const char *host_version);
@@ -107,29 +116,36 @@ int mrtr_is_input_required(json_t *result);
  * present, an object of at most 16 entries, each {method, params} with method
  * one of elicitation/create, sampling/createMessage, roots/list and params an
  * object when present; requestState, when present, a string; at least one of
- * the two. 0, or BRIDGE_EPROTO with a sentence in why (n bytes). */
+ * the two. 0, or BRIDGE_EPROTO (also when result is not an object) with a
+ * sentence in why (n bytes; why may be NULL when n is 0) that names the
+ * offending key, quoted up to 64 bytes and cut on a UTF-8 boundary. */
 int mrtr_validate(json_t *result, char *why, size_t n);
 
 /* The retry of a request: a deep copy of `orig` (the JSON-RPC request first
  * sent) with id = new_id, params.inputResponses = responses (left out when
  * NULL) and params.requestState = state (a string; left out when NULL); what
- * orig carried under those two names is replaced or removed. New reference, or
- * NULL when out of memory. */
+ * orig carried under those two names is replaced or removed; params is created
+ * when absent or null. new_id, responses and state are copied; a state that is
+ * not a string is left out. New reference, or NULL when out of memory, orig is
+ * not an object, its params are neither an object, null nor absent, or new_id
+ * is NULL. */
 json_t *mrtr_retry(json_t *orig, json_t *new_id, json_t *responses, json_t *state);
 
 /* ---- Subscriptions (basic/patterns/subscriptions.mdx) ---- */
 
 /* The params of a subscriptions/listen request: notifications.toolsListChanged,
  * promptsListChanged, resourcesListChanged as given (left out when 0), and
- * resourceSubscriptions = uris (an array of strings, copied; left out when NULL
- * or empty). New reference; NULL when out of memory. */
+ * resourceSubscriptions = uris (an array of strings, copied; entries that are
+ * not strings skipped; left out when NULL, not an array or empty), all inside
+ * params.notifications (the SubscriptionFilter). New reference; NULL when out
+ * of memory. */
 json_t *modern_listen_params(int tools, int prompts, int resources, json_t *uris);
 
 /* What to do with a notification that came on a subscriptions/listen stream
  * (note: decoded, edited in place) for a host of the older revisions:
  * notifications/subscriptions/acknowledged -> 0 (not for the host); any other
  * -> 1, with MODERN_META_SUBSCRIPTION removed from params._meta (and _meta
- * removed when it is then empty). */
+ * removed when it is then empty). Not an object with a string method: 0. */
 int modern_listen_note_for_host(json_t *note);
 
 #endif
