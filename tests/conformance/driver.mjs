@@ -8,11 +8,22 @@
 //
 //   node driver.mjs [extra bridge flags...] <server-url>
 //
-// What it does, for every scenario:
+// What it does, for every scenario not listed below:
 //   initialize (capabilities: elicitation/form with applyDefaults, sampling,
 //   roots) -> tools/list -> tools/call for every listed tool, with arguments
 //   built from the tool's inputSchema -> close stdin and wait for the bridge
 //   to exit.
+// Scenarios of the suite's 0.2 line that need more (see SCENARIOS.md):
+//   http-standard-headers     also resources/list + resources/read of each,
+//                             prompts/list + prompts/get of each
+//   http-custom-headers       calls exactly the context's toolCalls (name + arguments)
+//   json-schema-ref-no-deref  tools/list only (the server answers nothing else)
+//   json-schema-2020-12-preservation  calls json_schema_echo with the listed
+//                             inputSchema of json_schema_2020_12_tool, verbatim
+//   sep-2322-client-request-state  calls every tool; while the first
+//                             elicitation is open it calls test_mrtr_unrelated
+//                             (a request between two rounds of another), and
+//                             it fills every field of an elicitation form
 // Server->client requests are answered: elicitation/create is accepted with
 // content built from the requested schema's defaults; sampling/createMessage
 // gets a fixed text; roots/list gets the working directory.
@@ -23,8 +34,14 @@
 //     private_key_pem                                    -> --client-private-key <0600 file>
 //     idp_issuer, idp_token_endpoint, idp_client_id      -> --idp-issuer, --idp-token-endpoint,
 //     idp_id_token                                          --idp-client-id, --id-token-file <0600 file>
+//     client_id + valid_jwt (workload identity)          -> --static-oauth-client-info '{"client_id":…}',
+//                                                           --workload-token-file <0600 file>
+//     (wrong_audience_jwt and expired_jwt are not used, as in the suite's own client)
 //   auth/* scenario without pre-registered credentials   -> --client-metadata-url <CIMD URL>
+//   toolCalls (http-custom-headers)                      -> what the host calls, no flag
 // and the bridge runs with BROWSER=tests/conformance/browser.sh.
+// MCP_CONFORMANCE_PROTOCOL_VERSION (the scenario's wire) is only logged: the
+// bridge finds the server's revision itself, as it must for a user.
 //
 // Environment:
 //   MCP_BRIDGE_BIN          bridge binary (default: <repo>/build/mcp-bridge)
@@ -40,6 +57,8 @@
 //   MCP_DRIVER_CLOSE_GRACE_MS  how long the bridge may take to exit after stdin
 //                           EOF before it counts as an unclean close (default 2000)
 //   MCP_DRIVER_ALLOW_UNCLEAN_CLOSE=1  report an unclean close but exit 0 anyway
+//   MCP_DRIVER_SDK          v1 (default: @modelcontextprotocol/sdk, a 2025-era
+//                           host) or v2 (@modelcontextprotocol/client as the host)
 //
 // Exit status: 0 when every step succeeded and the bridge exited 0 on its own
 // after stdin EOF; 1 when a step failed; 3 when only the close was unclean
@@ -53,14 +72,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import {
-  CreateMessageRequestSchema,
-  ElicitRequestSchema,
-  ListRootsRequestSchema,
-  LoggingMessageNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
@@ -98,7 +109,8 @@ export function parseContext(raw) {
 /** The flags a user would pass to the bridge for this scenario. */
 export function bridgeFlagsFor(scenario, ctx, env = process.env) {
   const flags = [];
-  const known = ['name', 'client_id', 'client_secret'];
+  // toolCalls is data for the host (what to call), not for the bridge.
+  const known = ['name', 'client_id', 'client_secret', 'toolCalls'];
   if (ctx && typeof ctx.client_id === 'string') {
     const info = { client_id: ctx.client_id };
     if (typeof ctx.client_secret === 'string') info.client_secret = ctx.client_secret;
@@ -123,6 +135,11 @@ export function bridgeFlagsFor(scenario, ctx, env = process.env) {
       if (typeof ctx.idp_client_id === 'string') flags.push('--idp-client-id', ctx.idp_client_id);
       flags.push('--id-token-file', writePrivateFile('id-token', ctx.idp_id_token));
       known.push('idp_id_token', 'idp_issuer', 'idp_token_endpoint', 'idp_client_id');
+    }
+    if (typeof ctx.valid_jwt === 'string') {
+      // Workload identity: the platform's token in a file, as a pod would have it.
+      flags.push('--workload-token-file', writePrivateFile('workload-token', ctx.valid_jwt));
+      known.push('valid_jwt', 'wrong_audience_jwt', 'expired_jwt');
     }
   } else if (scenario && scenario.startsWith('auth/')) {
     const cimd = env.MCP_DRIVER_CIMD_URL ?? SUITE_CIMD_URL;
@@ -200,17 +217,145 @@ export function argumentsFor(schema, depth = 0) {
   return args;
 }
 
-/** Elicitation content: every property that has a default, with that default. */
-export function elicitationContentFor(requestedSchema) {
+/**
+ * Elicitation content: every property that has a default, with that default
+ * (with fillAll, every other property too, with a value of its type).
+ */
+export function elicitationContentFor(requestedSchema, { fillAll = false } = {}) {
   const content = {};
   for (const [name, sub] of Object.entries(requestedSchema?.properties || {})) {
     if (sub && typeof sub === 'object' && 'default' in sub) content[name] = sub.default;
+    else if (fillAll) content[name] = sampleValue(sub);
   }
   // Required fields without a default still need something valid.
   for (const name of requestedSchema?.required || []) {
     if (!(name in content)) content[name] = sampleValue(requestedSchema.properties?.[name]);
   }
   return content;
+}
+
+// ---------------------------------------------------------------------------
+// What the host does, per scenario
+// ---------------------------------------------------------------------------
+
+/** Prompt arguments: every required one, as a string. */
+export function promptArgumentsFor(prompt) {
+  const args = {};
+  for (const a of Array.isArray(prompt?.arguments) ? prompt.arguments : []) {
+    if (a && typeof a.name === 'string' && a.required) args[a.name] = 'test';
+  }
+  return args;
+}
+
+/**
+ * The host's actions after initialize and tools/list. By default every listed
+ * tool is called; the 0.2 line's scenarios below expect something else of a host.
+ */
+export function planFor(scenario, ctx) {
+  const plan = {
+    listOnly: false, // tools/list and nothing more
+    toolCalls: null, // [{name, arguments}] to call instead of every listed tool
+    echoSchema: null, // {of, via}: call tool `via` with {schema: <inputSchema of `of`>}
+    resourcesAndPrompts: false, // also list and read/get every resource and prompt
+    callDuringElicitation: null, // a tool to call while the first elicitation is open
+    fillElicitation: false, // answer elicitation forms with every field filled
+  };
+  switch (scenario) {
+    case 'http-standard-headers':
+      plan.resourcesAndPrompts = true;
+      break;
+    case 'http-custom-headers':
+      if (Array.isArray(ctx?.toolCalls)) {
+        plan.toolCalls = ctx.toolCalls.filter((c) => c && typeof c.name === 'string');
+      }
+      break;
+    case 'json-schema-ref-no-deref':
+      plan.listOnly = true;
+      break;
+    case 'json-schema-2020-12-preservation':
+      plan.echoSchema = { of: 'json_schema_2020_12_tool', via: 'json_schema_echo' };
+      break;
+    case 'sep-2322-client-request-state':
+      plan.callDuringElicitation = 'test_mrtr_unrelated';
+      plan.fillElicitation = true;
+      break;
+    default:
+      break;
+  }
+  return plan;
+}
+
+/** The tool calls of a plan, given the listed tools. */
+export function toolCallsFor(plan, tools) {
+  if (plan.listOnly) return [];
+  if (plan.toolCalls) return plan.toolCalls.map((c) => ({ name: c.name, arguments: c.arguments ?? {} }));
+  if (plan.echoSchema) {
+    const focal = tools.find((t) => t.name === plan.echoSchema.of);
+    if (!focal) throw new Error(`tool ${plan.echoSchema.of} is not listed`);
+    return [{ name: plan.echoSchema.via, arguments: { schema: focal.inputSchema } }];
+  }
+  return tools.map((t) => ({ name: t.name, arguments: argumentsFor(t.inputSchema) }));
+}
+
+// ---------------------------------------------------------------------------
+// The host's SDK: v1 (a 2025-era host, the default) or v2
+// ---------------------------------------------------------------------------
+
+/** Loads the SDK the host is built on, with the calls whose shape differs between v1 and v2. */
+async function loadHostSdk(which) {
+  if (which === 'v2') {
+    const { Client } = await import('@modelcontextprotocol/client');
+    const { StdioClientTransport } = await import('@modelcontextprotocol/client/stdio');
+    return {
+      Client,
+      StdioClientTransport,
+      onRequest: (client, method, fn) => client.setRequestHandler(method, fn),
+      onNotification: (client, method, fn) => client.setNotificationHandler(method, fn),
+      callTool: (client, params, opts) => client.callTool(params, opts),
+    };
+  }
+  const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+  const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+  const types = await import('@modelcontextprotocol/sdk/types.js');
+  const schemas = {
+    'elicitation/create': types.ElicitRequestSchema,
+    'sampling/createMessage': types.CreateMessageRequestSchema,
+    'roots/list': types.ListRootsRequestSchema,
+    'notifications/message': types.LoggingMessageNotificationSchema,
+  };
+  return {
+    Client,
+    StdioClientTransport,
+    onRequest: (client, method, fn) => client.setRequestHandler(schemas[method], fn),
+    onNotification: (client, method, fn) => client.setNotificationHandler(schemas[method], fn),
+    callTool: (client, params, opts) => client.callTool(params, undefined, opts),
+  };
+}
+
+/** resources/list + resources/read of each, prompts/list + prompts/get of each. */
+async function useResourcesAndPrompts(client, reqOpts, onFailure) {
+  const step = async (what, fn) => {
+    try {
+      const res = await fn();
+      log(`${what} ok`);
+      return res;
+    } catch (e) {
+      onFailure();
+      log(`${what} failed: ${e?.message ?? e}`);
+      return undefined;
+    }
+  };
+  const resources = (await step('resources/list', () => client.listResources(undefined, reqOpts)))?.resources ?? [];
+  for (const r of resources) {
+    await step(`resources/read ${r.uri}`, () => client.readResource({ uri: r.uri }, reqOpts));
+  }
+  const prompts = (await step('prompts/list', () => client.listPrompts(undefined, reqOpts)))?.prompts ?? [];
+  for (const p of prompts) {
+    const args = promptArgumentsFor(p);
+    await step(`prompts/get ${p.name} ${JSON.stringify(args)}`, () =>
+      client.getPrompt({ name: p.name, arguments: args }, reqOpts),
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -256,7 +401,13 @@ async function main() {
     }
   }
 
+  const sdkName = process.env.MCP_DRIVER_SDK === 'v2' ? 'v2' : 'v1';
+  const sdk = await loadHostSdk(sdkName);
+  const { Client, StdioClientTransport } = sdk;
+  const plan = planFor(scenario, ctx);
+
   log(`scenario=${scenario || '(none)'} context=${ctx ? JSON.stringify(ctx) : '(none)'}`);
+  log(`host sdk=${sdkName} wire=${process.env.MCP_CONFORMANCE_PROTOCOL_VERSION || '(not given)'}`);
   log(`spawn: ${bridgeBin} ${bridgeArgs.map((a) => (/[\s'"{}]/.test(a) ? `'${a}'` : a)).join(' ')}`);
 
   const transport = new StdioClientTransport({
@@ -289,17 +440,44 @@ async function main() {
     log(`protocol/transport error: ${err?.message ?? err}`);
   };
 
-  client.setRequestHandler(ElicitRequestSchema, async (req) => {
+  let failed = false;
+  const reqOpts = { timeout: requestTimeout };
+  const called = new Set();
+  let listedTools = [];
+
+  async function callOne(name, args) {
+    called.add(name);
+    try {
+      log(`tools/call ${name} ${JSON.stringify(args)}`);
+      const res = await sdk.callTool(client, { name, arguments: args }, reqOpts);
+      const text = (res.content || [])
+        .map((c) => (c.type === 'text' ? c.text : `[${c.type}]`))
+        .join(' ')
+        .slice(0, 300);
+      log(`tools/call ${name} -> ${res.isError ? 'isError ' : ''}${text}`);
+    } catch (e) {
+      failed = true;
+      log(`tools/call ${name} failed: ${e?.message ?? e}`);
+    }
+  }
+
+  sdk.onRequest(client, 'elicitation/create', async (req) => {
     const p = req.params;
     if (p.mode === 'url') {
       log(`elicitation (url mode) -> decline: ${p.url}`);
       return { action: 'decline' };
     }
-    const content = elicitationContentFor(p.requestedSchema);
+    // A host that goes on with other work while the user answers.
+    const between = plan.callDuringElicitation;
+    if (between && !called.has(between) && listedTools.some((t) => t.name === between)) {
+      log(`elicitation open: calling ${between} before answering it`);
+      await callOne(between, {});
+    }
+    const content = elicitationContentFor(p.requestedSchema, { fillAll: plan.fillElicitation });
     log(`elicitation "${p.message}" -> accept ${JSON.stringify(content)}`);
     return { action: 'accept', content };
   });
-  client.setRequestHandler(CreateMessageRequestSchema, async () => {
+  sdk.onRequest(client, 'sampling/createMessage', async () => {
     log('sampling/createMessage -> fixed text');
     return {
       role: 'assistant',
@@ -308,16 +486,13 @@ async function main() {
       stopReason: 'endTurn',
     };
   });
-  client.setRequestHandler(ListRootsRequestSchema, async () => {
+  sdk.onRequest(client, 'roots/list', async () => {
     log('roots/list');
     return { roots: [{ uri: pathToFileURL(process.cwd()).href, name: 'cwd' }] };
   });
-  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+  sdk.onNotification(client, 'notifications/message', (n) => {
     log(`server log [${n.params.level}]: ${JSON.stringify(n.params.data)}`);
   });
-
-  let failed = false;
-  const reqOpts = { timeout: requestTimeout };
 
   try {
     await client.connect(transport, reqOpts);
@@ -338,26 +513,21 @@ async function main() {
       log(`tools/list (server declared no tools capability) failed: ${e?.message ?? e}`);
     }
 
+    listedTools = tools;
+    const calls = toolCallsFor(plan, tools);
+
     // A host calls tools some time after listing them. Servers that send
     // requests on the standalone GET stream (the elicitation scenario does)
     // drop them if that stream is not open yet, so give the bridge a moment
     // to open it; MCP_DRIVER_CALL_DELAY_MS=0 makes the race visible.
-    if (tools.length && callDelay > 0) await new Promise((r) => setTimeout(r, callDelay));
-    for (const tool of tools) {
-      const args = argumentsFor(tool.inputSchema);
-      try {
-        log(`tools/call ${tool.name} ${JSON.stringify(args)}`);
-        const res = await client.callTool({ name: tool.name, arguments: args }, undefined, reqOpts);
-        const text = (res.content || [])
-          .map((c) => (c.type === 'text' ? c.text : `[${c.type}]`))
-          .join(' ')
-          .slice(0, 300);
-        log(`tools/call ${tool.name} -> ${res.isError ? 'isError ' : ''}${text}`);
-      } catch (e) {
-        failed = true;
-        log(`tools/call ${tool.name} failed: ${e?.message ?? e}`);
-      }
+    if (calls.length && callDelay > 0) await new Promise((r) => setTimeout(r, callDelay));
+    for (const c of calls) {
+      // Already called while an elicitation was open (sep-2322).
+      if (c.name === plan.callDuringElicitation && called.has(c.name)) continue;
+      await callOne(c.name, c.arguments);
     }
+
+    if (plan.resourcesAndPrompts) await useResourcesAndPrompts(client, reqOpts, () => (failed = true));
   } catch (e) {
     failed = true;
     log(`failed: ${e?.message ?? e}`);
