@@ -139,6 +139,18 @@ static http_headers_t *post_header_set(streamable_t *t, const char *auth)
     return h;
 }
 
+/* A line of the message's own. libcurl leaves out "Name:" with an empty value
+ * unless it is written "Name;". */
+static int add_msg_line(http_req_t *r, const char *line)
+{
+    const char *colon = strchr(line, ':');
+    if (!colon || colon[1 + strspn(colon + 1, " ")] != 0) return http_req_add_header(r, line);
+    char empty[160];
+    int n = snprintf(empty, sizeof empty, "%.*s;", (int)(colon - line), line);
+    if (n < 0 || (size_t)n >= sizeof empty) return BRIDGE_EINVAL;
+    return http_req_add_header(r, empty);
+}
+
 int streamable_add_post_headers(streamable_t *t, http_req_t *r, const out_msg_t *m)
 {
     char *auth[TRANSPORT_AUTH_LINES];
@@ -149,7 +161,7 @@ int streamable_add_post_headers(streamable_t *t, http_req_t *r, const out_msg_t 
          * own: nothing to share with the next. */
         rc = post_lines(t, auth, n, add_to_req, r);
         for (size_t i = 0; i < m->nhdrs && !rc; i++)
-            rc = http_req_add_header(r, m->hdrs[i]);
+            rc = add_msg_line(r, m->hdrs[i]);
     } else if (n >= 0) {
         http_headers_t *h = post_header_set(t, auth[0]);
         if (h)
