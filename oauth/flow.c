@@ -173,7 +173,10 @@ void oauth_run_plan(oauth_t *o)
         } else if (o->refresh_token) {
             oauth_start_refresh(o);
         } else {
+            /* The token was refused: the server may name another
+             * authorization server now (SEP-2352); look again. */
             oauth_drop_tokens(o);
+            if (o->grant->needs_client) o->discovered = 0;
             oauth_full_flow(o);
         }
         break;

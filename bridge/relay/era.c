@@ -352,18 +352,21 @@ int relay_era_on_probe_response(relay_t *r, pending_t *p, json_t *root)
         if (v) asked = v;
         params = sent;
     }
-    const char *version = NULL;
-    modern_probe_t verdict = modern_classify_probe(root, asked, &version);
+    const char *found = NULL;
+    modern_probe_t verdict = modern_classify_probe(root, asked, &found);
+    char version[32] = ""; /* found may point into the probe, freed below */
+    if (found) snprintf(version, sizeof version, "%s", found);
     int consumed = !host_probe;
+    int no_result = !json_is_object(json_object_get(root, "result"));
+    if (verdict == MODERN_PROBE_MODERN && no_result && !host_probe)
+        verdict = MODERN_PROBE_RETRY; /* a modern server that refused something: ask again */
     if (verdict == MODERN_PROBE_RETRY && !host_probe && r->probe_sends < MAX_PROBE_SENDS) {
-        char v[32];
-        snprintf(v, sizeof v, "%s", version);
         json_decref(params);
         /* The report on the old probe comes later, and finds it gone. */
         r->probe_msg = NULL;
         json_t *held =
             r->probe_held ? json_loadb(r->probe_held->body, r->probe_held->len, 0, NULL) : NULL;
-        if (!held || send_probe(r, held, v) != 0) {
+        if (!held || send_probe(r, held, version) != 0) {
             json_decref(held);
             set_era(r, ERA_LEGACY, NULL);
             release_held(r);
@@ -384,11 +387,13 @@ int relay_era_on_probe_response(relay_t *r, pending_t *p, json_t *root)
         }
         relay_flush_waitq(r);
     } else {
-        set_era(r, ERA_MODERN, version);
+        set_era(r, ERA_MODERN, version[0] ? version : NULL);
         if (!host_probe) {
+            /* Without a DiscoverResult (it kept refusing), the host gets an
+             * initialize result with no capabilities. */
             json_decref(r->discover);
             json_t *result = json_object_get(root, "result");
-            r->discover = json_is_object(result) ? json_incref(result) : NULL;
+            r->discover = json_is_object(result) ? json_incref(result) : json_object();
         }
     }
     release_held(r);
