@@ -81,6 +81,7 @@ void relay_fail_waitq(relay_t *r, const char *why)
 int relay_transport_send(relay_t *r, out_msg_t *m)
 {
     assert(r->transport && !list_linked(&m->link));
+    m->auth_gen = r->oauth ? oauth_generation(r->oauth) : 0; /* the token it goes with */
     r->in_transport++;
     int rc = r->transport->ops->send(r->transport, m);
     if (rc) r->in_transport--;
@@ -106,7 +107,6 @@ void relay_dispatch(relay_t *r, out_msg_t *m)
         oauth_refresh(r->oauth, relay_on_auth_done, r);
         return;
     }
-    m->auth_gen = r->oauth ? oauth_generation(r->oauth) : 0;
     if (relay_transport_send(r, m) != 0) relay_fail_msg(r, m, "out of memory sending the message");
 }
 

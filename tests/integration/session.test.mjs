@@ -31,7 +31,10 @@ for (const mode of ['sse', 'json']) {
       assert.equal(sessions.length, 1, 'exactly one session created');
       const sid = sessions[0];
       const negotiated = initResponses(h)[0].result.protocolVersion;
-      const later = mcpRequests(srv).filter((e) => !(e.rpc ?? []).some((m) => m.method === 'initialize'));
+      // Before the session: initialize, and the question whether the server
+      // speaks 2026-07-28 (server/discover; it does not).
+      const later = mcpRequests(srv).filter(
+        (e) => !(e.rpc ?? []).some((m) => m.method === 'initialize' || m.method === 'server/discover'));
       assert.ok(later.length >= 3, 'initialized + tools/call + tools/list at least');
       for (const e of later) {
         assert.equal(e.headers['mcp-session-id'], sid, `${e.method} ${JSON.stringify(e.rpc)} carries the session id`);
