@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_RETRIES 2
-
 static int host_is_legacy(const relay_t *r)
 {
     return r->host_era != ERA_MODERN;
@@ -214,7 +212,7 @@ static int retry_version(relay_t *r, pending_t *p, json_t *error)
 {
     const char *v =
         modern_pick_version(json_object_get(json_object_get(error, "data"), "supported"));
-    if (!v || !p->orig || p->retries >= MAX_RETRIES) return 0;
+    if (!v || !p->orig || p->retries >= RELAY_MAX_RETRIES) return 0;
     const char *used = modern_meta_version(p->orig);
     if (used && !strcmp(used, v)) return 0;
     p->retries++;
@@ -252,6 +250,8 @@ int relay_modern_on_response(relay_t *r, pending_t *p, const char *raw, size_t l
         json_t *code = json_object_get(error, "code");
         if (json_is_integer(code) && json_integer_value(code) == MODERN_ERR_UNSUPPORTED_VERSION)
             taken = retry_version(r, p, error);
+        else if (json_is_integer(code) && json_integer_value(code) == MODERN_ERR_HEADER_MISMATCH)
+            taken = relay_relist_then_retry(r, p);
     } else if (input && mrtr_is_input_required(result)) {
         taken = relay_mrtr_start(r, p, result);
     } else if (list && json_is_object(result)) {
@@ -266,7 +266,7 @@ int relay_modern_on_response(relay_t *r, pending_t *p, const char *raw, size_t l
 int relay_modern_reissue(relay_t *r, out_msg_t *m)
 {
     pending_t *p = m->pending;
-    if (!m->broken || !p || p->msg != m || p->retries >= MAX_RETRIES || r->stopping) return 0;
+    if (!m->broken || !p || p->msg != m || p->retries >= RELAY_MAX_RETRIES || r->stopping) return 0;
     json_t *req = p->orig ? json_deep_copy(p->orig) : json_loadb(m->body, m->len, 0, NULL);
     if (!req) return 0;
     p->retries++;

@@ -91,6 +91,10 @@ void relay_on_internal_sent(relay_t *r, out_msg_t *m, int rc, const char *why)
         relay_subs_on_sent(r, m, rc, why);
         return;
     }
+    if (m->internal == INTERNAL_RELIST) {
+        relay_modern_relist_sent(r, m, rc, why);
+        return;
+    }
     int was_init = m->is_initialize;
     relay_msg_free(m);
     if (rc < 0) {

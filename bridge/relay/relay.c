@@ -182,6 +182,8 @@ void relay_free(relay_t *r)
     mcp_tool_headers_free(r->tool_headers);
     free(r->listen_key);
     json_decref(r->sub_uris);
+    free(r->relist_key);
+    free(r->relist_for);
     free(r);
 }
 

@@ -30,6 +30,10 @@
 
 enum reinit_state { REINIT_NONE, REINIT_INIT, REINIT_NOTIFY };
 
+/* A 2026-07-28 request sent again (another version, a broken stream, new
+ * headers), at most this many times. */
+#define RELAY_MAX_RETRIES 2
+
 /* What the server speaks: the revisions with initialize and sessions
  * (2024-11-05 to 2025-11-25, "legacy") or 2026-07-28 and later ("modern"). */
 enum relay_era { ERA_UNKNOWN, ERA_LEGACY, ERA_MODERN };
@@ -40,6 +44,7 @@ enum relay_internal {
     INTERNAL_REINIT, /* initialize and initialized of a new session (reinit.c) */
     INTERNAL_PROBE,  /* server/discover, to learn the server's era (era.c) */
     INTERNAL_LISTEN, /* subscriptions/listen for a 2025-era host (subscriptions.c) */
+    INTERNAL_RELIST, /* tools/list after a HeaderMismatch (modern.c) */
 };
 
 struct relay {
@@ -101,6 +106,11 @@ struct relay {
     json_t *client_caps, *client_info;
     char *log_level;
     unsigned wire_seq; /* ids of requests the bridge sends again */
+    /* A tools/list of the bridge's after -32020 on a tools/call: its id key,
+     * the host request it is for, the pages read. */
+    char *relist_key;
+    char *relist_for;
+    int relist_pages;
     mcp_tool_headers_t *tool_headers; /* x-mcp-header, from tools/list */
     /* Its change notifications, from subscriptions/listen (subscriptions.c). */
     out_msg_t *listen_msg;
@@ -238,6 +248,15 @@ int relay_modern_send_for(relay_t *r, pending_t *p, json_t *req);
 void relay_modern_answer_initialize(relay_t *r, pending_t *p);
 /* Shutting down: end the streams that never end by themselves. */
 void relay_modern_shutdown(relay_t *r);
+
+/* ---- relist.c: HeaderMismatch on a tools/call ---- */
+
+/* Read the tools again, then send p again. Returns 1 when under way. */
+int relay_relist_then_retry(relay_t *r, pending_t *p);
+/* The answer to the bridge's tools/list (root: the whole response), and the
+ * transport's report on it. */
+void relay_modern_on_relist(relay_t *r, json_t *root);
+void relay_modern_relist_sent(relay_t *r, out_msg_t *m, int rc, const char *why);
 
 /* ---- mrtr.c: multi round-trip requests for a 2025-era host ---- */
 

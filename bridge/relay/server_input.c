@@ -39,6 +39,14 @@ static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, 
         json_decref(whole);
         return;
     }
+    if (r->relist_key && !strcmp(key, r->relist_key)) {
+        free(key);
+        whole = skeleton ? jr_decode(raw, len, err, sizeof err) : NULL;
+        free(raw);
+        relay_modern_on_relist(r, whole ? whole : root);
+        json_decref(whole);
+        return;
+    }
     if (r->listen_key && !strcmp(key, r->listen_key)) {
         free(key);
         whole = skeleton ? jr_decode(raw, len, err, sizeof err) : NULL;
