@@ -186,7 +186,7 @@ static void on_message_event(legacy_t *t, char *data, size_t len)
         }
         free(key);
     }
-    t->cfg.ev.on_message(t->cfg.ud, data, len, root, skeleton);
+    t->cfg.ev.on_message(t->cfg.ud, data, len, root, skeleton, NULL);
     json_decref(root);
     if (done && !t->freed && !t->shutting_down) item_finish(done, 0, NULL); /* else already gone */
 }

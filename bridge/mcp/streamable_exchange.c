@@ -48,7 +48,7 @@ static void deliver(stream_t *s, char *raw, size_t len)
         json_array_foreach (root, i, el)
             if (is_response_to(el, s->msg)) s->answered = 1;
     }
-    t->cfg.ev.on_message(t->cfg.ud, raw, len, root, skeleton);
+    t->cfg.ev.on_message(t->cfg.ud, raw, len, root, skeleton, s->msg);
     json_decref(root);
 }
 

@@ -63,8 +63,11 @@ typedef struct transport_events {
      * server). `raw` is the exact bytes, malloc'd and NUL-terminated, and the
      * callee owns it (it is relayed without a copy); `root` is the decoded value,
      * borrowed: only its routing members when `skeleton` (see jr_decode_fast), so
-     * decode `raw` when the content is needed. */
-    void (*on_message)(void *ud, char *raw, size_t len, json_t *root, int skeleton);
+     * decode `raw` when the content is needed. `origin`: the message whose
+     * response stream carried it (a server request is related to it), or NULL
+     * (the GET stream, the legacy transport's one stream); only compared. */
+    void (*on_message)(void *ud, char *raw, size_t len, json_t *root, int skeleton,
+                       const out_msg_t *origin);
     /* The server took the message (rc 0), or it could not be delivered or
      * answered (rc < 0, `why` a sentence naming the URL and cause). For a request,
      * rc 0 means the exchange ended: its response has been passed to on_message,

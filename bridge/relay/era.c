@@ -290,6 +290,7 @@ int relay_era_shape(relay_t *r, out_msg_t *m)
     m->shaped = 1;
     json_t *id = NULL;
     const char *method = NULL;
+    if (r->era != ERA_MODERN && r->host_era == ERA_MODERN && relay_up_host_message(r, m)) return 1;
     if (r->era != ERA_MODERN) {
         /* The older revisions: only Mcp-Method, which costs no decoding. */
         if (m->kind == JR_REQUEST || m->kind == JR_NOTIFICATION) {
@@ -327,13 +328,6 @@ static void release_held(relay_t *r)
             relay_modern_answer_initialize(r, p);
         }
         relay_host_init_settled(r);
-        return;
-    }
-    if (r->era != ERA_MODERN && r->host_era == ERA_MODERN) {
-        relay_fail_msg(r, m,
-                       "the server speaks only revisions before 2026-07-28, and this host "
-                       "started without initialize");
-        relay_flush_waitq(r);
         return;
     }
     relay_dispatch(r, m); /* shaped there for the era now known */

@@ -18,7 +18,7 @@ void relay_reinit_failed(relay_t *r, const char *why)
     relay_fail_waitq(r, msg);
 }
 
-static void start_reinit(relay_t *r)
+void relay_start_session(relay_t *r)
 {
     if (r->reinit) return;
     if (!r->init_body) {
@@ -135,5 +135,5 @@ void relay_on_session_lost(void *ud, out_msg_t *m, int stale)
         }
         relay_waitq_push(r, m);
     }
-    start_reinit(r);
+    relay_start_session(r);
 }

@@ -78,6 +78,7 @@ relay_t *relay_start(uv_loop_t *loop, const relay_config_t *cfg)
     pending_table_init(&r->pending);
     list_init(&r->waitq);
     list_init(&r->mrtr_waits);
+    list_init(&r->up_rounds);
     r->http = http_client_new(loop, cfg->http);
     if (!r->http) {
         log_error("out of memory starting up");
@@ -172,6 +173,7 @@ void relay_free(relay_t *r)
     free(r->last_failure);
     free(r->fallback_why);
     relay_mrtr_free(r);
+    relay_up_free(r);
     free(r->host_version);
     free(r->modern_version);
     json_decref(r->discover);

@@ -90,10 +90,10 @@ struct relay {
     char *fallback_why; /* the first transport's answer, while the fallback has not worked */
 
     /* The era of the server (era.c) and of the host. */
-    int era;            /* enum relay_era */
-    int era_cached;     /* the era came from an earlier start's record */
-    int host_era;       /* enum relay_era: what the host's first request spoke */
-    char *host_version; /* a 2025-era host's protocolVersion in its initialize */
+    int era;               /* enum relay_era */
+    int era_cached;        /* the era came from an earlier start's record */
+    int host_era;          /* enum relay_era: what the host's first request spoke */
+    char *host_version;    /* a 2025-era host's protocolVersion in its initialize */
     char *modern_version;  /* the modern version spoken with the server */
     json_t *discover;      /* the server's DiscoverResult (a 2025-era host's initialize) */
     out_msg_t *probe_msg;  /* the request that tells the era, while in flight */
@@ -119,6 +119,11 @@ struct relay {
     int listen_wanted, listen_failures;
     unsigned listen_seq;
     uv_timer_t listen_timer;
+    /* A 2026-07-28 host with an older server (legacy_up.c): the rounds of
+     * input the server asked for, and the host's subscriptions/listen. */
+    list_node up_rounds;
+    json_t *up_filter;
+    char *up_listen_key;
     /* The host's answers to the input requests of multi round-trip requests
      * (mrtr.c): mrtr_wait_t.link. */
     list_node mrtr_waits;
@@ -166,6 +171,10 @@ void relay_transport_returned(relay_t *r, const out_msg_t *m);
 
 /* ---- reinit.c: a new session, set up by the bridge when the server lost ours ---- */
 
+/* Set up a session with init_body (initialize, then initialized); what is
+ * dispatched meanwhile waits. */
+void relay_start_session(relay_t *r);
+
 void relay_reinit_failed(relay_t *r, const char *why);
 /* The answer to the bridge's own initialize (root: the whole response). */
 void relay_on_reinit_response(relay_t *r, json_t *root);
@@ -188,7 +197,8 @@ void relay_on_stdin_oversize(void *ud, size_t dropped);
 
 /* ---- server_input.c: messages and reports from the transport ---- */
 
-void relay_on_transport_message(void *ud, char *raw, size_t len, json_t *root, int skeleton);
+void relay_on_transport_message(void *ud, char *raw, size_t len, json_t *root, int skeleton,
+                                const out_msg_t *origin);
 void relay_on_transport_sent(void *ud, out_msg_t *m, int rc, const char *why);
 
 /* ---- auth.c: signing in while relaying ---- */
@@ -265,6 +275,19 @@ int relay_mrtr_start(relay_t *r, pending_t *p, json_t *result);
 /* A response from the host: 1 when it answers an input request. */
 int relay_mrtr_host_response(relay_t *r, json_t *msg, json_t *id);
 void relay_mrtr_free(relay_t *r);
+
+/* ---- legacy_up.c: a 2026-07-28 host with an older server ---- */
+
+/* A host message, before it is sent: the session opened, subscriptions/listen
+ * answered here, a retry answering the server's requests. 1 when taken. */
+int relay_up_host_message(relay_t *r, out_msg_t *m);
+/* A server request or notification: 1 when handled here (raw taken). */
+int relay_up_server_message(relay_t *r, char *raw, size_t len, json_t *root, int skeleton,
+                            const out_msg_t *origin);
+/* The server's response to p while the host answers its questions: kept for
+ * the host's retry; 1 when kept (raw taken). */
+int relay_up_hold_final(relay_t *r, pending_t *p, char *raw, size_t len);
+void relay_up_free(relay_t *r);
 
 /* ---- subscriptions.c: change notifications for a 2025-era host ---- */
 

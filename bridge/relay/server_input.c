@@ -84,6 +84,8 @@ static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, 
         len = strlen(raw);
         skeleton = 1; /* root no longer describes raw: decode again where needed */
     }
+    if (r->era == ERA_LEGACY && r->host_era == ERA_MODERN && relay_up_hold_final(r, p, raw, len))
+        return;
     if (p->wire_key) {
         /* Sent again under an id of the bridge's: the host's id goes back in. */
         json_t *resp = jr_decode(raw, len, err, sizeof err);
@@ -151,7 +153,8 @@ static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, 
 }
 
 /* Takes ownership of raw. */
-static void on_server_one(relay_t *r, char *raw, size_t len, json_t *root, int skeleton)
+static void on_server_one(relay_t *r, char *raw, size_t len, json_t *root, int skeleton,
+                          const out_msg_t *origin)
 {
     json_t *id;
     const char *method, *why;
@@ -160,6 +163,9 @@ static void on_server_one(relay_t *r, char *raw, size_t len, json_t *root, int s
         on_server_response(r, raw, len, root, id, skeleton);
         break;
     case JR_NOTIFICATION:
+        if (r->era == ERA_LEGACY && r->host_era == ERA_MODERN &&
+            relay_up_server_message(r, raw, len, root, skeleton, origin))
+            break;
         if (r->era == ERA_MODERN && r->host_era != ERA_MODERN &&
             !relay_subs_note(r, &raw, &len, root, skeleton)) {
             free(raw);
@@ -168,6 +174,9 @@ static void on_server_one(relay_t *r, char *raw, size_t len, json_t *root, int s
         relay_emit_server_message(r, raw, len);
         break;
     case JR_REQUEST:
+        if (r->era == ERA_LEGACY && r->host_era == ERA_MODERN &&
+            relay_up_server_message(r, raw, len, root, skeleton, origin))
+            break;
         if (r->era == ERA_MODERN && r->host_era == ERA_MODERN) {
             /* A 2026-07-28 host takes no requests: they come as input_required. */
             log_error("the server sent a request (%s) to a 2026-07-28 host; dropped", method);
@@ -183,11 +192,12 @@ static void on_server_one(relay_t *r, char *raw, size_t len, json_t *root, int s
     }
 }
 
-void relay_on_transport_message(void *ud, char *raw, size_t len, json_t *root, int skeleton)
+void relay_on_transport_message(void *ud, char *raw, size_t len, json_t *root, int skeleton,
+                                const out_msg_t *origin)
 {
     relay_t *r = ud;
     if (!json_is_array(root)) {
-        on_server_one(r, raw, len, root, skeleton);
+        on_server_one(r, raw, len, root, skeleton, origin);
         return;
     }
     size_t i;
@@ -195,7 +205,7 @@ void relay_on_transport_message(void *ud, char *raw, size_t len, json_t *root, i
     free(raw);
     json_array_foreach (root, i, el) {
         char *s = json_dumps(el, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (s) on_server_one(r, s, strlen(s), el, 0);
+        if (s) on_server_one(r, s, strlen(s), el, 0, origin);
     }
 }
 

@@ -47,11 +47,11 @@ typedef struct stdio_chan {
     struct stdio_pending {
         char *msg;
         size_t len;
-    } *pending;
+    } * pending;
     size_t pending_len, pending_cap;
     uv_check_t flush_check;
     uv_idle_t flush_idle;
-    int congested;     /* queued passed STDIO_HIGH_WATER and has not yet dropped below LOW */
+    int congested; /* queued passed STDIO_HIGH_WATER and has not yet dropped below LOW */
     void (*drained_cb)(void *ud);
     stdio_callbacks_t cbs;
     void *ud;
