@@ -453,6 +453,20 @@ describe('the bridge and a 2026-07-28 server', { timeout: 600000 }, () => {
       srv.pushListen('notifications/tools/list_changed', {});
       const changed = await b.waitFor((m) => m.method === 'notifications/tools/list_changed', 5000, 'list_changed');
       assert.equal(changed.params._meta[META_SUBSCRIPTION], 'sub-1');
+
+      // Its cancellation of the listen closes that stream (HTTP has no other way).
+      b.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'sub-1' } });
+      await waitUntil(() => srv.listens[0].closed, 3000, 'the host\'s listen stream closed');
+      assert.equal(postsOf(srv, 'notifications/cancelled').length, 0, 'closing the stream is the cancellation');
+
+      // Its request whose stream breaks is sent again; it gets the answer under its own id.
+      const flaky = await request(b, 'f-1', 'tools/call', { name: 'flaky', arguments: {}, _meta: meta }, 15000);
+      assert.equal(flaky.result?.content?.[0]?.text, 'flaky:ok', ctx(b));
+      const flakyPosts = toolCalls(srv, 'flaky');
+      assert.equal(flakyPosts.length, 2);
+      assert.equal(flakyPosts[0].body.id, 'f-1');
+      assert.notEqual(flakyPosts[1].body.id, 'f-1', 'the second has a new id');
+      assert.deepEqual(flakyPosts[1].body.params, flakyPosts[0].body.params, 'its own params and _meta again');
       assert.equal(srv.log.entries.filter((e) => e.method !== 'POST').length, 0, 'no GET, no DELETE');
       await finish(b, 2000);
     } finally {
