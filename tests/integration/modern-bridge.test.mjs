@@ -242,6 +242,27 @@ describe('the bridge and a 2026-07-28 server', { timeout: 600000 }, () => {
     }
   });
 
+  test('4b. a request cancelled while its input is asked: no retry, nothing for the host', { timeout: CASE_TIMEOUT_MS }, async () => {
+    const srv = await startModernRecorder();
+    const b = startBridge(srv.url, freshHome('c4b'));
+    try {
+      await legacyHandshake(b);
+      b.send({ jsonrpc: '2.0', id: 40, method: 'tools/call', params: { name: 'ask', arguments: {} } });
+      const input = await b.waitFor((m) => m.method === 'elicitation/create', 10000, 'the elicitation/create');
+      b.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 40 } });
+      b.send({ jsonrpc: '2.0', id: input.id, result: { action: 'accept', content: { name: 'late' } } });
+      const r = await request(b, 41, 'tools/call', { name: 'echo', arguments: { text: 'still' } });
+      assert.equal(r.result?.content?.[0]?.text, 'echo:still', ctx(b));
+      await sleep(300);
+      assert.equal(toolCalls(srv, 'ask').length, 1, 'no retry of a cancelled request');
+      assert.equal(b.messages().filter((m) => m.id === 40).length, 0, `nothing for id 40${ctx(b)}`);
+      await finish(b);
+    } finally {
+      b.kill();
+      await srv.stop();
+    }
+  });
+
   test('5. -32022: a request sent again with the version the server supports', { timeout: CASE_TIMEOUT_MS }, async () => {
     // A 2026-era host whose request names a version the server does not speak.
     const srv = await startModernRecorder();
@@ -355,6 +376,7 @@ describe('the bridge and a 2026-07-28 server', { timeout: 600000 }, () => {
       assert.deepEqual(unsub, { jsonrpc: '2.0', id: 2, result: {} });
       await waitUntil(() => listens(srv).length > n, 5000, 'a new listen after unsubscribe');
       assert.equal(listens(srv).at(-1).body.params.notifications?.resourceSubscriptions, undefined, 'the uri is gone');
+      await waitUntil(() => srv.listens.filter((l) => !l.closed).length === 1, 5000, 'the listen with the uri closed');
       await finish(b);
     } finally {
       b.kill();

@@ -3,11 +3,11 @@
 // so a test can check byte by byte what a client sent; the test steers it.
 //
 // In process: startModernRecorder({ mode, port, rejectVersionOnce }) returns
-// { url, port, log, mode, pushListen(method, params), listens, stop() }.
+// { url, port, log, state, pushListen(method, params), listens, stop() }.
 // Standalone: node modern-recorder.mjs [--mode legacy] [--port N]; prints
 // "LISTENING <url>"; POST /admin {"push": {method, params}} pushes a
-// notification on every open subscriptions/listen stream, GET /admin/log
-// returns the log.
+// notification on every open subscriptions/listen stream, POST /admin
+// {"mode": "legacy"|"modern"} switches the mode, GET /admin/log returns the log.
 import { fileURLToPath } from 'node:url';
 import {
   closeServer, createTrackedServer, listen, parseArgs, readBody, RequestLog, runStandalone,
