@@ -294,6 +294,12 @@ describe('the bridge and a 2026-07-28 server', { timeout: 600000 }, () => {
       assert.equal(discovers.length, 2, 'server/discover asked again after -32022');
       assert.equal(discovers[1].body.params._meta[META_VERSION], MODERN);
       assert.equal(discovers[1].headers['mcp-protocol-version'], MODERN);
+
+      // Refused naming only the version the request already had: no loop, the error goes to the host.
+      srv2.state.rejectVersionOnce = 'tools/call';
+      const r = await request(b2, 5, 'tools/call', { name: 'echo', arguments: { text: 'x' } });
+      assert.equal(r.error?.code, -32022, ctx(b2));
+      assert.equal(toolCalls(srv2, 'echo').length, 1, 'not sent again with the same version');
       await finish(b2);
     } finally {
       b2.kill();
