@@ -58,6 +58,7 @@ int relay_relist_then_retry(relay_t *r, pending_t *p)
         return 0;
     }
     p->retries++;
+    p->msg = NULL; /* that exchange is over; the call goes again after the list */
     log_info("%s says a header of a tools/call does not match its body; reading its tools again",
              r->cfg->url);
     return 1;

@@ -164,6 +164,28 @@ describe('the bridge and a 2026-07-28 server', { timeout: 600000 }, () => {
     }
   });
 
+  test('2b. HeaderMismatch (-32020): the tools are read again and the call sent once more with the new header', { timeout: CASE_TIMEOUT_MS }, async () => {
+    const srv = await startModernRecorder({ shiftyTool: true });
+    const b = startBridge(srv.url, freshHome('c2b'));
+    try {
+      await legacyHandshake(b);
+      await request(b, 1, 'tools/list'); // shifty has no annotation yet
+      const r = await request(b, 2, 'tools/call', { name: 'shifty', arguments: { tenant: 'acme' } });
+      assert.equal(r.result?.content?.[0]?.text, 'shifty:acme', `the call succeeds after the re-read${ctx(b)}`);
+      const seen = posts(srv).map((e) => e.rpcMethod).filter((m) => m === 'tools/list' || m === 'tools/call');
+      assert.deepEqual(seen, ['tools/list', 'tools/call', 'tools/list', 'tools/call'], ctx(b));
+      const calls = toolCalls(srv, 'shifty');
+      assert.equal(calls[0].headers['mcp-param-tenant'], undefined, 'the first call knew no annotation');
+      assert.equal(calls[1].headers['mcp-param-tenant'], 'acme', 'the second call carries the header');
+      assert.notEqual(calls[0].body.id, calls[1].body.id, 'a new id');
+      assert.ok(!b.lines.some((l) => l.includes('-32020')), `the host never sees the mismatch${ctx(b)}`);
+      await finish(b);
+    } finally {
+      b.kill();
+      await srv.stop();
+    }
+  });
+
   test('3. logging/setLevel answered here; later requests carry the level; the log messages reach the host', { timeout: CASE_TIMEOUT_MS }, async () => {
     const srv = await startModernRecorder();
     const b = startBridge(srv.url, freshHome('c3'));

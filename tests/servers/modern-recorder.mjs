@@ -97,6 +97,11 @@ export async function startModernRecorder(opts = {}) {
     mode: opts.mode ?? 'modern',
     rejectVersionOnce: opts.rejectVersionOnce ?? null, // a method name, or null
     flakyCuts: 0,
+    // opts.shiftyTool: a tool `shifty` whose `tenant` parameter gains
+    // x-mcp-header "Tenant" after the first tools/list; a call without the
+    // matching Mcp-Param-Tenant header is then refused with -32020.
+    shiftyTool: Boolean(opts.shiftyTool),
+    toolLists: 0,
     listens: [],
     sessions: 0,
   };
@@ -172,7 +177,11 @@ export async function startModernRecorder(opts = {}) {
     switch (msg.method) {
       case 'server/discover': return reply(discoverResult());
       case 'ping': return reply({});
-      case 'tools/list': return reply({ tools: TOOLS });
+      case 'tools/list': {
+        if (!state.shiftyTool) return reply({ tools: TOOLS });
+        const tenant = state.toolLists++ === 0 ? { type: 'string' } : { type: 'string', 'x-mcp-header': 'Tenant' };
+        return reply({ tools: [...TOOLS, { name: 'shifty', inputSchema: { type: 'object', properties: { tenant } } }] });
+      }
       case 'resources/read':
         return reply({ contents: [{ uri: params.uri, mimeType: 'text/plain', text: `contents of ${params.uri}` }] });
       case 'prompts/get':
@@ -199,6 +208,14 @@ export async function startModernRecorder(opts = {}) {
       case 'echo': return reply(text(`echo:${args.text ?? ''}`));
       case NON_ASCII_TOOL: return reply(text('hello'));
       case 'region_query': return reply(text(`region:${args.region}`));
+      case 'shifty':
+        if (state.toolLists > 0 && req.headers['mcp-param-tenant'] !== args.tenant) {
+          return json(res, 400, {
+            jsonrpc: '2.0', id: msg.id,
+            error: { code: -32020, message: 'Header mismatch: Mcp-Param-Tenant is missing or differs from the body' },
+          });
+        }
+        return reply(text(`shifty:${args.tenant}`));
       case 'ask': {
         const responses = params.inputResponses;
         const round = !responses ? 0 : params.requestState === ASK_ROUNDS[0].state ? 1 : 2;
