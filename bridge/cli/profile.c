@@ -556,6 +556,20 @@ static int apply_profile(apply_ctx_t *c, json_t *prof)
     return rc;
 }
 
+static const char *effective_port(const url_t *u)
+{
+    return u->port ? u->port : !strcmp(u->scheme, "https") ? "443" : "80";
+}
+
+/* The same server URL as url_parse() normalises it: scheme and host in lower
+ * case, the default port written or not, an empty path as "/". */
+static int same_url(const url_t *a, const url_t *b)
+{
+    return !strcmp(a->scheme, b->scheme) && !strcmp(a->host, b->host) &&
+           !strcmp(effective_port(a), effective_port(b)) && !strcmp(a->path, b->path) &&
+           !a->query == !b->query && (!a->query || !strcmp(a->query, b->query));
+}
+
 /* The profile whose url is `url` once both are normalised: 0 with *name NULL
  * when none is. */
 static int find_by_url(apply_ctx_t *c, json_t *profiles, const char *url, const char **name)
@@ -575,7 +589,7 @@ static int find_by_url(apply_ctx_t *c, json_t *profiles, const char *url, const 
             rc = fail(c, "url", BRIDGE_EINVAL, "%s", why);
             break;
         }
-        int same = !strcmp(u.href, want.href);
+        int same = same_url(&u, &want);
         url_free(&u);
         if (same && *name) {
             snprintf(c->err, c->errlen,
