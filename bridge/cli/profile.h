@@ -9,8 +9,10 @@
 #include <jansson.h>
 #include <stddef.h>
 
-/* The largest configuration file read, in bytes. */
+/* The largest configuration file read, in bytes; the longest key or header
+ * name taken. */
 #define PROFILE_FILE_MAX (256 * 1024)
+#define PROFILE_KEY_MAX 64
 
 /* $XDG_CONFIG_HOME/mcp-bridge/config.json, else ~/.config/mcp-bridge/config.json;
  * malloc'd, or NULL when neither variable is set (or out of memory). */
@@ -40,5 +42,12 @@ int profile_note(bridge_options_t *o, const char *name, const char *val, const c
 /* 1 for a header name whose value is a credential (Authorization, Cookie,
  * X-Api-Key, ...): such values are masked and count as literal secrets. */
 int profile_header_is_secret(const char *name, size_t len);
+
+/* 1 for a value that is an env:NAME or keychain:NAME reference. */
+int profile_is_reference(const char *s);
+
+/* "Name: value": the value, white space around it skipped, and the name's length
+ * without trailing white space in *name_len; NULL without a colon. */
+const char *profile_header_split(const char *line, size_t *name_len);
 
 #endif
