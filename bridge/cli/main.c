@@ -1,5 +1,6 @@
 /* mcp-bridge: an MCP host spawns this as a stdio server; it relays to a remote
  * MCP server over Streamable HTTP or HTTP+SSE. */
+#include "bridge/cli/cmd.h"
 #include "bridge/cli/commands.h"
 #include "bridge/cli/config.h"
 #include "bridge/base/err.h"
@@ -35,8 +36,9 @@ int main(int argc, char **argv)
         }
         return options_help(argc == 3 ? argv[2] : NULL, stdout);
     }
+    if (argc >= 2 && !strcmp(argv[1], "config")) return cmd_config(argc, argv);
     bridge_options_t opts;
-    char err[512] = "";
+    char err[768] = "";
     int rc = options_parse(argc, argv, &opts, err, sizeof err);
     if (rc == OPTIONS_EXIT_HELP) {
         options_print_help(stdout, opts.command);

@@ -5,10 +5,12 @@
 #include "bridge/base/log.h"
 #include "bridge/base/url.h"
 #include "bridge/cli/options_values.h"
+#include "bridge/cli/profile.h"
 #include "bridge/relay/toolmatch.h"
 
 #include <openssl/crypto.h>
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +41,8 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
             return o->protocol_legacy = !strcmp(val, "legacy"), 0;
         return opt_add_warning(o, "--protocol \"%s\" is neither legacy nor auto; ignored", val);
     }
+    if (!strcmp(n, "config")) return opt_set_string(&o->config_file, val);
+    if (!strcmp(n, "profile")) return opt_set_string(&o->profile, val);
     if (!strcmp(n, "log-file")) {
         free(o->log_file);
         return (o->log_file = strdup(val)) ? 0 : BRIDGE_ENOMEM;
@@ -236,6 +240,13 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
     return BRIDGE_EINVAL;
 }
 
+int options_apply(bridge_options_t *o, const opt_def_t *d, const char *val, char *err,
+                  size_t errlen)
+{
+    assert(d && (d->arg == NULL) == (val == NULL));
+    return apply(o, d, val, err, errlen);
+}
+
 const opt_def_t *options_find(const char *name, size_t len)
 {
     for (size_t i = 0; i < options_table_len; i++)
@@ -321,6 +332,9 @@ int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t 
                 seen_port_arg = 1;
                 int rc = opt_parse_port(a, &o->callback_port, err, errlen);
                 if (rc) return rc;
+                seen[options_find("callback-port", 13) - options_table] = 1;
+                rc = profile_note(o, "callback-port", a, "command line");
+                if (rc) return rc;
                 continue;
             }
             if (o->url) {
@@ -329,6 +343,8 @@ int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t 
                 return BRIDGE_EINVAL;
             }
             if (!(o->url = strdup(a))) return BRIDGE_ENOMEM;
+            int nrc = profile_note(o, "url", a, "command line");
+            if (nrc) return nrc;
             continue;
         }
         if (!strcmp(a, "--")) {
@@ -379,10 +395,17 @@ int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t 
         else if (rc < 0) {
             if (!err[0]) snprintf(err, errlen, "--%s: %s", d->name, bridge_strerror(rc));
             return rc;
+        } else if (strcmp(d->name, "config") && strcmp(d->name, "profile") &&
+                   (rc = profile_note(o, d->name, val ? val : "", "command line")) != 0) {
+            return rc;
         }
     }
     if (seen_help) return OPTIONS_EXIT_HELP;
     if (seen_version) return OPTIONS_EXIT_VERSION;
+    /* The profile's options, where the command line gave none: before the
+     * files they name are read and the checks below. */
+    int prc = profile_apply(o, seen, err, errlen);
+    if (prc) return prc;
     /* Certificate files and proxy variables are read now: a wrong path is a
      * usage error at start, not a failed handshake later. */
     int trc = tls_config_load(&o->tls, o->cacert, o->cert, o->key, err, errlen);
@@ -474,6 +497,11 @@ void options_free(bridge_options_t *o)
     for (size_t i = 0; i < o->warnings_len; i++)
         free(o->warnings[i]);
     free(o->warnings);
+    free(o->config_file);
+    free(o->profile);
+    for (size_t i = 0; i < o->settings_len; i++)
+        free(o->settings[i]);
+    free(o->settings);
     if (o->refresh_token) OPENSSL_cleanse(o->refresh_token, strlen(o->refresh_token));
     free(o->refresh_token);
     memset(o, 0, sizeof *o);

@@ -122,6 +122,12 @@ typedef struct bridge_options {
      * --protocol value): one sentence each, for the log once it is open. */
     char **warnings;
     size_t warnings_len;
+    /* The configuration file (profile.h): --config, else the file a profile was
+     * read from; --profile, else the profile found by the URL; and each option
+     * set, as "--name value  (source)" with secrets masked, for `config check`. */
+    char *config_file, *profile;
+    char **settings;
+    size_t settings_len;
 } bridge_options_t;
 
 enum {
@@ -143,6 +149,10 @@ void options_print_help(FILE *out, int command);
  * (what it does, how it relates to mcp-remote's flag). Returns 0, or 2 after saying on
  * stderr that the topic is unknown. Every line fits 80 columns. */
 int options_help(const char *topic, FILE *out);
+/* Apply option `d` with its value (NULL for a flag) as if given on the command
+ * line: 0, OPTIONS_EXIT_*, or a negative code with the reason in err. */
+int options_apply(bridge_options_t *o, const opt_def_t *d, const char *val, char *err,
+                  size_t errlen);
 /* The option named `name` (without dashes, `len` bytes), or NULL. */
 const opt_def_t *options_find(const char *name, size_t len);
 

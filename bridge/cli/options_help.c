@@ -89,7 +89,7 @@ static void print_option_topic(const opt_def_t *d, FILE *out)
 static void print_overview(FILE *out)
 {
     fputs("Usage: mcp-bridge <server-url> [callback-port] [options]\n"
-          "       mcp-bridge login|logout|status|token|doctor|export|import ...\n"
+          "       mcp-bridge login|logout|status|token|doctor|export|import|config ...\n"
           "Relays an MCP host's stdio JSON-RPC to a remote MCP server (Streamable HTTP or\n"
           "HTTP+SSE), signing in with OAuth when the server asks.\n\n",
           out);

@@ -228,6 +228,21 @@ const opt_def_t options_table[] = {
     {"silent", NULL, OPT_GROUP_LOGGING, 0, "Log nothing but fatal errors", SAME, NULL, CMDS_ALL},
     {"log-file", "FILE", OPT_GROUP_LOGGING, 0, "Also append the log to FILE, with timestamps", NONE,
      NULL, CMDS_ALL},
+    /* The configuration file (bridge/cli/profile.c). */
+    {"config", "FILE", OPT_GROUP_GENERAL, 0,
+     "Read profiles from FILE (default $XDG_CONFIG_HOME/mcp-bridge/config.json)", NONE,
+     "A JSON file {\"profiles\": {\"NAME\": {\"url\": ..., OPTION: VALUE, ...}}} whose "
+     "keys are the long option names. It is read when --profile is given, or when a profile's "
+     "url is the server URL. See the README, \"Configuration file\".",
+     CMDS_ALL},
+    {"profile", "NAME", OPT_GROUP_GENERAL, 0,
+     "Take the options of profile NAME in the configuration file (the command line wins)", NONE,
+     "Without a server URL the profile's url is used. Options given on the command line win "
+     "over the profile's; headers are merged, the command line's winning for a name both "
+     "give. String values may be env:NAME (an environment variable) or keychain:NAME (a "
+     "secret stored with `mcp-bridge config set-secret NAME`). `mcp-bridge config check "
+     "--profile NAME` shows what the profile amounts to.",
+     CMDS_ALL},
     {"version", NULL, OPT_GROUP_GENERAL, 0, "Print the version and exit", SAME, NULL, CMDS_ALL},
     {"help", NULL, OPT_GROUP_GENERAL, 0, "Print this help and exit (also -h)", SAME, NULL,
      CMDS_ALL},
