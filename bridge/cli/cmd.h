@@ -12,5 +12,6 @@ int cmd_status(const bridge_options_t *o); /* cmd_status.c */
 int cmd_logout(const bridge_options_t *o); /* cmd_logout.c */
 int cmd_export(const bridge_options_t *o); /* cmd_transfer.c */
 int cmd_import(const bridge_options_t *o); /* cmd_transfer.c */
+int cmd_key(const bridge_options_t *o);    /* cmd_key.c */
 
 #endif
