@@ -4,8 +4,8 @@
 //  - `mcp-bridge key store NAME --from FILE` (or stdin) stores a PEM key in the
 //    file store and says where; a text that is no key is refused and nothing is
 //    kept; `key list` names it; `key delete` removes it;
-//  - a start with --client-private-key keychain:NAME and no pre-registered
-//    client registers one with token_endpoint_auth_method private_key_jwt and
+//  - a start with --client-private-key keychain:NAME (or a key file) and no
+//    pre-registered client registers one with token_endpoint_auth_method private_key_jwt and
 //    the public key as jwks (no private member), and its token request carries
 //    a signed client assertion, not a secret; the key is never logged;
 //  - keychain:NAME of a key not stored: the start fails, saying how to store it;
@@ -29,10 +29,11 @@ function newKey() {
 
 const keyLines = (pem) => pem.split('\n').filter((l) => l && !l.startsWith('-----'));
 
-/** Signs in with keychain:name and checks the registration and the token request. */
-async function signInWithStoredKey(s, name, key, env, extraArgs = []) {
+/** Signs in with --client-private-key `keyArg` (keychain:NAME or a file) and
+ * checks the registration and the token request. */
+async function signInWithKey(s, keyArg, key, env, extraArgs = []) {
   const h = await connectBridge(s.mcpUrl, {
-    args: ['--client-private-key', `keychain:${name}`, '--debug', ...extraArgs],
+    args: ['--client-private-key', keyArg, '--debug', ...extraArgs],
     env,
     connectTimeoutMs: 30000,
   }).catch((e) => {
@@ -109,7 +110,15 @@ describe('key store / list / delete with the file store, and a registration with
   });
 
   test('--client-private-key keychain:NAME: registered with private_key_jwt and jwks, token by assertion', async () => {
-    await signInWithStoredKey(s, 'ci-key', key, oauthEnv(home), ['--token-store', 'file']);
+    await signInWithKey(s, 'keychain:ci-key', key, oauthEnv(home), ['--token-store', 'file']);
+  });
+
+  test('--client-private-key FILE without a pre-registered client: registered with jwks too', async () => {
+    const other = newKey();
+    const fileHome = tempHome('keyfile-dcr');
+    const file = path.join(fileHome, 'client.pem');
+    fs.writeFileSync(file, other.pem, { mode: 0o600 });
+    await signInWithKey(s, file, other, oauthEnv(fileHome), ['--token-store', 'file']);
   });
 
   test('keychain:NAME of a key not stored: the start fails and says how to store it', async () => {
@@ -199,7 +208,7 @@ describe('key store with a real Secret Service, and a registration with the key 
   });
 
   test('--client-private-key keychain:NAME signs in with the key from the keyring', async () => {
-    await signInWithStoredKey(s, 'ss-key', key, env);
+    await signInWithKey(s, 'keychain:ss-key', key, env);
   });
 
   test('key delete removes the item', async () => {
