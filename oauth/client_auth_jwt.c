@@ -80,13 +80,18 @@ static int key_from_store(oauth_t *o, const char *name, char *err, size_t errlen
     }
     char *pem = NULL;
     int rc = o->cfg.store ? keychain_get(o->cfg.store, stored, &pem) : BRIDGE_EINVAL;
-    if (rc || !pem) {
+    const char *where = o->cfg.store ? keychain_where(o->cfg.store) : "the credential store";
+    if (rc == BRIDGE_EINVAL || (!rc && !pem)) {
         snprintf(err, errlen,
                  "--client-private-key keychain:%s: no key named %s in %s; store it there with: "
                  "mcp-bridge key store %s --from FILE",
-                 name, name, o->cfg.store ? keychain_where(o->cfg.store) : "the credential store",
-                 name);
-        return rc ? rc : BRIDGE_EINVAL;
+                 name, name, where, name);
+        return BRIDGE_EINVAL;
+    }
+    if (rc) {
+        snprintf(err, errlen, "--client-private-key keychain:%s: cannot read %s: %s", name, where,
+                 bridge_strerror(rc));
+        return rc;
     }
     char inner[200];
     rc = oauth_jwt_key_from_pem(pem, strlen(pem), &o->client_key, inner, sizeof inner);

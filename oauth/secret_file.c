@@ -46,6 +46,7 @@ static int read_trimmed(int fd, const char *what, const char *from, char **out, 
     while (len > start && strchr(" \t\r\n", text[len - 1]))
         text[--len] = 0;
     memmove(text, text + start, len - start + 1);
+    OPENSSL_cleanse(text + len - start + 1, start); /* the tail the move left behind */
     if (!text[0]) {
         snprintf(why, n, "the %s in %s is empty", what, from);
         free(text);
