@@ -78,12 +78,18 @@ static void register_client(oauth_t *o)
         oauth_fail(o, BRIDGE_EPROTO, "%s", o->refused);
         return;
     }
-    const char *method = oauth_client_auth_for_registration(o->as_meta);
+    const char *method = oauth_client_registration_method(o);
     const char *grant = o->grant->grant_type;
     json_t *req = json_pack("{s:s, s:[s], s:[s,s], s:[s], s:s, s:s}", "client_name", "mcp-bridge",
                             "redirect_uris", o->redirect_uri, "grant_types", grant, "refresh_token",
                             "response_types", "code", "token_endpoint_auth_method", method,
                             "application_type", "native");
+    if (req && !strcmp(method, "private_key_jwt")) {
+        /* RFC 7591 §2: the public key goes by value; the AS checks every
+         * assertion against it. */
+        json_t *jwks = oauth_client_key_jwks(o);
+        if (!jwks || json_object_set_new(req, "jwks", jwks) != 0) json_decref(req), req = NULL;
+    }
     if (req && o->static_metadata) json_object_update(req, o->static_metadata);
     if (req && o->registered_without_scope) json_object_del(req, "scope");
     char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;

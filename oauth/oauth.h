@@ -38,7 +38,7 @@ typedef struct oauth_config {
     size_t metadata_max;            /* largest document accepted; 0: 1 MiB */
     int device_code;                /* RFC 8628: sign in on another device */
     int mcp_remote_callback;        /* the redirect URI mcp-remote uses for this server */
-    const char *client_private_key; /* PEM file: private_key_jwt client authentication */
+    const char *client_private_key; /* PEM file, or "keychain:NAME": private_key_jwt */
     const char *client_key_id;      /* kid of that key at the AS, or NULL */
     /* Enterprise-managed authorization (SEP-990): the enterprise IdP (issuer
      * or token endpoint), the client there, and where the ID token is. */
@@ -51,6 +51,27 @@ typedef struct oauth_config {
     char *const *headers; /* "Name: value": part of mcp-remote's naming */
     size_t headers_len;
 } oauth_config_t;
+
+/* A client key kept in the credential store: --client-private-key
+ * keychain:NAME names the PEM text stored under "key-NAME" (`mcp-bridge key
+ * store`). NAME is [A-Za-z0-9._-], 1 to OAUTH_CLIENT_KEY_NAME_MAX bytes. */
+#define OAUTH_CLIENT_KEY_KEYCHAIN "keychain:"
+#define OAUTH_CLIENT_KEY_NAME_MAX 124
+#define OAUTH_CLIENT_KEY_STORE_PREFIX "key-"
+/* The store name of the key NAME in out (at least 129 bytes); BRIDGE_EINVAL
+ * for a NAME outside the rule above (out is then empty). */
+int oauth_client_key_store_name(const char *name, char *out, size_t n);
+/* Stores PEM text as the key NAME once it parses as a key private_key_jwt can
+ * sign with (EC P-256, RSA of 2048 bits or more, Ed25519; not encrypted).
+ * Blocking. BRIDGE_EINVAL with a sentence in why (never key material) for a
+ * bad NAME or key; else as keychain_put. */
+int oauth_client_key_store(keychain_t *store, const char *name, const char *pem, char *why,
+                           size_t whylen);
+/* A secret of at most 64 KiB without surrounding white space, read from path
+ * (a regular file only its owner can access; the sentence in why says which
+ * chmod to run) or, with path NULL, from standard input. *out is malloc'd;
+ * the caller wipes and frees it. BRIDGE_EIO, BRIDGE_EINVAL, BRIDGE_ENOMEM. */
+int oauth_read_secret_input(const char *path, const char *what, char **out, char *why, size_t n);
 
 /* Returns NULL on allocation failure or an invalid --static-oauth-client-*
  * document (err says which). Reads nothing yet: see oauth_load. */

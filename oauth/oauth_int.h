@@ -197,6 +197,14 @@ void oauth_client_key_free(oauth_t *o);
 /* How the client authenticates at this AS: private_key_jwt when it holds a key
  * the AS accepts, else as oauth_client_auth_choose. */
 const char *oauth_client_auth_method(const oauth_t *o);
+/* The token_endpoint_auth_method to register with: private_key_jwt when a
+ * key was given and the AS lists that method (RFC 7591 §2), else as
+ * oauth_client_auth_for_registration. */
+const char *oauth_client_registration_method(const oauth_t *o);
+/* {"keys": [the public JWK of the client key, use "sig", kid of
+ * --client-key-id when given]} for the registration's jwks; NULL when out of
+ * memory. Needs o->client_key. */
+json_t *oauth_client_key_jwks(const oauth_t *o);
 /* Adds a fresh client assertion to a token request's form. BRIDGE_EPROTO with
  * o->refused saying why when there is no usable key. */
 int oauth_client_auth_private_key_jwt(oauth_t *o, buf_t *form);

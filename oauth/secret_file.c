@@ -1,6 +1,7 @@
 /* Reading a credential someone else keeps current in a file (an ID token, a
  * workload identity token): owner-only permissions demanded, bounded, read
- * afresh on every use, wiped when refused; or taken from the environment. */
+ * afresh on every use, wiped when refused; or taken from the environment; or,
+ * for `mcp-bridge key store`, a key from standard input, bounded alike. */
 #include "oauth/oauth_int.h"
 #include "bridge/base/err.h"
 
@@ -12,6 +13,48 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Reads at most OAUTH_SECRET_FILE_MAX bytes from fd into *out, without
+ * surrounding white space; `from` names the source in the sentences. What was
+ * read is wiped when refused. */
+static int read_trimmed(int fd, const char *what, const char *from, char **out, char *why, size_t n)
+{
+    char *text = malloc(OAUTH_SECRET_FILE_MAX + 1);
+    size_t len = 0;
+    int rc = text ? 0 : BRIDGE_ENOMEM;
+    while (!rc && len <= OAUTH_SECRET_FILE_MAX) {
+        ssize_t got = read(fd, text + len, OAUTH_SECRET_FILE_MAX + 1 - len);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            snprintf(why, n, "cannot read the %s from %s: %s", what, from, strerror(errno));
+            rc = BRIDGE_EIO;
+        }
+        if (got <= 0) break;
+        len += (size_t)got;
+    }
+    if (!rc && len > OAUTH_SECRET_FILE_MAX) {
+        snprintf(why, n, "the %s in %s is longer than %d bytes", what, from, OAUTH_SECRET_FILE_MAX);
+        rc = BRIDGE_EINVAL;
+    }
+    if (rc) {
+        if (text) OPENSSL_cleanse(text, len); /* len <= the buffer's size */
+        free(text);
+        return rc;
+    }
+    text[len] = 0;
+    size_t start = strspn(text, " \t\r\n");
+    while (len > start && strchr(" \t\r\n", text[len - 1]))
+        text[--len] = 0;
+    memmove(text, text + start, len - start + 1);
+    OPENSSL_cleanse(text + len - start + 1, start); /* the tail the move left behind */
+    if (!text[0]) {
+        snprintf(why, n, "the %s in %s is empty", what, from);
+        free(text);
+        return BRIDGE_EINVAL;
+    }
+    *out = text;
+    return 0;
+}
 
 int oauth_read_secret_file(const char *path, const char *what, char **out, char *why, size_t n)
 {
@@ -33,42 +76,16 @@ int oauth_read_secret_file(const char *path, const char *what, char **out, char 
                  (unsigned)(st.st_mode & 07777), what, path, path);
         rc = BRIDGE_EINVAL;
     }
-    char *text = rc ? NULL : malloc(OAUTH_SECRET_FILE_MAX + 1);
-    size_t len = 0;
-    if (!rc && !text) rc = BRIDGE_ENOMEM;
-    while (!rc && len <= OAUTH_SECRET_FILE_MAX) {
-        ssize_t got = read(fd, text + len, OAUTH_SECRET_FILE_MAX + 1 - len);
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) {
-            snprintf(why, n, "cannot read the %s file %s: %s", what, path, strerror(errno));
-            rc = BRIDGE_EIO;
-        }
-        if (got <= 0) break;
-        len += (size_t)got;
-    }
+    if (!rc) rc = read_trimmed(fd, what, path, out, why, n);
     close(fd);
-    if (!rc && len > OAUTH_SECRET_FILE_MAX) {
-        snprintf(why, n, "the %s file %s is longer than %d bytes", what, path,
-                 OAUTH_SECRET_FILE_MAX);
-        rc = BRIDGE_EINVAL;
-    }
-    if (rc) {
-        if (text) OPENSSL_cleanse(text, len); /* len <= the buffer's size */
-        free(text);
-        return rc;
-    }
-    text[len] = 0;
-    size_t start = strspn(text, " \t\r\n");
-    while (len > start && strchr(" \t\r\n", text[len - 1]))
-        text[--len] = 0;
-    memmove(text, text + start, len - start + 1);
-    if (!text[0]) {
-        snprintf(why, n, "the %s file %s is empty", what, path);
-        free(text);
-        return BRIDGE_EINVAL;
-    }
-    *out = text;
-    return 0;
+    return rc;
+}
+
+int oauth_read_secret_input(const char *path, const char *what, char **out, char *why, size_t n)
+{
+    *out = NULL;
+    return path ? oauth_read_secret_file(path, what, out, why, n)
+                : read_trimmed(STDIN_FILENO, what, "standard input", out, why, n);
 }
 
 int oauth_read_credential(const char *file, const char *env, const char *what, char **out,

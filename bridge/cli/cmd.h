@@ -12,6 +12,7 @@ int cmd_status(const bridge_options_t *o); /* cmd_status.c */
 int cmd_logout(const bridge_options_t *o); /* cmd_logout.c */
 int cmd_export(const bridge_options_t *o); /* cmd_transfer.c */
 int cmd_import(const bridge_options_t *o); /* cmd_transfer.c */
+int cmd_key(const bridge_options_t *o);    /* cmd_key.c */
 /* `mcp-bridge config check|set-secret ...`, before options are parsed: the
  * exit status. */
 int cmd_config(int argc, char **argv); /* cmd_config.c */

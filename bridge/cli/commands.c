@@ -1,5 +1,5 @@
 /* The subcommands for people: login, logout, status, token, doctor, export,
- * import, one file each (cmd.h). Each runs its own short loop and says what it
+ * import, key, one file each (cmd.h). Each runs its own short loop and says what it
  * did in sentences; none of them prints a secret except `token` (on stdout,
  * after a warning) and `export` (likewise). */
 #include "bridge/cli/commands.h"
@@ -22,6 +22,8 @@ int commands_run(const bridge_options_t *o)
         return cmd_export(o);
     case COMMAND_IMPORT:
         return cmd_import(o);
+    case COMMAND_KEY:
+        return cmd_key(o);
     default:
         return 2;
     }

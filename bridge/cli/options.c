@@ -7,6 +7,7 @@
 #include "bridge/cli/options_values.h"
 #include "bridge/cli/profile.h"
 #include "bridge/relay/toolmatch.h"
+#include "oauth/oauth.h"
 
 #include <openssl/crypto.h>
 
@@ -46,6 +47,19 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
     if (!strcmp(n, "log-file")) {
         free(o->log_file);
         return (o->log_file = strdup(val)) ? 0 : BRIDGE_ENOMEM;
+    }
+    if (!strcmp(n, "from")) return opt_set_string(&o->key_from, val);
+    if (!strcmp(n, "client-private-key") &&
+        !strncmp(val, OAUTH_CLIENT_KEY_KEYCHAIN, strlen(OAUTH_CLIENT_KEY_KEYCHAIN))) {
+        char stored[OAUTH_CLIENT_KEY_NAME_MAX + 8];
+        if (oauth_client_key_store_name(val + strlen(OAUTH_CLIENT_KEY_KEYCHAIN), stored,
+                                        sizeof stored) != 0) {
+            snprintf(err, errlen,
+                     "--client-private-key \"%.200s\": the name after keychain: is 1 to %d "
+                     "letters, digits, '.', '_' or '-' (as given to mcp-bridge key store)",
+                     val, OAUTH_CLIENT_KEY_NAME_MAX);
+            return BRIDGE_EINVAL;
+        }
     }
     if (!strcmp(n, "output")) {
         free(o->output);
@@ -260,10 +274,11 @@ static int options_check_machine_sign_in(const bridge_options_t *o, char *err, s
 {
     int idp = o->idp_issuer || o->idp_token_endpoint;
     int workload = o->workload_token_file || o->workload_token_env;
-    const char *needs_client = o->client_private_key ? "--client-private-key"
-                               : idp                 ? "--idp-issuer or --idp-token-endpoint"
-                               : workload            ? "--workload-token-file or -env"
-                                                     : NULL;
+    /* --client-private-key alone is fine: a client is registered with its
+     * public key where the server allows. */
+    const char *needs_client = idp        ? "--idp-issuer or --idp-token-endpoint"
+                               : workload ? "--workload-token-file or -env"
+                                          : NULL;
     if (needs_client && !o->static_client_info) {
         snprintf(err, errlen,
                  "%s needs the client registered at the server's authorization server: "
@@ -300,6 +315,31 @@ static int options_check_machine_sign_in(const bridge_options_t *o, char *err, s
     return 0;
 }
 
+/* `key store NAME`, `key delete NAME`, `key list`: the action known, the name
+ * there when it is needed and valid. */
+static int options_check_key(const bridge_options_t *o, char *err, size_t errlen)
+{
+    const char *act = o->key_action;
+    int named = act && (!strcmp(act, "store") || !strcmp(act, "delete"));
+    if (!act || (!named && strcmp(act, "list") != 0)) {
+        snprintf(err, errlen, "%s%s%susage: mcp-bridge key %s", act ? "unknown action \"" : "",
+                 act ? act : "", act ? "\"; " : "", command_docs[COMMAND_KEY].args);
+        return BRIDGE_EINVAL;
+    }
+    if (named != (o->key_name != NULL)) {
+        snprintf(err, errlen, "key %s %s", act, named ? "needs the key's NAME" : "takes no NAME");
+        return BRIDGE_EINVAL;
+    }
+    char stored[OAUTH_CLIENT_KEY_NAME_MAX + 8];
+    if (named && oauth_client_key_store_name(o->key_name, stored, sizeof stored) != 0) {
+        snprintf(err, errlen,
+                 "\"%.200s\" cannot name a key: use 1 to %d letters, digits, '.', '_' or '-'",
+                 o->key_name, OAUTH_CLIENT_KEY_NAME_MAX);
+        return BRIDGE_EINVAL;
+    }
+    return OPTIONS_RUN;
+}
+
 int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t errlen)
 {
     memset(o, 0, sizeof *o);
@@ -326,6 +366,17 @@ int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t 
 
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
+        if (o->command == COMMAND_KEY && (only_positional || a[0] != '-')) {
+            /* key ACTION [NAME] */
+            char **slot = !o->key_action ? &o->key_action : !o->key_name ? &o->key_name : NULL;
+            if (!slot) {
+                snprintf(err, errlen, "unexpected argument \"%s\"; usage: mcp-bridge key %s", a,
+                         command_docs[COMMAND_KEY].args);
+                return BRIDGE_EINVAL;
+            }
+            if (!(*slot = strdup(a))) return BRIDGE_ENOMEM;
+            continue;
+        }
         if (only_positional || a[0] != '-' || a[1] == 0) {
             if (o->url && !seen_port_arg && a[0] >= '0' && a[0] <= '9') {
                 /* mcp-remote's second argument: the callback port. */
@@ -431,6 +482,11 @@ int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t 
         snprintf(err, errlen, "--all goes with mcp-bridge logout");
         return BRIDGE_EINVAL;
     }
+    if (o->key_from && (!o->key_action || strcmp(o->key_action, "store") != 0)) {
+        snprintf(err, errlen, "--from goes with mcp-bridge key store NAME");
+        return BRIDGE_EINVAL;
+    }
+    if (o->command == COMMAND_KEY) return options_check_key(o, err, errlen);
     int url_optional = o->command == COMMAND_STATUS || o->command == COMMAND_IMPORT ||
                        (o->command == COMMAND_LOGOUT && o->all);
     if (!o->url && url_optional) return OPTIONS_RUN;
@@ -481,6 +537,9 @@ void options_free(bridge_options_t *o)
     free(o->auth_success_url);
     free(o->token_endpoint);
     free(o->client_private_key);
+    free(o->key_action);
+    free(o->key_name);
+    free(o->key_from);
     free(o->client_key_id);
     free(o->idp_issuer);
     free(o->idp_token_endpoint);

@@ -55,6 +55,7 @@ enum bridge_command {
     COMMAND_DOCTOR,
     COMMAND_EXPORT,
     COMMAND_IMPORT,
+    COMMAND_KEY,
     COMMAND_COUNT /* how many there are, not a command */
 };
 #define OPT_CMD(c) (1u << (c))
@@ -110,6 +111,8 @@ typedef struct bridge_options {
     int log_level; /* enum log_level */
     char *log_file;
     char *output; /* export --output / -o */
+    /* `key store|delete|list [NAME]`, and store's --from FILE (NULL: stdin). */
+    char *key_action, *key_name, *key_from;
     /* TLS and proxies: the paths given, then what they and the environment
      * amount to (loaded once options are parsed). */
     char *cacert, *cert, *key;

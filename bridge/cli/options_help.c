@@ -78,7 +78,7 @@ static void print_option_topic(const opt_def_t *d, FILE *out)
     fputs("\n  ", out);
     print_wrapped(out, line, 2, 2);
     size_t n = (size_t)snprintf(line, sizeof line, "Applies to:");
-    for (int c = COMMAND_RELAY; c <= COMMAND_IMPORT && n < sizeof line; c++)
+    for (int c = COMMAND_RELAY; c < COMMAND_COUNT && n < sizeof line; c++)
         if (d->commands & OPT_CMD(c))
             n += (size_t)snprintf(line + n, sizeof line - n, "%s %s", c ? "," : "",
                                   c ? command_names[c] : "relaying");
@@ -89,7 +89,7 @@ static void print_option_topic(const opt_def_t *d, FILE *out)
 static void print_overview(FILE *out)
 {
     fputs("Usage: mcp-bridge <server-url> [callback-port] [options]\n"
-          "       mcp-bridge login|logout|status|token|doctor|export|import|config ...\n"
+          "       mcp-bridge login|logout|status|token|doctor|export|import|key|config ...\n"
           "Relays an MCP host's stdio JSON-RPC to a remote MCP server (Streamable HTTP or\n"
           "HTTP+SSE), signing in with OAuth when the server asks.\n\n",
           out);
@@ -130,7 +130,7 @@ static void print_overview(FILE *out)
 
 void options_print_help(FILE *out, int command)
 {
-    if (command <= COMMAND_RELAY || command > COMMAND_IMPORT) {
+    if (command <= COMMAND_RELAY || command >= COMMAND_COUNT) {
         print_overview(out);
         return;
     }
@@ -157,7 +157,7 @@ int options_help(const char *topic, FILE *out)
         return 0;
     }
     if (!strcmp(topic, "commands")) {
-        for (int c = COMMAND_RELAY + 1; c <= COMMAND_IMPORT; c++)
+        for (int c = COMMAND_RELAY + 1; c < COMMAND_COUNT; c++)
             print_command(c, out);
         return 0;
     }
@@ -170,7 +170,7 @@ int options_help(const char *topic, FILE *out)
         print_option_topic(d, out);
         return 0;
     }
-    for (int c = COMMAND_RELAY + 1; c <= COMMAND_IMPORT; c++) {
+    for (int c = COMMAND_RELAY + 1; c < COMMAND_COUNT; c++) {
         if (!strcmp(command_names[c], name)) {
             options_print_help(out, c);
             return 0;

@@ -4,7 +4,7 @@
 #include "bridge/cli/options.h"
 
 /* Which commands an option applies to. */
-#define CMDS_ALL 0xffu
+#define CMDS_ALL ((1u << COMMAND_COUNT) - 1)
 #define CMDS_RELAY OPT_CMD(COMMAND_RELAY)
 #define CMDS_SESSION (CMDS_RELAY | OPT_CMD(COMMAND_DOCTOR))
 /* Everything that talks to the server or its authorization server. */
@@ -120,14 +120,21 @@ const opt_def_t options_table[] = {
     {"token-endpoint", "URL", OPT_GROUP_AUTH, 0,
      "With --client-credentials: use this token endpoint and skip discovery", SAME, NULL, CMDS_NET},
     {"client-private-key", "FILE", OPT_GROUP_AUTH, 0,
-     "Authenticate the client with this private key (PEM; private_key_jwt, RFC 7523)", NONE,
+     "Authenticate the client with this private key (PEM file, or keychain:NAME; "
+     "private_key_jwt)",
+     NONE,
      "For a client registered at the authorization server with its public key, named by "
-     "--static-oauth-client-info. Each token request carries a fresh assertion signed with the "
-     "key (ES256 for a P-256 key, RS256 for RSA, EdDSA for Ed25519, as the server allows) whose "
-     "audience is the server's issuer. Used when the server lists private_key_jwt, or lists no "
-     "methods. The file must be readable by its owner only (chmod 600); an encrypted key is "
-     "refused.",
+     "--static-oauth-client-info; without one, a server that offers dynamic registration and "
+     "lists private_key_jwt registers a client with the public key (jwks). Each token request "
+     "carries a fresh assertion signed with the key (ES256 for a P-256 key, RS256 for RSA, EdDSA "
+     "for Ed25519, as the server allows) whose audience is the server's issuer (RFC 7523). Used "
+     "when the server lists private_key_jwt, or lists no methods. The file must be readable by "
+     "its owner only (chmod 600); an encrypted key is refused. keychain:NAME takes the key kept "
+     "in the credential store by `mcp-bridge key store NAME`.",
      CMDS_NET},
+    {"from", "FILE", OPT_GROUP_STORAGE, 0,
+     "key store: read the PEM key from FILE (owner-only permissions) instead of stdin", NONE, NULL,
+     OPT_CMD(COMMAND_KEY)},
     {"client-key-id", "KID", OPT_GROUP_AUTH, 0,
      "With --client-private-key: the key's id (kid) at the authorization server", NONE, NULL,
      CMDS_NET},
@@ -252,8 +259,8 @@ _Static_assert(sizeof options_table / sizeof options_table[0] <= OPTIONS_TABLE_M
                "raise OPTIONS_TABLE_MAX: options_parse() keeps a flag per option");
 
 /* Index = enum bridge_command; "" is relaying (no subcommand). */
-const char *const command_names[COMMAND_COUNT] = {"",      "login",  "logout", "status",
-                                                  "token", "doctor", "export", "import"};
+const char *const command_names[COMMAND_COUNT] = {"",       "login",  "logout", "status", "token",
+                                                  "doctor", "export", "import", "key"};
 
 const command_doc_t command_docs[] = {
     [COMMAND_RELAY] = {NULL, NULL},
@@ -276,6 +283,9 @@ const command_doc_t command_docs[] = {
     [COMMAND_IMPORT] = {"[FILE | -]",
                         "Store credentials written by export, from FILE or stdin; the "
                         "next start refreshes them"},
+    [COMMAND_KEY] = {"store NAME [--from FILE] | delete NAME | list",
+                     "Keep a client's private key (PEM) in the credential store, to sign in "
+                     "with as keychain:NAME"},
 };
 
 const char *const option_group_titles[] = {

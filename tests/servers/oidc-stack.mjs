@@ -141,7 +141,7 @@ export async function startOidcStack(opts = {}) {
   const asLog = []; // { method, path, status }
   const grants = []; // { grant_type, status, resource, error, refresh_token_in, refresh_token_out, access_token, at }
   const authRequests = []; // the query of each authorization request
-  const registrationsLog = []; // the registration requests' metadata (responses' client_id)
+  const registrationsLog = []; // the registered clients' metadata as answered (client_id, jwks, ...)
   const errors = []; // provider error events
   const secrets = { accessTokens: new Set(), refreshTokens: new Set(), codes: new Set(), codeVerifiers: new Set(),
     clientSecrets: new Set(), registrationAccessTokens: new Set() };
@@ -239,7 +239,7 @@ export async function startOidcStack(opts = {}) {
       stats.registrations++;
       const body = ctx.body && typeof ctx.body === 'object' ? ctx.body : {};
       registrationsLog.push({ status: ctx.status, client_id: body.client_id, token_endpoint_auth_method: body.token_endpoint_auth_method,
-        redirect_uris: body.redirect_uris, grant_types: body.grant_types });
+        redirect_uris: body.redirect_uris, grant_types: body.grant_types, jwks: body.jwks });
       if (body.client_secret) secrets.clientSecrets.add(body.client_secret);
       if (body.registration_access_token) secrets.registrationAccessTokens.add(body.registration_access_token);
     } else if (route === 'token') {
@@ -262,6 +262,7 @@ export async function startOidcStack(opts = {}) {
         expires_in: body.expires_in, client_id: ctx.oidc.client?.clientId, at: Date.now(),
         basicAuth: /^Basic /i.test(ctx.get('authorization') ?? ''), code_verifier: p.code_verifier,
         dpopProof: Boolean(ctx.get('dpop')), token_type: body.token_type,
+        client_assertion_type: p.client_assertion_type,
       });
     }
   });

@@ -242,7 +242,7 @@ static void help_screens(void)
     t = help_text("debug", 0);
     CHECK(strstr(t, "stderr") != NULL && strstr(t, "~/.mcp-auth") != NULL);
     free(t);
-    for (int c = COMMAND_RELAY; c <= COMMAND_IMPORT; c++) {
+    for (int c = COMMAND_RELAY; c < COMMAND_COUNT; c++) {
         t = help_text(NULL, c);
         CHECK(fits_80(t));
         for (size_t i = 0; c != COMMAND_RELAY && i < options_table_len; i++) {
