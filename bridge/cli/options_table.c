@@ -133,9 +133,10 @@ const opt_def_t options_table[] = {
      CMDS_NET},
     {"idp-issuer", "URL", OPT_GROUP_AUTH, 0,
      "Enterprise sign-in: exchange an ID token from this identity provider (SEP-990)", NONE,
-     "Cross-app access: the ID token (--id-token-file or --id-token-env) is exchanged at the "
-     "identity provider for an identity assertion (RFC 8693) addressed to the server's "
-     "authorization server, which takes it as a jwt-bearer grant (RFC 7523) from the client of "
+     "Cross-app access: the ID token (--id-token-file, --id-token-env or --id-token-command) "
+     "is exchanged at the identity provider for an identity assertion (RFC 8693) addressed to "
+     "the server's authorization server, which takes it as a jwt-bearer grant (RFC 7523) from "
+     "the client of "
      "--static-oauth-client-info. No browser. The provider's token endpoint is found in its "
      "metadata (RFC 8414, then OpenID Connect).",
      CMDS_NET},
