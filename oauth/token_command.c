@@ -203,7 +203,13 @@ static int spawn_with_pipe(char **argv, pid_t *pid, int *read_fd, char *why, siz
     /* Its own process group: a command stopped at the time limit is stopped
      * with whatever it started. */
     posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
+    /* SIGPIPE back to its default: the bridge ignores it, a command should not. */
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP |
+                                        POSIX_SPAWN_SETSIGDEF);
     int err = posix_spawnp(pid, argv[0], &fa, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
