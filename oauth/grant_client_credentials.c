@@ -48,6 +48,13 @@ static void client_credentials_grant(oauth_t *o)
         oauth_select_scope(o->challenge.scope, o->prm_scopes, NULL, &selected);
         scope = selected;
     }
+    /* With the token endpoint given there is no metadata to learn DPoP from;
+     * a resource whose challenge is DPoP alone takes no Bearer token, so a
+     * DPoP-bound one is the only kind worth asking for (RFC 9449 §7.1). */
+    if (o->cfg.token_endpoint && o->challenge.dpop && !o->dpop_required) {
+        log_debug("%s challenges with DPoP only: asking for a DPoP-bound token", o->server_url);
+        o->dpop_required = 1;
+    }
     buf_t form;
     buf_init_secret(&form, 0);
     int rc = oauth_dpop_new_credential(o);

@@ -1,13 +1,15 @@
 /* Enterprise-managed authorization (SEP-990, cross-app access): the person's ID
  * token from the enterprise IdP is exchanged there for an ID-JAG (RFC 8693),
  * which the MCP server's authorization server takes as a jwt-bearer grant
- * (RFC 7523 §2.1). No browser: the IdP sign-in happened elsewhere. */
+ * (RFC 7523 §2.1). No browser: the IdP sign-in happened elsewhere, and the ID
+ * token is read from a file, a variable or a command's output. */
 #include "oauth/oauth_int.h"
 #include "bridge/base/err.h"
 #include "bridge/base/json.h"
 #include "bridge/base/log.h"
 #include "oauth/client_auth.h"
 #include "oauth/token.h"
+#include "oauth/token_command.h"
 #include "oauth/token_exchange.h"
 #include "oauth/wellknown.h"
 
@@ -75,8 +77,11 @@ static void exchange_id_token(oauth_t *o)
         return;
     }
     char *id_token = NULL, why[512];
-    int rc = oauth_read_credential(o->cfg.id_token_file, o->cfg.id_token_env, "ID token", &id_token,
-                                   why, sizeof why);
+    int rc = o->cfg.id_token_command
+                 ? oauth_token_command_run(o->cfg.id_token_command, "ID token", 0, &id_token, why,
+                                           sizeof why)
+                 : oauth_read_credential(o->cfg.id_token_file, o->cfg.id_token_env, "ID token",
+                                         &id_token, why, sizeof why);
     if (rc) {
         oauth_fail(o, rc, "%s", why);
         return;

@@ -43,8 +43,9 @@ typedef struct oauth_config {
     /* Enterprise-managed authorization (SEP-990): the enterprise IdP (issuer
      * or token endpoint), the client there, and where the ID token is. */
     const char *idp_issuer, *idp_token_endpoint, *idp_client_id, *idp_client_secret;
-    const char *id_token_file; /* re-read on every use */
-    const char *id_token_env;  /* the name of an environment variable */
+    const char *id_token_file;    /* re-read on every use */
+    const char *id_token_env;     /* the name of an environment variable */
+    const char *id_token_command; /* a command line that prints it, run on every use */
     /* Workload identity (SEP-1933): the platform's token for the jwt-bearer grant. */
     const char *workload_token_file; /* re-read on every use */
     const char *workload_token_env;

@@ -51,6 +51,7 @@ void config_from_options(const bridge_options_t *o, bridge_config_t *out)
         .idp_client_secret = o->idp_client_secret,
         .id_token_file = o->id_token_file,
         .id_token_env = o->id_token_env,
+        .id_token_command = o->id_token_command,
         .workload_token_file = o->workload_token_file,
         .workload_token_env = o->workload_token_env,
         .headers = o->headers.lines,

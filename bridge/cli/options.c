@@ -210,12 +210,14 @@ static int apply(bridge_options_t *o, const opt_def_t *d, const char *val, char 
         return opt_read_secret_file(val, &o->idp_client_secret, err, errlen);
     if (!strcmp(n, "client-private-key") || !strcmp(n, "client-key-id") ||
         !strcmp(n, "idp-client-id") || !strcmp(n, "id-token-file") || !strcmp(n, "id-token-env") ||
-        !strcmp(n, "workload-token-file") || !strcmp(n, "workload-token-env")) {
+        !strcmp(n, "id-token-command") || !strcmp(n, "workload-token-file") ||
+        !strcmp(n, "workload-token-env")) {
         char **slot = !strcmp(n, "client-private-key")    ? &o->client_private_key
                       : !strcmp(n, "client-key-id")       ? &o->client_key_id
                       : !strcmp(n, "idp-client-id")       ? &o->idp_client_id
                       : !strcmp(n, "id-token-file")       ? &o->id_token_file
                       : !strcmp(n, "id-token-env")        ? &o->id_token_env
+                      : !strcmp(n, "id-token-command")    ? &o->id_token_command
                       : !strcmp(n, "workload-token-file") ? &o->workload_token_file
                                                           : &o->workload_token_env;
         if (!*val) {
@@ -300,16 +302,18 @@ static int options_check_machine_sign_in(const bridge_options_t *o, char *err, s
         snprintf(err, errlen, "--workload-token-file and --workload-token-env: give one of them");
         return BRIDGE_EINVAL;
     }
-    if (idp && !o->id_token_file == !o->id_token_env) {
+    int id_token_sources = !!o->id_token_file + !!o->id_token_env + !!o->id_token_command;
+    if (idp && id_token_sources != 1) {
         snprintf(err, errlen,
                  "with --idp-issuer or --idp-token-endpoint, say where the ID token "
-                 "is: --id-token-file FILE or --id-token-env VARIABLE (one of them)");
+                 "is: --id-token-file FILE, --id-token-env VARIABLE or --id-token-command CMD "
+                 "(one of them)");
         return BRIDGE_EINVAL;
     }
-    if (!idp && (o->id_token_file || o->id_token_env || o->idp_client_id || o->idp_client_secret)) {
+    if (!idp && (id_token_sources || o->idp_client_id || o->idp_client_secret)) {
         snprintf(err, errlen,
-                 "--id-token-file, --id-token-env and --idp-client-* go with "
-                 "--idp-issuer or --idp-token-endpoint");
+                 "--id-token-file, --id-token-env, --id-token-command and --idp-client-* go "
+                 "with --idp-issuer or --idp-token-endpoint");
         return BRIDGE_EINVAL;
     }
     return 0;
@@ -546,6 +550,7 @@ void options_free(bridge_options_t *o)
     free(o->idp_client_id);
     free(o->id_token_file);
     free(o->id_token_env);
+    free(o->id_token_command);
     free(o->workload_token_file);
     free(o->workload_token_env);
     if (o->idp_client_secret) OPENSSL_cleanse(o->idp_client_secret, strlen(o->idp_client_secret));

@@ -105,7 +105,7 @@ typedef struct bridge_options {
     char *client_private_key, *client_key_id;
     char *idp_issuer, *idp_token_endpoint, *idp_client_id;
     char *idp_client_secret; /* read from --idp-client-secret-file */
-    char *id_token_file, *id_token_env;
+    char *id_token_file, *id_token_env, *id_token_command;
     char *workload_token_file, *workload_token_env;
     int all;       /* logout --all */
     int log_level; /* enum log_level */

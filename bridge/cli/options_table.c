@@ -140,9 +140,10 @@ const opt_def_t options_table[] = {
      CMDS_NET},
     {"idp-issuer", "URL", OPT_GROUP_AUTH, 0,
      "Enterprise sign-in: exchange an ID token from this identity provider (SEP-990)", NONE,
-     "Cross-app access: the ID token (--id-token-file or --id-token-env) is exchanged at the "
-     "identity provider for an identity assertion (RFC 8693) addressed to the server's "
-     "authorization server, which takes it as a jwt-bearer grant (RFC 7523) from the client of "
+     "Cross-app access: the ID token (--id-token-file, --id-token-env or --id-token-command) "
+     "is exchanged at the identity provider for an identity assertion (RFC 8693) addressed to "
+     "the server's authorization server, which takes it as a jwt-bearer grant (RFC 7523) from "
+     "the client of "
      "--static-oauth-client-info. No browser. The provider's token endpoint is found in its "
      "metadata (RFC 8414, then OpenID Connect).",
      CMDS_NET},
@@ -162,6 +163,12 @@ const opt_def_t options_table[] = {
      CMDS_NET},
     {"id-token-env", "VARIABLE", OPT_GROUP_AUTH, 0,
      "Enterprise sign-in: the ID token is in this environment variable", NONE, NULL, CMDS_NET},
+    {"id-token-command", "CMD", OPT_GROUP_AUTH, 0,
+     "Enterprise sign-in: run CMD to get the ID token (its output), at every use", NONE,
+     "CMD is split into words as a shell would (quotes and backslashes) but run without a "
+     "shell; it must print the ID token alone and exit with status 0 within 30 seconds. Its "
+     "output is never logged.",
+     CMDS_NET},
     {"workload-token-file", "FILE", OPT_GROUP_AUTH, 0,
      "Workload identity: trade the platform's token in FILE for an access token (SEP-1933)", NONE,
      "The platform's signed token (a Kubernetes projected service account token, a CI job's "

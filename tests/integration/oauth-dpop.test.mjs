@@ -7,12 +7,17 @@
 //    request goes out with `Authorization: DPoP` and a fresh proof;
 //  - nonces: the AS answers the first token request 400 use_dpop_nonce and the
 //    MCP server 401 use_dpop_nonce (also after it changes its nonce); each is
-//    retried once with the nonce, without a new sign-in.
+//    retried once with the nonce, without a new sign-in;
+//  - the device authorization grant and the client credentials grant get
+//    DPoP-bound tokens too (each poll and token request with a proof, nonces
+//    from both servers), kept with their key and used with a proof on every
+//    MCP request.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { calculateJwkThumbprint, decodeJwt } from 'jose';
 import {
-  callTool, connectBridge, killAll, requireBridge, resultText, runBridge, sleep, waitUntil,
+  callTool, connectBridge, killAll, rawHandshake, requireBridge, resultText, runBridge, sleep, spawnRawBridge,
+  waitUntil,
 } from '../lib/harness.mjs';
 import {
   browserLog, cleanupHomes, describeStack, oauthEnv, startOidcStack, storedTokens, tempHome,
@@ -139,5 +144,128 @@ describe('DPoP nonces from the authorization server and the MCP server', { timeo
     assert.equal(s.stats.authorizations, signIns, `no second sign-in\n${describeStack(s)}`);
     const d = JSON.parse(storedTokens(home).dpop_key).d;
     assert.ok(!`${login.stdout}${login.stderr}${doctor.stdout}${doctor.stderr}`.includes(d), 'the key was shown');
+  });
+});
+
+/** The grants the AS answered 200 are DPoP-bound to the stored key, each asked with a proof. */
+async function assertBoundToStoredKey(s, home, grantType) {
+  await waitUntil(() => storedTokens(home)?.dpop_key, 10000, 'the DPoP-bound token to be stored');
+  const jkt = await storedJkt(home);
+  const ok = s.grants.filter((g) => g.status === 200);
+  assert.ok(ok.length >= 1 && ok[0].grant_type === grantType, describeStack(s));
+  for (const g of ok) {
+    assert.ok(g.dpopProof, `${g.grant_type} carried a proof`);
+    assert.equal(g.token_type, 'DPoP', `${g.grant_type} answered a DPoP-bound token\n${describeStack(s)}`);
+    assert.equal(decodeJwt(g.access_token).cnf?.jkt, jkt, `${g.grant_type}: bound to the one stored key`);
+  }
+  assert.equal(storedTokens(home).token_type, 'DPoP');
+}
+
+describe('DPoP with the device authorization grant', { timeout: 90000 }, () => {
+  let s, home, b;
+  before(async () => {
+    requireBridge();
+    s = await startOidcStack({ dpop: { asNonce: true, rsNonce: true }, deviceFlow: true, accessTokenTTL: 4 });
+    home = tempHome('oauth-dpop-device');
+  });
+  after(async () => {
+    b?.kill();
+    await killAll();
+    await s?.close();
+    cleanupHomes();
+  });
+
+  test('the polls carry proofs, the token is DPoP-bound, calls are proven, a refresh keeps the key', async () => {
+    b = spawnRawBridge([s.mcpUrl, '--device-code'], { env: oauthEnv(home, { BROWSER: '/bin/false' }) });
+    const init = rawHandshake(b, { id: 1, timeoutMs: 45000 });
+    const shown = await b.waitStderr(/enter the code: (\S+)/, 20000);
+    assert.ok(await s.approveDevice(/enter the code: (\S+)/.exec(shown)[1]), describeStack(s));
+    const r = await init;
+    assert.ok(r.result, `${JSON.stringify(r)}\n${describeStack(s)}\n${b.stderr()}`);
+    for (const [id, message] of [[2, 'd1'], [3, 'd2']]) {
+      if (id === 3) await sleep(4500); // past the first token's lifetime: a refresh
+      b.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { message } } });
+      const call = await b.waitForId(id, 30000);
+      assert.equal(call.result?.content?.[0]?.text, message, `${JSON.stringify(call)}\n${describeStack(s)}`);
+    }
+    assert.equal(s.stats.deviceGrants, 1, describeStack(s));
+    assert.equal(s.stats.authorizations, 0, 'no browser sign-in');
+    assert.ok(s.grants.some((g) => g.error === 'use_dpop_nonce'), `the AS asked for its nonce\n${describeStack(s)}`);
+    assert.ok(s.stats.refreshGrants >= 1, `a refresh\n${describeStack(s)}`);
+    await assertBoundToStoredKey(s, home, 'urn:ietf:params:oauth:grant-type:device_code');
+    assert.ok(s.stats.dpopProofs >= 3, `initialize and the calls proven\n${describeStack(s)}`);
+    const mcp = s.rsLog.filter((e) => e.path === new URL(s.mcpUrl).pathname && e.token);
+    assert.ok(mcp.every((e) => !(e.status >= 400) || e.why === 'use_dpop_nonce' || (e.rpc ?? []).includes('server/discover')),
+      `no proof refused\n${describeStack(s)}`);
+    const err = b.stderr();
+    for (const { kind, value } of s.allSecrets()) assert.ok(!err.includes(value), `a ${kind} was logged`);
+    assert.ok(!err.includes(JSON.parse(storedTokens(home).dpop_key).d), 'the DPoP private key was logged');
+  });
+});
+
+describe('DPoP with the client credentials grant', { timeout: 60000 }, () => {
+  const clientId = 'mcp-bridge-dpop-machine';
+  const clientSecret = 'dpop-machine-secret-5e2b';
+  let s, home, h;
+  before(async () => {
+    requireBridge();
+    s = await startOidcStack({
+      dpop: { asNonce: true, rsNonce: true },
+      registration: false,
+      clientCredentials: true,
+      staticClients: [{
+        client_id: clientId, client_secret: clientSecret, grant_types: ['client_credentials'],
+        response_types: [], redirect_uris: [],
+      }],
+    });
+    home = tempHome('oauth-dpop-cc');
+  });
+  after(async () => {
+    await h?.close();
+    await killAll();
+    await s?.close();
+    cleanupHomes();
+  });
+
+  test('the token request carries a proof, the token is DPoP-bound and every call is proven', async () => {
+    h = await connect(s, home, ['--static-oauth-client-info', JSON.stringify({ client_id: clientId, client_secret: clientSecret }),
+      '--client-credentials']);
+    assert.equal(resultText(await callTool(h.client, 'echo', { message: 'c1' })), 'c1', describeStack(s));
+    // The server's GET stream open first: the new nonce then meets the call only.
+    await waitUntil(() => s.rsLog.some((e) => e.method === 'GET' && e.path === new URL(s.mcpUrl).pathname
+      && e.dpopVerified && e.status === undefined), 10000, 'the GET stream open');
+    await sleep(200);
+    s.rotateDpopNonce();
+    assert.equal(resultText(await callTool(h.client, 'echo', { message: 'c2' })), 'c2', describeStack(s));
+    const cc = s.grants.filter((g) => g.grant_type === 'client_credentials');
+    assert.equal(cc.filter((g) => g.status === 200).length, 1, describeStack(s));
+    assert.equal(cc[0].error, 'use_dpop_nonce', `the AS asked for its nonce\n${describeStack(s)}`);
+    await assertBoundToStoredKey(s, home, 'client_credentials');
+    assert.ok(s.stats.dpopProofs >= 3, `initialize and the calls proven\n${describeStack(s)}`);
+    assert.ok(s.stats.dpopNonceChallenges >= 2, `the MCP server's nonces\n${describeStack(s)}`);
+    assert.deepEqual(s.errors.filter((e) => !/nonce/i.test(`${e.error} ${e.detail}`)), []);
+    const err = h.stderr();
+    assert.ok(!err.includes(clientSecret), 'the client secret was logged');
+    for (const { kind, value } of s.allSecrets()) assert.ok(!err.includes(value), `a ${kind} was logged`);
+    await h.close();
+    h = undefined;
+  });
+
+  test('--token-endpoint (no metadata read): the DPoP-only challenge is enough to ask for a DPoP-bound token', async () => {
+    const home2 = tempHome('oauth-dpop-cc-endpoint');
+    const before = s.grants.length;
+    const metadataReads = s.asHttpLog.filter((e) => e.path.startsWith('/.well-known')).length;
+    h = await connect(s, home2, ['--static-oauth-client-info', JSON.stringify({ client_id: clientId, client_secret: clientSecret }),
+      '--client-credentials', '--token-endpoint', `${s.issuer}/token`, '--scope', 'mcp']);
+    assert.equal(resultText(await callTool(h.client, 'echo', { message: 'e1' })), 'e1', describeStack(s));
+    assert.equal(s.asHttpLog.filter((e) => e.path.startsWith('/.well-known')).length, metadataReads, 'no discovery');
+    const ok = s.grants.slice(before).filter((g) => g.status === 200);
+    assert.equal(ok.length, 1, describeStack(s));
+    assert.ok(ok[0].dpopProof, 'the token request carried a proof');
+    assert.equal(ok[0].token_type, 'DPoP', describeStack(s));
+    await waitUntil(() => storedTokens(home2)?.dpop_key, 10000, 'the DPoP-bound token to be stored');
+    assert.equal(decodeJwt(ok[0].access_token).cnf?.jkt, await storedJkt(home2));
+    await h.close();
+    h = undefined;
   });
 });

@@ -1,7 +1,7 @@
 // Enterprise-managed authorization (SEP-990, cross-app access) end to end: the
-// ID token from the enterprise IdP (in a file, or an environment variable) is
-// exchanged at the IdP for an ID-JAG (RFC 8693), which the MCP server's AS
-// verifies and takes as a jwt-bearer grant (RFC 7523) from the client of
+// ID token from the enterprise IdP (in a file, an environment variable or a
+// command's output) is exchanged at the IdP for an ID-JAG (RFC 8693), which
+// the MCP server's AS verifies and takes as a jwt-bearer grant (RFC 7523) from the client of
 // --static-oauth-client-info (client_secret_basic). The IdP is found from its
 // issuer's metadata. No browser; no ID token, ID-JAG or access token in the log.
 import { after, before, describe, test } from 'node:test';
@@ -89,6 +89,38 @@ describe('oauth: enterprise-managed authorization (ID token -> ID-JAG -> jwt-bea
     assertNoSecrets(h.stderr(), idToken);
     await h.close();
     h = undefined;
+  });
+
+  test('--id-token-command: the ID token is what the command prints, run without a shell', async () => {
+    const home = tempHome('enterprise-command');
+    const idToken = await s.issueIdToken('erin@example.test');
+    const file = writeIdToken(home, idToken);
+    const exchanges = s.grants.filter((g) => g.at === 'idp').length;
+    h = await connectBridge(s.mcpUrl, {
+      // Quoted words as a shell splits them; `;` reaches sh as its own argument.
+      args: args('--id-token-command', `sh -c 'cat "$1"; exit 0' 'get token' ${file}`, '--debug'),
+      env: oauthEnv(home, { BROWSER: '/bin/false' }),
+      connectTimeoutMs: 30000,
+    });
+    assert.equal(JSON.parse(resultText(await callTool(h.client, 'whoami'))).sub, 'erin@example.test');
+    assert.equal(s.grants.filter((g) => g.at === 'idp').length, exchanges + 1, JSON.stringify(s.grants));
+    assertNoSecrets(h.stderr(), idToken);
+    await h.close();
+    h = undefined;
+  });
+
+  test('--id-token-command that fails: its exit status is reported and nothing is sent', async () => {
+    const home = tempHome('enterprise-command-fails');
+    const exchanges = s.grants.length;
+    raw = spawnRawBridge([s.mcpUrl, ...args('--id-token-command', "sh -c 'echo not-a-token; exit 4'")],
+      { env: oauthEnv(home) });
+    const r = await rawHandshake(raw, { id: 1, timeoutMs: 20000 });
+    assert.ok(r.error, JSON.stringify(r));
+    assert.match(r.error.message + raw.stderr(), /sh failed \(exit status 4\)/);
+    assert.ok(!raw.stderr().includes('not-a-token') && !r.error.message.includes('not-a-token'), 'the output is not shown');
+    assert.equal(s.grants.length, exchanges, 'no exchange without an ID token');
+    raw.kill();
+    raw = undefined;
   });
 
   test('an ID token file others can read: a JSON-RPC error with the chmod to run, nothing sent', async () => {

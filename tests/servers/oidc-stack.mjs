@@ -86,6 +86,8 @@ function closeServer(s) {
  *                     client_secret_basic, client_secret_post and, with
  *                     publicClients, none); e.g. add 'private_key_jwt'
  *   clientCredentials enable the client credentials grant (default false)
+ *   deviceFlow        enable the device authorization grant (RFC 8628; default
+ *                     false); the test approves a user code with approveDevice()
  *   dpop              false (default), or { asNonce, rsNonce }: the MCP server
  *                     takes DPoP-bound tokens (oidc-provider's DPoP feature is
  *                     on by default; asNonce: its nonceSecret is set and it
@@ -108,7 +110,7 @@ export async function startOidcStack(opts = {}) {
     issuerPath = '', registration = true, publicClients = true,
     accessTokenTTL = 3600, refreshTokenTTL = 3600, scope = 'mcp', challenge = 'hint', prmAt = 'path',
     mcpPath = '/mcp', extraMetadataAt = [], stepUp = null, sameOrigin = false,
-    requireScope = true, clientCredentials = false, dpop = false,
+    requireScope = true, clientCredentials = false, dpop = false, deviceFlow = false,
   } = opts;
   let maxTokenAgeS = opts.maxTokenAgeS ?? 0;
 
@@ -135,6 +137,7 @@ export async function startOidcStack(opts = {}) {
     dpopProofs: 0, // MCP requests whose DPoP proof was verified
     dpopNonceChallenges: 0, // 401 use_dpop_nonce answers of the MCP server
     codeGrants: 0,
+    deviceGrants: 0, // device_code token requests answered 200
     refreshGrants: 0,
     failedGrants: 0,
   };
@@ -183,6 +186,7 @@ export async function startOidcStack(opts = {}) {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: clientCredentials },
+      deviceFlow: { enabled: deviceFlow },
       registration: { enabled: registration, initialAccessToken: false },
       revocation: { enabled: true },
       ...(dpop?.asNonce ? { dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true } } : {}),
@@ -255,6 +259,7 @@ export async function startOidcStack(opts = {}) {
       if (!ok) stats.failedGrants++;
       else if (p.grant_type === 'authorization_code') stats.codeGrants++;
       else if (p.grant_type === 'refresh_token') stats.refreshGrants++;
+      else if (p.grant_type === 'urn:ietf:params:oauth:grant-type:device_code') stats.deviceGrants++;
       grants.push({
         grant_type: p.grant_type, status: ctx.status, resource: p.resource, error: body.error,
         error_description: body.error_description, refresh_token_in: p.refresh_token,
@@ -477,6 +482,30 @@ export async function startOidcStack(opts = {}) {
     setMaxTokenAge(s) { maxTokenAgeS = s; },
     /** A new MCP-server DPoP nonce (dpop.rsNonce): proofs with the old one get use_dpop_nonce. */
     rotateDpopNonce() { rsNonce = randomBytes(16).toString('base64url'); },
+    /**
+     * deviceFlow: the test user approves the device authorization whose user
+     * code the client showed, as the verification page would after a sign-in:
+     * every scope asked for, for the MCP server. False when no such code waits.
+     */
+    async approveDevice(userCode) {
+      const code = await provider.DeviceCode.findByUserCode(String(userCode).toUpperCase().replace(/\W/g, ''));
+      if (!code || code.accountId || code.error) return false;
+      const requested = String(code.params?.scope ?? '').split(' ').filter(Boolean);
+      const oidc = requested.filter((x) => OIDC_SCOPES.has(x));
+      const rs = requested.filter((x) => !OIDC_SCOPES.has(x));
+      const grant = new provider.Grant({ accountId: TEST_USER, clientId: code.clientId });
+      if (oidc.length) grant.addOIDCScope(oidc.join(' '));
+      grant.addResourceScope(mcpUrl, rs.length ? rs.join(' ') : scope);
+      Object.assign(code, {
+        accountId: TEST_USER,
+        authTime: Math.floor(Date.now() / 1000),
+        grantId: await grant.save(),
+        scope: requested.join(' '),
+        resource: mcpUrl,
+      });
+      await code.save();
+      return true;
+    },
     /** Requests to the MCP endpoint that carried a token and were refused. */
     rejectedTokens: () => rsLog.filter((e) => e.path === mcpPath && e.status === 401 && e.token),
     /** Every secret the AS issued or received, as a flat list of { kind, value }. */
