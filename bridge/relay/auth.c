@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <stdio.h>
+#include <string.h>
 
 #define MAX_AUTH_ATTEMPTS 3
 
@@ -126,6 +127,10 @@ void relay_auth_response(void *ud, http_req_t *req)
     relay_t *r = ud;
     const char *nonce = r->oauth ? http_req_header(req, "DPoP-Nonce") : NULL;
     if (nonce) oauth_note_dpop_nonce(r->oauth, http_req_url(req), nonce);
+    /* The stream is open again: its next nonce may be retried once too. */
+    long status = http_req_status(req);
+    if (status >= 200 && status < 300 && !strcmp(http_req_method(req), "GET"))
+        r->stream_nonce_retried = 0;
 }
 
 /* Stored tokens are read on the thread pool. Messages do not wait for them: a
