@@ -627,8 +627,8 @@ static void test_listen(void)
     const char *as_is[] = {
         "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/prompts/list_changed\"}",
         "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/prompts/list_changed\",\"params\":[1]}",
-        "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/prompts/list_changed\",\"params\":"
-        "{\"_meta\":\"x\"}}",
+        ("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/prompts/list_changed\",\"params\":"
+         "{\"_meta\":\"x\"}}"),
     };
     for (size_t i = 0; i < 3; i++) {
         n = parse(as_is[i]);
