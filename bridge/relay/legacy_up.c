@@ -146,16 +146,7 @@ static void deliver_final(relay_t *r, pending_t *p, char *raw, size_t len)
     char err[128];
     json_t *resp = jr_decode(raw, len, err, sizeof err);
     free(raw);
-    char *s =
-        resp && json_object_set(resp, "id", p->id) == 0 ? json_dumps(resp, JSON_COMPACT) : NULL;
-    json_decref(resp);
-    if (!s) {
-        relay_pending_fail(r, p, JR_INTERNAL_ERROR, "out of memory");
-        return;
-    }
-    relay_emit_response(r, p->batch, s, strlen(s));
-    pending_remove(&r->pending, p);
-    relay_maybe_finish_shutdown(r);
+    relay_pending_answer(r, p, resp);
 }
 
 /* The host's retry of a request whose input the server asked for: the answers

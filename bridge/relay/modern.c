@@ -28,16 +28,7 @@ static int may_ask_input(const char *method)
 /* Answer p here with `result` (a reference is taken). */
 static void answer(relay_t *r, pending_t *p, json_t *result)
 {
-    json_t *resp = json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", p->id, "result", result);
-    char *s = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
-    json_decref(resp);
-    if (!s) {
-        relay_pending_fail(r, p, JR_INTERNAL_ERROR, "out of memory");
-        return;
-    }
-    relay_emit_response(r, p->batch, s, strlen(s));
-    pending_remove(&r->pending, p);
-    relay_maybe_finish_shutdown(r);
+    relay_pending_answer(r, p, json_pack("{s:s, s:o}", "jsonrpc", "2.0", "result", result));
 }
 
 void relay_modern_answer_initialize(relay_t *r, pending_t *p)

@@ -55,6 +55,20 @@ void relay_pending_fail(relay_t *r, pending_t *p, int code, const char *why)
     pending_remove(&r->pending, p);
 }
 
+void relay_pending_answer(relay_t *r, pending_t *p, json_t *resp)
+{
+    char *s =
+        resp && json_object_set(resp, "id", p->id) == 0 ? json_dumps(resp, JSON_COMPACT) : NULL;
+    json_decref(resp);
+    if (!s) {
+        relay_pending_fail(r, p, JR_INTERNAL_ERROR, "out of memory");
+        return;
+    }
+    relay_emit_response(r, p->batch, s, strlen(s));
+    pending_remove(&r->pending, p);
+    relay_maybe_finish_shutdown(r);
+}
+
 /* The host's log is where people look: one line per cause, not one per
  * request. `why` is the sentence the host gets in the JSON-RPC error too; the
  * same sentence again while failures keep coming is not repeated. */

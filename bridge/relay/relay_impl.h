@@ -141,6 +141,9 @@ void relay_emit_server_message(relay_t *r, char *json, size_t len);
  * Takes ownership. */
 void relay_emit_response(relay_t *r, batch_t *b, char *json, size_t len);
 void relay_emit_error(relay_t *r, batch_t *b, json_t *id, int code, const char *msg);
+/* The request gets `resp` (a JSON-RPC response, taken; its id is set to the
+ * host's) and is forgotten. */
+void relay_pending_answer(relay_t *r, pending_t *p, json_t *resp);
 /* The request gets an error response and is forgotten. */
 void relay_pending_fail(relay_t *r, pending_t *p, int code, const char *why);
 /* Log a failure once per cause (not once per request it fails). */

@@ -8,6 +8,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void on_probe_response(relay_t *r, json_t *root)
+{
+    relay_era_on_probe_response(r, NULL, root);
+}
+
+/* A response to a message of the bridge's own goes to the part that sent it
+ * (raw taken). 0 when it is not one. */
+static int internal_response(relay_t *r, const char *key, char *raw, size_t len, json_t *root,
+                             int skeleton)
+{
+    void (*handler)(relay_t *, json_t *) = NULL;
+    if (r->reinit_key && !strcmp(key, r->reinit_key)) {
+        free(r->reinit_key);
+        r->reinit_key = NULL;
+        handler = relay_on_reinit_response;
+    } else if (r->probe_key && r->probe_msg && r->probe_msg->internal &&
+               !strcmp(key, r->probe_key)) {
+        handler = on_probe_response;
+    } else if (r->relist_key && !strcmp(key, r->relist_key)) {
+        handler = relay_modern_on_relist;
+    } else if (r->listen_key && !strcmp(key, r->listen_key)) {
+        handler = relay_subs_on_response;
+    }
+    if (!handler) return 0;
+    char err[128];
+    json_t *whole = skeleton ? jr_decode(raw, len, err, sizeof err) : NULL;
+    free(raw);
+    handler(r, whole ? whole : root);
+    json_decref(whole);
+    return 1;
+}
+
 static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, json_t *id,
                                int skeleton)
 {
@@ -20,41 +52,11 @@ static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, 
         free(raw);
         return;
     }
-    if (r->reinit_key && !strcmp(key, r->reinit_key)) {
+    if (internal_response(r, key, raw, len, root, skeleton)) {
         free(key);
-        free(r->reinit_key);
-        r->reinit_key = NULL;
-        whole = skeleton ? jr_decode(raw, len, err, sizeof err) : NULL;
-        free(raw);
-        relay_on_reinit_response(r, whole ? whole : root);
-        json_decref(whole);
         return;
     }
     int probe = r->probe_key && r->probe_msg && !strcmp(key, r->probe_key);
-    if (probe && r->probe_msg->internal) {
-        free(key);
-        whole = skeleton ? jr_decode(raw, len, err, sizeof err) : NULL;
-        free(raw);
-        relay_era_on_probe_response(r, NULL, whole ? whole : root);
-        json_decref(whole);
-        return;
-    }
-    if (r->relist_key && !strcmp(key, r->relist_key)) {
-        free(key);
-        whole = skeleton ? jr_decode(raw, len, err, sizeof err) : NULL;
-        free(raw);
-        relay_modern_on_relist(r, whole ? whole : root);
-        json_decref(whole);
-        return;
-    }
-    if (r->listen_key && !strcmp(key, r->listen_key)) {
-        free(key);
-        whole = skeleton ? jr_decode(raw, len, err, sizeof err) : NULL;
-        free(raw);
-        relay_subs_on_response(r, whole ? whole : root);
-        json_decref(whole);
-        return;
-    }
     pending_t *p = pending_find_wire(&r->pending, key);
     free(key);
     if (!p) {
