@@ -34,6 +34,7 @@ typedef struct out_msg {
     size_t nhdrs;
     long status;   /* set by the transport before it reports: the last HTTP status (0: none) */
     int broken;    /* reported because its response stream broke before the response */
+    char *method;  /* a request's or notification's method, when the relay knows it */
     int shaped;    /* the relay has made it ready for the server's revision */
     void *pending; /* the relay's record of the request it carries; not the transport's */
     /* On the relay's wait queue; while lent to a transport, on the

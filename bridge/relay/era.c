@@ -293,13 +293,8 @@ int relay_era_shape(relay_t *r, out_msg_t *m)
     if (r->era != ERA_MODERN && r->host_era == ERA_MODERN && relay_up_host_message(r, m)) return 1;
     if (r->era != ERA_MODERN) {
         /* The older revisions: only Mcp-Method, which costs no decoding. */
-        if (m->kind == JR_REQUEST || m->kind == JR_NOTIFICATION) {
-            json_t *msg = jr_decode_fast(m->body, m->len, &(int){0}, NULL, 0);
-            if (msg && jr_classify(msg, NULL, &method, NULL) != JR_INVALID && method &&
-                strcmp(r->transport->ops->name, "sse") != 0)
-                relay_msg_headers(r, m, NULL, method);
-            json_decref(msg);
-        }
+        if (m->method && strcmp(r->transport->ops->name, "sse") != 0)
+            relay_msg_headers(r, m, NULL, m->method);
         return 0;
     }
     char err[128];

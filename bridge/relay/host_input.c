@@ -94,6 +94,11 @@ static int on_host_one(relay_t *r, const char *raw, size_t len, json_t *msg, bat
             return kind == JR_REQUEST;
         }
         m->is_initialize = kind == JR_REQUEST && !strcmp(method, "initialize");
+        if (method && !(m->method = strdup(method))) {
+            if (p) relay_pending_fail(r, p, JR_INTERNAL_ERROR, "out of memory");
+            relay_msg_free(m);
+            return kind == JR_REQUEST;
+        }
     }
     if (kind == JR_NOTIFICATION && !strcmp(method, "notifications/initialized"))
         m->is_initialized_note = 1; /* a batch carrier too: it opens the GET stream */

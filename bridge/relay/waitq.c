@@ -14,6 +14,7 @@ void relay_msg_free(out_msg_t *m)
     if (!m) return;
     free(m->body);
     free(m->id_key);
+    free(m->method);
     mcp_header_lines_free(m->hdrs, m->nhdrs);
     free(m);
 }
