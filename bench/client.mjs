@@ -23,7 +23,9 @@
 // descendants (/proc/PID/task/*/children); at the end it also reads VmHWM. For a
 // one-process tree the reported peak is that process's VmHWM (exact); otherwise the
 // largest sampled sum (or the largest single VmHWM, if larger).
-// CPU: utime+stime of the tree (from /proc/PID/stat), per phase.
+// CPU: utime+stime of the tree (from /proc/PID/stat, 10 ms ticks), per phase; and the
+// tree's run time in nanoseconds (the first field of /proc/PID/task/TID/schedstat,
+// summed over its threads), precise enough to compare two paths within a few percent.
 //
 // Options: --seq N (1000) --pipe N (10000) --depth N (64) --warmup N (500: that many sequential, twice that pipelined)
 //          --blob BYTES (16 MiB) --token TOKEN (bench-token) --timeout-ms N (60000)
@@ -58,6 +60,17 @@ function readCpuTicks(pid) {
   } catch {
     return 0;
   }
+}
+
+/** Nanoseconds the threads of pid have run (0 once it is gone). */
+function readRunNs(pid) {
+  let ns = 0;
+  let tids;
+  try { tids = readdirSync(`/proc/${pid}/task`); } catch { return 0; }
+  for (const t of tids) {
+    try { ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'latin1').split(' ')[0]) || 0; } catch { /* gone */ }
+  }
+  return ns;
 }
 
 function descendants(root) {
@@ -122,6 +135,13 @@ class TreeSampler {
     let ticks = 0;
     for (const p of descendants(this.root)) ticks += readCpuTicks(p);
     return (ticks * 1000) / CLK_TCK;
+  }
+
+  /** Run time of the tree in µs (from schedstat; finer than cpuMs). */
+  runUs() {
+    let ns = 0;
+    for (const p of descendants(this.root)) ns += readRunNs(p);
+    return ns / 1000;
   }
 
   /** Final figures; call while the tree is still alive. */
@@ -445,6 +465,7 @@ async function runScenario(o) {
   const t0 = now();
   const conn = o.command.length ? new StdioConn(o.command, o.timeoutMs, o.sampleMs) : new DirectConn(o.url, o.token);
   const cpu = () => (conn.sampler ? conn.sampler.cpuMs() : null);
+  const runUs = () => (conn.sampler ? conn.sampler.runUs() : null);
   const timer = setTimeout(() => {
     process.stderr.write(`client: scenario timed out after ${o.timeoutMs} ms\n`);
     if (conn.child) conn.child.kill('SIGKILL');
@@ -468,14 +489,20 @@ async function runScenario(o) {
       if (o.warmup) await sequential(conn, o.warmup);
       if (o.warmup) await pipelined(conn, o.warmup * 2, o.depth);
       let c0 = cpu();
+      let u0 = runUs();
       r.sequential = latencyStats(await sequential(conn, o.seq));
       let c1 = cpu();
+      let u1 = runUs();
       if (c0 !== null) r.sequential.cpuMsPerKCall = ((c1 - c0) * 1000) / o.seq;
+      if (u0) r.sequential.runUsPerCall = (u1 - u0) / o.seq;
       c0 = cpu();
+      u0 = runUs();
       const ms = await pipelined(conn, o.pipe, o.depth);
       c1 = cpu();
+      u1 = runUs();
       r.pipelined = { n: o.pipe, depth: o.depth, ms, callsPerSec: (o.pipe * 1000) / ms };
       if (c0 !== null) r.pipelined.cpuMsPerKCall = ((c1 - c0) * 1000) / o.pipe;
+      if (u0) r.pipelined.runUsPerCall = (u1 - u0) / o.pipe;
     } else if (o.scenario === 'blob') {
       await sequential(conn, 20);
       r.rssBeforeKB = conn.sampler ? conn.sampler.current() : null;
