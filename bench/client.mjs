@@ -19,6 +19,10 @@
 //            resident memory 300 ms later and --seq echo calls after it
 //   calls    initialize and --seq sequential echo calls, nothing timed (for callgrind)
 //
+// The host is a 2025-era one (initialize, protocol 2025-06-18), or with --host-era 2026
+// (stdio contenders only) a 2026-07-28 one: server/discover in place of initialize
+// (timed the same way), no notifications/initialized, and _meta on every request.
+//
 // Memory: every 5 ms the client samples VmRSS of the spawned process and all its
 // descendants (/proc/PID/task/*/children); at the end it also reads VmHWM. For a
 // one-process tree the reported peak is that process's VmHWM (exact); otherwise the
@@ -29,7 +33,7 @@
 //
 // Options: --seq N (1000) --pipe N (10000) --depth N (64) --warmup N (500: that many sequential, twice that pipelined)
 //          --blob BYTES (16 MiB) --token TOKEN (bench-token) --timeout-ms N (60000)
-//          --close-timeout-ms N (5000) --sample-ms N (5)
+//          --close-timeout-ms N (5000) --sample-ms N (5) --host-era 2025|2026 (2025)
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -37,6 +41,10 @@ import { Pool } from 'undici';
 
 const now = () => performance.now();
 const PROTOCOL = '2025-06-18';
+const MODERN = '2026-07-28';
+const CLIENT_INFO = { name: 'mcp-bridge-bench', version: '1.0.0' };
+// What a 2026-07-28 host puts in every request's params (set by --host-era 2026).
+let modernMeta = '';
 const CLK_TCK = 100; // Linux USER_HZ
 
 // ---------------------------------------------------------------- process memory
@@ -369,7 +377,7 @@ function parseSse(text) {
 let nextId = 1;
 const ECHO_TEXT = 'hello from the mcp-bridge benchmark';
 const echoLine = (id) =>
-  `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"${ECHO_TEXT}"}}}`;
+  `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{${modernMeta}"name":"echo","arguments":{"text":"${ECHO_TEXT}"}}}`;
 
 function call(conn, line, id) {
   return new Promise((resolve, reject) => {
@@ -382,11 +390,19 @@ function checkEcho(msg) {
   if (t !== ECHO_TEXT) throw new Error(`bad echo response: ${JSON.stringify(msg).slice(0, 300)}`);
 }
 
+/** A 2026-07-28 host's start: server/discover; returns a result shaped like initialize's. */
+async function discover(conn) {
+  const id = 0;
+  const msg = await call(conn, `{"jsonrpc":"2.0","id":${id},"method":"server/discover","params":{${modernMeta.slice(0, -1)}}}`, id);
+  if (!msg.result?.supportedVersions?.includes(MODERN)) throw new Error(`server/discover failed: ${JSON.stringify(msg).slice(0, 500)}`);
+  return { result: { protocolVersion: MODERN } };
+}
+
 async function initialize(conn) {
   const id = 0;
   const msg = await call(conn, JSON.stringify({
     jsonrpc: '2.0', id, method: 'initialize',
-    params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'mcp-bridge-bench', version: '1.0.0' } },
+    params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: CLIENT_INFO },
   }), id);
   if (!msg.result) throw new Error(`initialize failed: ${JSON.stringify(msg).slice(0, 500)}`);
   return msg;
@@ -473,10 +489,10 @@ async function runScenario(o) {
   }, o.timeoutMs);
   timer.unref();
   try {
-    const init = await initialize(conn);
+    const init = o.hostEra === '2026' ? await discover(conn) : await initialize(conn);
     r.coldStartMs = now() - t0;
     r.protocolVersion = init.result.protocolVersion;
-    await conn.notify('{"jsonrpc":"2.0","method":"notifications/initialized"}');
+    if (o.hostEra !== '2026') await conn.notify('{"jsonrpc":"2.0","method":"notifications/initialized"}');
 
     if (o.scenario === 'cold') {
       const id = nextId++;
@@ -541,6 +557,7 @@ function parseArgs(argv) {
   const o = {
     url: null, scenario: 'session', seq: 1000, pipe: 10000, depth: 64, warmup: 500,
     blob: 16 * 1024 * 1024, token: 'bench-token', timeoutMs: 60000, closeTimeoutMs: 5000, sampleMs: 5, command: [],
+    hostEra: '2025',
   };
   const num = { '--seq': 'seq', '--pipe': 'pipe', '--depth': 'depth', '--warmup': 'warmup', '--blob': 'blob',
     '--timeout-ms': 'timeoutMs', '--close-timeout-ms': 'closeTimeoutMs', '--sample-ms': 'sampleMs' };
@@ -550,14 +567,27 @@ function parseArgs(argv) {
     if (a === '--url') o.url = argv[++i];
     else if (a === '--scenario') o.scenario = argv[++i];
     else if (a === '--token') o.token = argv[++i];
+    else if (a === '--host-era') o.hostEra = argv[++i];
     else if (num[a]) o[num[a]] = Number(argv[++i]);
     else throw new Error(`unknown argument ${a}`);
   }
   if (!o.url && !o.command.length) throw new Error('need --url (direct) or -- COMMAND');
+  if (o.hostEra !== '2025' && o.hostEra !== '2026') throw new Error(`--host-era is 2025 or 2026, not ${o.hostEra}`);
+  if (o.hostEra === '2026' && !o.command.length) throw new Error('--host-era 2026 needs a COMMAND (the direct client speaks 2025 only)');
   return o;
 }
 
+/** The _meta members of a 2026-07-28 request's params, followed by a comma. */
+function metaPrefix() {
+  return `"_meta":${JSON.stringify({
+    'io.modelcontextprotocol/protocolVersion': MODERN,
+    'io.modelcontextprotocol/clientCapabilities': {},
+    'io.modelcontextprotocol/clientInfo': CLIENT_INFO,
+  })},`;
+}
+
 const o = parseArgs(process.argv.slice(2));
+if (o.hostEra === '2026') modernMeta = metaPrefix();
 const r = await runScenario(o);
 process.stdout.write(JSON.stringify(r) + '\n');
 process.exit(r.error ? 1 : 0);
