@@ -19,8 +19,9 @@
 //
 // "modern" runs the echo session through mcp-bridge against the minimal server in its
 // 2025 mode and in its 2026-07-28 mode (--modern), back to back in each repetition,
-// and compares the bridge's CPU per call on the two paths (plus mcp-remote's
-// --protocol auto on both, for information, and callgrind's instruction counts).
+// and compares the bridge's CPU per call on the two paths (plus a 2026-era host on the
+// 2026 server, mcp-remote's --protocol auto on both, for information, and callgrind's
+// instruction counts).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -154,8 +155,9 @@ const remoteConfigDir = mkdtempSync(path.join(os.tmpdir(), 'mcp-bench-remote-'))
 process.on('exit', () => rmSync(remoteConfigDir, { recursive: true, force: true }));
 
 const CONTENDERS = ['direct', 'mcp-bridge', 'mcp-remote'];
-// The "modern" scenario's paths: a 2025-era host through a bridge to each server.
-const MODERN_PATHS = ['mcp-bridge 2025', 'mcp-bridge 2026', 'mcp-remote 2025', 'mcp-remote 2026'];
+// The "modern" scenario's paths: a 2025-era host through a bridge to each server, and
+// a 2026-era host through mcp-bridge to the 2026 server.
+const MODERN_PATHS = ['mcp-bridge 2025', 'mcp-bridge 2026', 'mcp-bridge 2026 host', 'mcp-remote 2025', 'mcp-remote 2026'];
 
 /** bench/floor/relay.c, compiled into a temporary directory; null if there is no cc. */
 function buildFloor() {
@@ -240,15 +242,18 @@ async function measure(set, server, scenario, reps, args, contenders = CONTENDER
 }
 
 /** The "modern" set: the echo session through each bridge against the 2025 and the
- * 2026-07-28 server, the two servers back to back in every repetition (which one goes
- * first alternates). mcp-remote (--protocol auto) runs in the first `remoteReps` only. */
+ * 2026-07-28 server, back to back in every repetition (the order rotating), and through
+ * mcp-bridge with a 2026-era host. mcp-remote (--protocol auto) runs in the first
+ * `remoteReps` repetitions only. */
 async function measureModern(legacyServer, modernServer, reps, remoteReps, args) {
+  const bridgePaths = [[legacyServer, '2025', []], [modernServer, '2026', []], [modernServer, '2026 host', ['--host-era', '2026']]];
   for (let rep = 0; rep < reps; rep++) {
-    const order = rep % 2 ? [[modernServer, '2026'], [legacyServer, '2025']] : [[legacyServer, '2025'], [modernServer, '2026']];
-    for (const [server, era] of order) {
-      await runOnce('modern', server, 'session', args, `mcp-bridge ${era}`, command('mcp-bridge', server.url), rep);
+    const rotated = bridgePaths.map((_, i) => bridgePaths[(i + rep) % bridgePaths.length]);
+    for (const [server, name, hostArgs] of rotated) {
+      await runOnce('modern', server, 'session', [...args, ...hostArgs], `mcp-bridge ${name}`, command('mcp-bridge', server.url), rep);
     }
     if (rep >= remoteReps) continue;
+    const order = rep % 2 ? [[modernServer, '2026'], [legacyServer, '2025']] : [[legacyServer, '2025'], [modernServer, '2026']];
     for (const [server, era] of order) {
       await runOnce('modern', server, 'session', args, `mcp-remote ${era}`,
         [...command('mcp-remote', server.url), '--protocol', 'auto'], rep);
@@ -472,22 +477,25 @@ function report(m, cfg, cg, cgError, cgModern, cgModernError) {
   if (want('modern')) {
     const x = (v) => (v == null ? '—' : `${v.toFixed(2)}×`);
     const mrow = (label, field, fmt) => {
-      const [b5, b6, r5, r6] = MODERN_PATHS.map((c) => med('modern', 'session', c, field));
-      const paired = pairedRange('modern', 'session', field, 'mcp-bridge 2026', 'mcp-bridge 2025');
-      return `| ${label} | ${fmt(b5)} | ${fmt(b6)} | ${b5 && b6 != null ? x(b6 / b5) + paired : '—'} | ${fmt(r5)} | ${fmt(r6)} | ${r5 && r6 != null ? x(r6 / r5) : '—'} |`;
+      const [b5, b6, h6, r5, r6] = MODERN_PATHS.map((c) => med('modern', 'session', c, field));
+      const vs = (a, c, name) => (a && c != null ? x(c / a) + (name ? pairedRange('modern', 'session', field, name, 'mcp-bridge 2025') : '') : '—');
+      return `| ${label} | ${fmt(b5)} | ${fmt(b6)} | ${vs(b5, b6, 'mcp-bridge 2026')} | ${fmt(h6)} | ${vs(b5, h6, 'mcp-bridge 2026 host')} |` +
+        ` ${fmt(r5)} | ${fmt(r6)} | ${vs(r5, r6, null)} |`;
     };
     const seqCpu = cpuField('sequential');
     const pipeCpu = cpuField('pipelined');
     const how = seqCpu.endsWith('runUsPerCall') ? 'run time from /proc/PID/task/*/schedstat' : 'utime+stime, 10 ms ticks';
     L.push('## 2026-07-28 server vs 2025 server (bench/servers/minimal.mjs --modern), 2025-era host', '',
       'The echo session of the tables above, through a bridge to the minimal server in its 2025 mode and in its ' +
-      '2026-07-28 mode, the two back to back in every repetition (which goes first alternates). On the 2026 path the ' +
+      '2026-07-28 mode, back to back in every repetition (the order rotating). On the 2026 path the ' +
       'bridge answers the host\'s `initialize` from `server/discover`, adds `_meta` and the `Mcp-Method`/`Mcp-Name` ' +
       'headers to every request, and reads each result\'s `resultType`; the server checks the headers against the body. ' +
-      `CPU is the bridge process's (${how}) over the phase, divided by the calls. mcp-remote runs with \`--protocol auto\`` +
-      ` (${cfg.reps} repetitions; for information).`, '',
-      '| | mcp-bridge, 2025 server | mcp-bridge, 2026 server | 2026 / 2025 | mcp-remote, 2025 server | mcp-remote, 2026 server | 2026 / 2025 |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      'The "2026 host" column is a 2026-era host on the same server (`server/discover` first, `_meta` in its own requests), ' +
+      `whose requests the bridge passes on with the headers added. CPU is the bridge process's (${how}) over the phase, ` +
+      `divided by the calls. mcp-remote runs with \`--protocol auto\` (${cfg.reps} repetitions; for information).`, '',
+      '| | mcp-bridge, 2025 server | mcp-bridge, 2026 server | 2026 / 2025 | mcp-bridge, 2026 host and server | / 2025 |' +
+      ' mcp-remote, 2025 server | mcp-remote, 2026 server | 2026 / 2025 |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       mrow('Contender CPU per sequential call (µs)', seqCpu, fmtUs),
       mrow('Contender CPU per pipelined call (µs)', pipeCpu, fmtUs),
       mrow('Cold start: spawn → initialize result (ms)', 'coldStartMs', fmtMs),
@@ -509,7 +517,7 @@ function report(m, cfg, cg, cgError, cgModern, cgModernError) {
       }
       diff.sort((p, q) => (q.c - q.a) - (p.c - p.a));
       L.push('| Ir per call, 2025 | Ir per call, 2026 | difference | function |', '| ---: | ---: | ---: | --- |');
-      for (const d of diff.slice(0, 15)) L.push(`| ${n(d.a)} | ${n(d.c)} | ${d.c >= d.a ? '+' : ''}${n(d.c - d.a)} | \`${d.fn}\` |`);
+      for (const d of diff.slice(0, 25)) L.push(`| ${n(d.a)} | ${n(d.c)} | ${d.c >= d.a ? '+' : ''}${n(d.c - d.a)} | \`${d.fn}\` |`);
       L.push('');
     } else if (cgModernError) {
       L.push(`Instructions per call (callgrind): not measured: ${cgModernError}`, '');
@@ -554,6 +562,13 @@ function report(m, cfg, cg, cgError, cgModern, cgModernError) {
       target(`2026-07-28 path: bridge CPU per ${kind} call ≤ 1.10× the 2025 path`, Number.isFinite(v) ? v : null,
         `${Number.isFinite(v) ? v.toFixed(2) : '—'}×${pairedRange('modern', 'session', f, 'mcp-bridge 2026', 'mcp-bridge 2025')}`, v <= 1.10);
     }
+    const h = (kind) => {
+      const f = cpuField(kind);
+      const v = med('modern', 'session', 'mcp-bridge 2026 host', f) / med('modern', 'session', 'mcp-bridge 2025', f);
+      return `${Number.isFinite(v) ? v.toFixed(2) : '—'}×${pairedRange('modern', 'session', f, 'mcp-bridge 2026 host', 'mcp-bridge 2025')}`;
+    };
+    targets.push(`| (for reference: with a 2026-era host on the 2026 server, bridge CPU per sequential call is ${h('sequential')} ` +
+      `and per pipelined call ${h('pipelined')} the 2025 path's) | | |`);
   }
   if (targets.length) {
     L.push('## Targets', '', '| target | measured | |', '| --- | ---: | --- |', ...targets, '');
