@@ -485,8 +485,8 @@ function report(m, cfg, cg, cgError, cgModern, cgModernError) {
     const seqCpu = cpuField('sequential');
     const pipeCpu = cpuField('pipelined');
     const how = seqCpu.endsWith('runUsPerCall') ? 'run time from /proc/PID/task/*/schedstat' : 'utime+stime, 10 ms ticks';
-    L.push('## 2026-07-28 server vs 2025 server (bench/servers/minimal.mjs --modern), 2025-era host', '',
-      'The echo session of the tables above, through a bridge to the minimal server in its 2025 mode and in its ' +
+    L.push('## 2026-07-28 server vs 2025 server (bench/servers/minimal.mjs --modern)', '',
+      'The echo session (cold start, warm-up, sequential and pipelined echo calls) of a 2025-era host, through a bridge to the minimal server in its 2025 mode and in its ' +
       '2026-07-28 mode, back to back in every repetition (the order rotating). On the 2026 path the ' +
       'bridge answers the host\'s `initialize` from `server/discover`, adds `_meta` and the `Mcp-Method`/`Mcp-Name` ' +
       'headers to every request, and reads each result\'s `resultType`; the server checks the headers against the body. ' +
@@ -509,7 +509,7 @@ function report(m, cfg, cg, cgError, cgModern, cgModernError) {
       const n = (v) => Math.round(v).toLocaleString('en-US');
       const { legacy: a, modern: c } = cgModern;
       L.push(`Instructions per call (callgrind, ${a.low} → ${a.high} sequential echo calls): 2025 path ` +
-        `**${n(a.perCall)}**, 2026 path **${n(c.perCall)}** (${(c.perCall / a.perCall).toFixed(2)}×). ` +
+        `**${n(a.perCall)}**, 2026 path (2025-era host) **${n(c.perCall)}** (${(c.perCall / a.perCall).toFixed(2)}×). ` +
         'Functions whose inclusive cost per call grows most on the 2026 path:', '');
       const diff = [];
       for (const fn of new Set([...Object.keys(a.inclusiveAll), ...Object.keys(c.inclusiveAll)])) {
