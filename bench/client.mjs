@@ -19,15 +19,21 @@
 //            resident memory 300 ms later and --seq echo calls after it
 //   calls    initialize and --seq sequential echo calls, nothing timed (for callgrind)
 //
+// The host is a 2025-era one (initialize, protocol 2025-06-18), or with --host-era 2026
+// (stdio contenders only) a 2026-07-28 one: server/discover in place of initialize
+// (timed the same way), no notifications/initialized, and _meta on every request.
+//
 // Memory: every 5 ms the client samples VmRSS of the spawned process and all its
 // descendants (/proc/PID/task/*/children); at the end it also reads VmHWM. For a
 // one-process tree the reported peak is that process's VmHWM (exact); otherwise the
 // largest sampled sum (or the largest single VmHWM, if larger).
-// CPU: utime+stime of the tree (from /proc/PID/stat), per phase.
+// CPU: utime+stime of the tree (from /proc/PID/stat, 10 ms ticks), per phase; and the
+// tree's run time in nanoseconds (the first field of /proc/PID/task/TID/schedstat,
+// summed over its threads), precise enough to compare two paths within a few percent.
 //
 // Options: --seq N (1000) --pipe N (10000) --depth N (64) --warmup N (500: that many sequential, twice that pipelined)
 //          --blob BYTES (16 MiB) --token TOKEN (bench-token) --timeout-ms N (60000)
-//          --close-timeout-ms N (5000) --sample-ms N (5)
+//          --close-timeout-ms N (5000) --sample-ms N (5) --host-era 2025|2026 (2025)
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -35,6 +41,10 @@ import { Pool } from 'undici';
 
 const now = () => performance.now();
 const PROTOCOL = '2025-06-18';
+const MODERN = '2026-07-28';
+const CLIENT_INFO = { name: 'mcp-bridge-bench', version: '1.0.0' };
+// What a 2026-07-28 host puts in every request's params (set by --host-era 2026).
+let modernMeta = '';
 const CLK_TCK = 100; // Linux USER_HZ
 
 // ---------------------------------------------------------------- process memory
@@ -58,6 +68,17 @@ function readCpuTicks(pid) {
   } catch {
     return 0;
   }
+}
+
+/** Nanoseconds the threads of pid have run (0 once it is gone). */
+function readRunNs(pid) {
+  let ns = 0;
+  let tids;
+  try { tids = readdirSync(`/proc/${pid}/task`); } catch { return 0; }
+  for (const t of tids) {
+    try { ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'latin1').split(' ')[0]) || 0; } catch { /* gone */ }
+  }
+  return ns;
 }
 
 function descendants(root) {
@@ -122,6 +143,13 @@ class TreeSampler {
     let ticks = 0;
     for (const p of descendants(this.root)) ticks += readCpuTicks(p);
     return (ticks * 1000) / CLK_TCK;
+  }
+
+  /** Run time of the tree in µs (from schedstat; finer than cpuMs). */
+  runUs() {
+    let ns = 0;
+    for (const p of descendants(this.root)) ns += readRunNs(p);
+    return ns / 1000;
   }
 
   /** Final figures; call while the tree is still alive. */
@@ -349,7 +377,7 @@ function parseSse(text) {
 let nextId = 1;
 const ECHO_TEXT = 'hello from the mcp-bridge benchmark';
 const echoLine = (id) =>
-  `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"${ECHO_TEXT}"}}}`;
+  `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{${modernMeta}"name":"echo","arguments":{"text":"${ECHO_TEXT}"}}}`;
 
 function call(conn, line, id) {
   return new Promise((resolve, reject) => {
@@ -362,11 +390,19 @@ function checkEcho(msg) {
   if (t !== ECHO_TEXT) throw new Error(`bad echo response: ${JSON.stringify(msg).slice(0, 300)}`);
 }
 
+/** A 2026-07-28 host's start: server/discover; returns a result shaped like initialize's. */
+async function discover(conn) {
+  const id = 0;
+  const msg = await call(conn, `{"jsonrpc":"2.0","id":${id},"method":"server/discover","params":{${modernMeta.slice(0, -1)}}}`, id);
+  if (!msg.result?.supportedVersions?.includes(MODERN)) throw new Error(`server/discover failed: ${JSON.stringify(msg).slice(0, 500)}`);
+  return { result: { protocolVersion: MODERN } };
+}
+
 async function initialize(conn) {
   const id = 0;
   const msg = await call(conn, JSON.stringify({
     jsonrpc: '2.0', id, method: 'initialize',
-    params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'mcp-bridge-bench', version: '1.0.0' } },
+    params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: CLIENT_INFO },
   }), id);
   if (!msg.result) throw new Error(`initialize failed: ${JSON.stringify(msg).slice(0, 500)}`);
   return msg;
@@ -445,6 +481,7 @@ async function runScenario(o) {
   const t0 = now();
   const conn = o.command.length ? new StdioConn(o.command, o.timeoutMs, o.sampleMs) : new DirectConn(o.url, o.token);
   const cpu = () => (conn.sampler ? conn.sampler.cpuMs() : null);
+  const runUs = () => (conn.sampler ? conn.sampler.runUs() : null);
   const timer = setTimeout(() => {
     process.stderr.write(`client: scenario timed out after ${o.timeoutMs} ms\n`);
     if (conn.child) conn.child.kill('SIGKILL');
@@ -452,10 +489,10 @@ async function runScenario(o) {
   }, o.timeoutMs);
   timer.unref();
   try {
-    const init = await initialize(conn);
+    const init = o.hostEra === '2026' ? await discover(conn) : await initialize(conn);
     r.coldStartMs = now() - t0;
     r.protocolVersion = init.result.protocolVersion;
-    await conn.notify('{"jsonrpc":"2.0","method":"notifications/initialized"}');
+    if (o.hostEra !== '2026') await conn.notify('{"jsonrpc":"2.0","method":"notifications/initialized"}');
 
     if (o.scenario === 'cold') {
       const id = nextId++;
@@ -468,14 +505,20 @@ async function runScenario(o) {
       if (o.warmup) await sequential(conn, o.warmup);
       if (o.warmup) await pipelined(conn, o.warmup * 2, o.depth);
       let c0 = cpu();
+      let u0 = runUs();
       r.sequential = latencyStats(await sequential(conn, o.seq));
       let c1 = cpu();
+      let u1 = runUs();
       if (c0 !== null) r.sequential.cpuMsPerKCall = ((c1 - c0) * 1000) / o.seq;
+      if (u0) r.sequential.runUsPerCall = (u1 - u0) / o.seq;
       c0 = cpu();
+      u0 = runUs();
       const ms = await pipelined(conn, o.pipe, o.depth);
       c1 = cpu();
+      u1 = runUs();
       r.pipelined = { n: o.pipe, depth: o.depth, ms, callsPerSec: (o.pipe * 1000) / ms };
       if (c0 !== null) r.pipelined.cpuMsPerKCall = ((c1 - c0) * 1000) / o.pipe;
+      if (u0) r.pipelined.runUsPerCall = (u1 - u0) / o.pipe;
     } else if (o.scenario === 'blob') {
       await sequential(conn, 20);
       r.rssBeforeKB = conn.sampler ? conn.sampler.current() : null;
@@ -514,6 +557,7 @@ function parseArgs(argv) {
   const o = {
     url: null, scenario: 'session', seq: 1000, pipe: 10000, depth: 64, warmup: 500,
     blob: 16 * 1024 * 1024, token: 'bench-token', timeoutMs: 60000, closeTimeoutMs: 5000, sampleMs: 5, command: [],
+    hostEra: '2025',
   };
   const num = { '--seq': 'seq', '--pipe': 'pipe', '--depth': 'depth', '--warmup': 'warmup', '--blob': 'blob',
     '--timeout-ms': 'timeoutMs', '--close-timeout-ms': 'closeTimeoutMs', '--sample-ms': 'sampleMs' };
@@ -523,14 +567,27 @@ function parseArgs(argv) {
     if (a === '--url') o.url = argv[++i];
     else if (a === '--scenario') o.scenario = argv[++i];
     else if (a === '--token') o.token = argv[++i];
+    else if (a === '--host-era') o.hostEra = argv[++i];
     else if (num[a]) o[num[a]] = Number(argv[++i]);
     else throw new Error(`unknown argument ${a}`);
   }
   if (!o.url && !o.command.length) throw new Error('need --url (direct) or -- COMMAND');
+  if (o.hostEra !== '2025' && o.hostEra !== '2026') throw new Error(`--host-era is 2025 or 2026, not ${o.hostEra}`);
+  if (o.hostEra === '2026' && !o.command.length) throw new Error('--host-era 2026 needs a COMMAND (the direct client speaks 2025 only)');
   return o;
 }
 
+/** The _meta members of a 2026-07-28 request's params, followed by a comma. */
+function metaPrefix() {
+  return `"_meta":${JSON.stringify({
+    'io.modelcontextprotocol/protocolVersion': MODERN,
+    'io.modelcontextprotocol/clientCapabilities': {},
+    'io.modelcontextprotocol/clientInfo': CLIENT_INFO,
+  })},`;
+}
+
 const o = parseArgs(process.argv.slice(2));
+if (o.hostEra === '2026') modernMeta = metaPrefix();
 const r = await runScenario(o);
 process.stdout.write(JSON.stringify(r) + '\n');
 process.exit(r.error ? 1 : 0);

@@ -10,12 +10,18 @@
 // (`npm ci --prefix bench`). No timed assertions: the exit status is non-zero only
 // when something could not be run at all.
 //
-// --only takes a comma-separated subset of: cold,session,floor,blob,tools,sdk,callgrind.
+// --only takes a comma-separated subset of: cold,session,floor,blob,tools,sdk,modern,callgrind.
 //
 // "floor" also runs bench/floor/relay.c (compiled here with cc): a blocking relay
 // that moves bytes between stdio and HTTP and does nothing else. What it adds to
 // the direct client is what the two extra pipe hops and process wake-ups of any
 // stdio bridge cost on this machine.
+//
+// "modern" runs the echo session through mcp-bridge against the minimal server in its
+// 2025 mode and in its 2026-07-28 mode (--modern), back to back in each repetition,
+// and compares the bridge's CPU per call on the two paths (plus a 2026-era host on the
+// 2026 server, mcp-remote's --protocol auto on both, for information, and callgrind's
+// instruction counts).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -149,6 +155,9 @@ const remoteConfigDir = mkdtempSync(path.join(os.tmpdir(), 'mcp-bench-remote-'))
 process.on('exit', () => rmSync(remoteConfigDir, { recursive: true, force: true }));
 
 const CONTENDERS = ['direct', 'mcp-bridge', 'mcp-remote'];
+// The "modern" scenario's paths: a 2025-era host through a bridge to each server, and
+// a 2026-era host through mcp-bridge to the 2026 server.
+const MODERN_PATHS = ['mcp-bridge 2025', 'mcp-bridge 2026', 'mcp-bridge 2026 host', 'mcp-remote 2025', 'mcp-remote 2026'];
 
 /** bench/floor/relay.c, compiled into a temporary directory; null if there is no cc. */
 function buildFloor() {
@@ -170,7 +179,9 @@ function runClient(args, cmd, timeoutMs = 180_000) {
   return new Promise((resolve) => {
     const p = spawn(NODE, [path.join(BENCH, 'client.mjs'), ...args, ...(cmd.length ? ['--', ...cmd] : [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, MCP_REMOTE_CONFIG_DIR: remoteConfigDir },
+      // XDG_CACHE_HOME: where mcp-bridge records each server URL's revision (one file
+      // per URL, and the ports change every run).
+      env: { ...process.env, MCP_REMOTE_CONFIG_DIR: remoteConfigDir, XDG_CACHE_HOME: remoteConfigDir },
     });
     let out = '';
     let err = '';
@@ -202,27 +213,50 @@ async function serverStats(server) {
 const results = []; // { set, scenario, contender, rep, r }
 const errors = [];
 
+/** One run of `scenario` by contender `name` (command `cmd`) against `server`, recorded. */
+async function runOnce(set, server, scenario, args, name, cmd, rep) {
+  const t0 = Date.now();
+  const before = await serverStats(server);
+  const r = await runClient(['--url', server.url, '--scenario', scenario, ...args], cmd);
+  const after = await serverStats(server);
+  if (before && after) {
+    r.connections = after.connections - before.connections;
+    r.httpRequests = after.requests - before.requests - 1; // less our own GET /stats
+  }
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  if (r.error) {
+    errors.push({ set, scenario, contender: name, rep, error: r.error, stderrTail: r.stderrTail });
+    log(`  ${set}/${scenario} ${name} #${rep + 1}: ERROR ${r.error.split('\n')[0]}`);
+  } else {
+    log(`  ${set}/${scenario} ${name} #${rep + 1}: ok (${secs} s)`);
+  }
+  results.push({ set, scenario, contender: name, rep, r });
+}
+
 /** Runs `scenario` `reps` times for each contender, alternating and rotating the order. */
 async function measure(set, server, scenario, reps, args, contenders = CONTENDERS) {
   for (let rep = 0; rep < reps; rep++) {
     const order = contenders.map((_, i) => contenders[(i + rep) % contenders.length]);
-    for (const c of order) {
-      const t0 = Date.now();
-      const before = await serverStats(server);
-      const r = await runClient(['--url', server.url, '--scenario', scenario, ...args], command(c, server.url));
-      const after = await serverStats(server);
-      if (before && after) {
-        r.connections = after.connections - before.connections;
-        r.httpRequests = after.requests - before.requests - 1; // less our own GET /stats
-      }
-      const secs = ((Date.now() - t0) / 1000).toFixed(1);
-      if (r.error) {
-        errors.push({ set, scenario, contender: c, rep, error: r.error, stderrTail: r.stderrTail });
-        log(`  ${set}/${scenario} ${c} #${rep + 1}: ERROR ${r.error.split('\n')[0]}`);
-      } else {
-        log(`  ${set}/${scenario} ${c} #${rep + 1}: ok (${secs} s)`);
-      }
-      results.push({ set, scenario, contender: c, rep, r });
+    for (const c of order) await runOnce(set, server, scenario, args, c, command(c, server.url), rep);
+  }
+}
+
+/** The "modern" set: the echo session through each bridge against the 2025 and the
+ * 2026-07-28 server, back to back in every repetition (the order rotating), and through
+ * mcp-bridge with a 2026-era host. mcp-remote (--protocol auto) runs in the first
+ * `remoteReps` repetitions only. */
+async function measureModern(legacyServer, modernServer, reps, remoteReps, args) {
+  const bridgePaths = [[legacyServer, '2025', []], [modernServer, '2026', []], [modernServer, '2026 host', ['--host-era', '2026']]];
+  for (let rep = 0; rep < reps; rep++) {
+    const rotated = bridgePaths.map((_, i) => bridgePaths[(i + rep) % bridgePaths.length]);
+    for (const [server, name, hostArgs] of rotated) {
+      await runOnce('modern', server, 'session', [...args, ...hostArgs], `mcp-bridge ${name}`, command('mcp-bridge', server.url), rep);
+    }
+    if (rep >= remoteReps) continue;
+    const order = rep % 2 ? [[modernServer, '2026'], [legacyServer, '2025']] : [[legacyServer, '2025'], [modernServer, '2026']];
+    for (const [server, era] of order) {
+      await runOnce('modern', server, 'session', args, `mcp-remote ${era}`,
+        [...command('mcp-remote', server.url), '--protocol', 'auto'], rep);
     }
   }
 }
@@ -262,6 +296,11 @@ function parseCallgrindTotal(file) {
   const m = /^(?:totals|summary):\s*(\d+)/m.exec(txt);
   return m ? Number(m[1]) : null;
 }
+
+/** Whether a callgrind_annotate name is one worth listing by inclusive cost: a named
+ * function of the bridge or a library entry point, not an address or main's ancestors. */
+const listedFunction = (fn) => /\[[^\]]+\]$/.test(fn) &&
+  !/\?\?\?|0x[0-9a-f]{6,}|below main|:main\b|uv_run|libc_start|\[ld-linux/.test(fn);
 
 /** Cost per function (Ir, self or inclusive) from callgrind_annotate. */
 function callgrindFunctions(file, inclusive) {
@@ -317,12 +356,18 @@ async function callgrind(server, low, high) {
   // Inclusive cost of the bridge's own functions and of library entry points with a name.
   const inc = [];
   for (const [fn, ir] of out[high].inc) {
-    if (!/\[[^\]]+\]$/.test(fn) || /\?\?\?|0x[0-9a-f]{6,}|below main|:main\b|uv_run|libc_start|\[ld-linux/.test(fn)) continue;
+    if (!listedFunction(fn)) continue;
     const d = (ir - (out[low].inc.get(fn) ?? 0)) / calls;
     if (d > perCall * 0.02) inc.push({ fn, perCall: d });
   }
   inc.sort((a, b) => b.perCall - a.perCall);
-  return { low, high, totalLow: out[low].total, totalHigh: out[high].total, perCall, top: fns.slice(0, 12),
+  // Every function's inclusive cost per call, for comparing two runs of this (paths).
+  const inclusiveAll = {};
+  for (const [fn, ir] of out[high].inc) {
+    const d = (ir - (out[low].inc.get(fn) ?? 0)) / calls;
+    if (listedFunction(fn) && Math.abs(d) >= 20) inclusiveAll[fn] = d;
+  }
+  return { low, high, totalLow: out[low].total, totalHigh: out[high].total, perCall, top: fns.slice(0, 12), inclusiveAll,
     libs: [...libs].map(([lib, d]) => ({ lib, perCall: d })).sort((a, b) => b.perCall - a.perCall).filter((x) => x.perCall >= 100),
     inclusive: inc.slice(0, 20) };
 }
@@ -356,7 +401,7 @@ function table(rows) {
     '| --- | ---: | ---: | ---: | ---: | ---: |', ...rows].join('\n');
 }
 
-function report(m, cfg, cg, cgError) {
+function report(m, cfg, cg, cgError, cgModern, cgModernError) {
   const L = [];
   L.push('# mcp-bridge benchmark', '');
   L.push(`${m.date} · ${m.nproc} CPUs: ${m.cpu} · ${m.memory} RAM · ${m.kernel}`);
@@ -426,6 +471,59 @@ function report(m, cfg, cg, cgError) {
     ]), '');
   }
 
+  // The 2026-07-28 path, for a 2025-era host. CPU: schedstat run time when the kernel has it.
+  const cpuField = (kind) => (med('modern', 'session', 'mcp-bridge 2025', `${kind}.runUsPerCall`) != null
+    ? `${kind}.runUsPerCall` : `${kind}.cpuMsPerKCall`);
+  if (want('modern')) {
+    const x = (v) => (v == null ? '—' : `${v.toFixed(2)}×`);
+    const mrow = (label, field, fmt) => {
+      const [b5, b6, h6, r5, r6] = MODERN_PATHS.map((c) => med('modern', 'session', c, field));
+      const vs = (a, c, name) => (a && c != null ? x(c / a) + (name ? pairedRange('modern', 'session', field, name, 'mcp-bridge 2025') : '') : '—');
+      return `| ${label} | ${fmt(b5)} | ${fmt(b6)} | ${vs(b5, b6, 'mcp-bridge 2026')} | ${fmt(h6)} | ${vs(b5, h6, 'mcp-bridge 2026 host')} |` +
+        ` ${fmt(r5)} | ${fmt(r6)} | ${vs(r5, r6, null)} |`;
+    };
+    const seqCpu = cpuField('sequential');
+    const pipeCpu = cpuField('pipelined');
+    const how = seqCpu.endsWith('runUsPerCall') ? 'run time from /proc/PID/task/*/schedstat' : 'utime+stime, 10 ms ticks';
+    L.push('## 2026-07-28 server vs 2025 server (bench/servers/minimal.mjs --modern)', '',
+      'The echo session (cold start, warm-up, sequential and pipelined echo calls) of a 2025-era host, through a bridge to the minimal server in its 2025 mode and in its ' +
+      '2026-07-28 mode, back to back in every repetition (the order rotating). On the 2026 path the ' +
+      'bridge answers the host\'s `initialize` from `server/discover`, adds `_meta` and the `Mcp-Method`/`Mcp-Name` ' +
+      'headers to every request, and reads each result\'s `resultType`; the server checks the headers against the body. ' +
+      'The "2026 host" column is a 2026-era host on the same server (`server/discover` first, `_meta` in its own requests), ' +
+      `whose requests the bridge passes on with the headers added. CPU is the bridge process's (${how}) over the phase, ` +
+      `divided by the calls. mcp-remote runs with \`--protocol auto\` (${cfg.reps} repetitions; for information).`, '',
+      '| | mcp-bridge, 2025 server | mcp-bridge, 2026 server | 2026 / 2025 | mcp-bridge, 2026 host and server | / 2025 |' +
+      ' mcp-remote, 2025 server | mcp-remote, 2026 server | 2026 / 2025 |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      mrow('Contender CPU per sequential call (µs)', seqCpu, fmtUs),
+      mrow('Contender CPU per pipelined call (µs)', pipeCpu, fmtUs),
+      mrow('Cold start: spawn → initialize result (ms)', 'coldStartMs', fmtMs),
+      mrow('Sequential echo: p50 latency (ms)', 'sequential.p50Ms', fmtMs),
+      mrow('Sequential echo: p99 latency (ms)', 'sequential.p99Ms', fmtMs),
+      mrow(`Pipelined echo (${cfg.depth} in flight): calls/s`, 'pipelined.callsPerSec', fmtRate),
+      mrow('Peak RSS, echo session (MiB)', 'peakRssKB', fmtMiB),
+      mrow('HTTP requests per echo session', 'httpRequests', (v) => (v == null ? '—' : String(Math.round(v)))),
+      mrow('TCP connections opened per echo session', 'connections', (v) => (v == null ? '—' : String(Math.round(v)))), '');
+    if (cgModern) {
+      const n = (v) => Math.round(v).toLocaleString('en-US');
+      const { legacy: a, modern: c } = cgModern;
+      L.push(`Instructions per call (callgrind, ${a.low} → ${a.high} sequential echo calls): 2025 path ` +
+        `**${n(a.perCall)}**, 2026 path (2025-era host) **${n(c.perCall)}** (${(c.perCall / a.perCall).toFixed(2)}×). ` +
+        'Functions whose inclusive cost per call grows most on the 2026 path:', '');
+      const diff = [];
+      for (const fn of new Set([...Object.keys(a.inclusiveAll), ...Object.keys(c.inclusiveAll)])) {
+        diff.push({ fn, a: a.inclusiveAll[fn] ?? 0, c: c.inclusiveAll[fn] ?? 0 });
+      }
+      diff.sort((p, q) => (q.c - q.a) - (p.c - p.a));
+      L.push('| Ir per call, 2025 | Ir per call, 2026 | difference | function |', '| ---: | ---: | ---: | --- |');
+      for (const d of diff.slice(0, 25)) L.push(`| ${n(d.a)} | ${n(d.c)} | ${d.c >= d.a ? '+' : ''}${n(d.c - d.a)} | \`${d.fn}\` |`);
+      L.push('');
+    } else if (cgModernError) {
+      L.push(`Instructions per call (callgrind): not measured: ${cgModernError}`, '');
+    }
+  }
+
   // Targets
   const b = (set, sc, f) => med(set, sc, 'mcp-bridge', f);
   const d = (set, sc, f) => med(set, sc, 'direct', f);
@@ -456,6 +554,21 @@ function report(m, cfg, cg, cgError) {
     const kb = b('minimal', 'blob', 'peakRssKB');
     const x = kb * 1024 / cfg.blob;
     target(`${cfg.blob / MiB} MiB result: bridge peak RSS ≤ 2× payload`, x, `${fmtMiB(kb)} MiB = ${x.toFixed(2)}× payload`, x <= 2);
+  }
+  if (want('modern')) {
+    for (const kind of ['sequential', 'pipelined']) {
+      const f = cpuField(kind);
+      const v = med('modern', 'session', 'mcp-bridge 2026', f) / med('modern', 'session', 'mcp-bridge 2025', f);
+      target(`2026-07-28 path: bridge CPU per ${kind} call ≤ 1.10× the 2025 path`, Number.isFinite(v) ? v : null,
+        `${Number.isFinite(v) ? v.toFixed(2) : '—'}×${pairedRange('modern', 'session', f, 'mcp-bridge 2026', 'mcp-bridge 2025')}`, v <= 1.10);
+    }
+    const h = (kind) => {
+      const f = cpuField(kind);
+      const v = med('modern', 'session', 'mcp-bridge 2026 host', f) / med('modern', 'session', 'mcp-bridge 2025', f);
+      return `${Number.isFinite(v) ? v.toFixed(2) : '—'}×${pairedRange('modern', 'session', f, 'mcp-bridge 2026 host', 'mcp-bridge 2025')}`;
+    };
+    targets.push(`| (for reference: with a 2026-era host on the 2026 server, bridge CPU per sequential call is ${h('sequential')} ` +
+      `and per pipelined call ${h('pipelined')} the 2025 path's) | | |`);
   }
   if (targets.length) {
     L.push('## Targets', '', '| target | measured | |', '| --- | ---: | --- |', ...targets, '');
@@ -526,10 +639,16 @@ log(`bench: ${m.bridge} vs mcp-remote ${m.mcpRemote} on ${m.nproc} × ${m.cpu}${
 const minimal = await startServer('minimal', 'minimal.mjs', ['--tools', '1']);
 const tools1000 = want('tools') ? await startServer('tools1000', 'minimal.mjs', ['--tools', '1000']) : null;
 const sdk = want('sdk') ? await startServer('sdk', 'sdk.mjs', ['--sse', '--tools', '1']) : null;
+const modern = want('modern') ? await startServer('minimal-modern', 'minimal.mjs', ['--tools', '1', '--modern']) : null;
 
 // Warm the servers' JIT so that the first contender is not penalized.
 await runClient(['--url', minimal.url, '--scenario', 'session', '--seq', '500', '--pipe', '3000', '--warmup', '0'], []);
 if (sdk) await runClient(['--url', sdk.url, '--scenario', 'session', '--seq', '300', '--pipe', '1500', '--warmup', '0'], []);
+// The direct client speaks only 2025 (initialize): warm the 2026 server through the bridge.
+if (modern) {
+  await runClient(['--url', modern.url, '--scenario', 'session', '--seq', '500', '--pipe', '3000', '--warmup', '0'],
+    command('mcp-bridge', modern.url));
+}
 
 const sessionArgs = ['--seq', String(cfg.seq), '--pipe', String(cfg.pipe), '--depth', String(cfg.depth), '--warmup', String(cfg.warmup)];
 if (want('cold')) { log('cold start (minimal server)'); await measure('minimal', minimal, 'cold', cfg.coldReps, []); }
@@ -549,6 +668,10 @@ if (sdk) {
   await measure('sdk', sdk, 'session', cfg.reps,
     ['--seq', String(cfg.sdkSeq), '--pipe', String(cfg.sdkPipe), '--depth', String(cfg.depth), '--warmup', String(cfg.warmup)]);
 }
+if (modern) {
+  log('2025 vs 2026-07-28 server (echo session through the bridges)');
+  await measureModern(minimal, modern, cfg.sessionReps, cfg.reps, sessionArgs);
+}
 let cg = null;
 let cgError = null;
 if (opts.callgrind && want('callgrind')) {
@@ -559,14 +682,28 @@ if (opts.callgrind && want('callgrind')) {
     try { cg = await callgrind(minimal, cfg.cgLow, cfg.cgHigh); } catch (e) { cgError = e.message; log(`  ${e.message}`); }
   }
 }
+// Instructions per call on each path: what the 2026-07-28 path adds, function by function.
+let cgModern = null;
+let cgModernError = null;
+if (modern && opts.callgrind) {
+  if (!sh('valgrind', ['--version'])) {
+    cgModernError = 'valgrind is not installed (apt-get install valgrind)';
+  } else {
+    log(`callgrind: ${cfg.cgLow} and ${cfg.cgHigh} echo calls through mcp-bridge, 2025 and 2026-07-28 server`);
+    try {
+      const legacy = cg ?? await callgrind(minimal, cfg.cgLow, cfg.cgHigh);
+      cgModern = { legacy, modern: await callgrind(modern, cfg.cgLow, cfg.cgHigh) };
+    } catch (e) { cgModernError = e.message; log(`  ${e.message}`); }
+  }
+}
 stopServers();
 m.loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
-const md = report(m, cfg, cg, cgError);
+const md = report(m, cfg, cg, cgError, cgModern, cgModernError);
 mkdirSync(path.dirname(opts.out), { recursive: true });
 writeFileSync(opts.out, md + '\n');
 writeFileSync(opts.out.replace(/\.md$/, '') + '.json', JSON.stringify({ machine: m, config: cfg, results, errors,
-  callgrind: cg }, null, 1) + '\n');
+  callgrind: cg, callgrindModern: cgModern }, null, 1) + '\n');
 process.stdout.write(md + '\n');
 log(`bench: done in ${((Date.now() - t0) / 1000).toFixed(0)} s; wrote ${path.relative(process.cwd(), opts.out)}`);
 process.exit(0);

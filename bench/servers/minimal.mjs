@@ -1,7 +1,7 @@
 // A minimal Streamable HTTP MCP server on plain node:http, with as little work per
 // request as possible, so that the benchmark measures the bridge and not the server.
 //
-//   node bench/servers/minimal.mjs [--port 0] [--host 127.0.0.1] [--sse] [--tools N]
+//   node bench/servers/minimal.mjs [--port 0] [--host 127.0.0.1] [--sse] [--tools N] [--modern]
 //
 // Prints "LISTENING http://HOST:PORT/mcp" as its only stdout line; exits on SIGTERM,
 // SIGINT or when its stdin is a pipe that closes.
@@ -17,6 +17,19 @@
 //   GET /stats         -> {"connections":N,"requests":N} so far (to see connection reuse)
 // Every request needs "Authorization: Bearer bench-token" (401 otherwise). Responses are
 // application/json, or one-event text/event-stream bodies with --sse.
+//
+// With --modern it speaks only the 2026-07-28 revision instead: no initialize and no
+// sessions (Mcp-Session-Id is ignored, never minted); every request must carry _meta
+// with io.modelcontextprotocol/protocolVersion 2026-07-28 and clientCapabilities
+// (400, -32602 otherwise; another version: 400, -32022 naming the supported one) and
+// the headers MCP-Protocol-Version, Mcp-Method and, for tools/call, Mcp-Name, equal to
+// the body's values (400, -32020 otherwise);
+//   POST server/discover -> supportedVersions, capabilities, serverInfo in _meta
+//   POST initialize      -> 400, -32022 naming 2026-07-28 (what a legacy client can show)
+//   POST tools/list, tools/call, notifications: as above, results with
+//                           resultType "complete" (no per-result _meta: that is a SHOULD,
+//                           and the benchmark wants the server's work to stay small)
+//   GET and DELETE       -> 405
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { fstatSync } from 'node:fs';
@@ -24,9 +37,12 @@ import { fstatSync } from 'node:fs';
 const TOKEN = 'Bearer bench-token';
 const VERSIONS = new Set(['2025-03-26', '2025-06-18', '2025-11-25']);
 const LATEST = '2025-11-25';
+const MODERN = '2026-07-28';
+const META_VERSION = 'io.modelcontextprotocol/protocolVersion';
+const META_CAPS = 'io.modelcontextprotocol/clientCapabilities';
 
 function parseArgs(argv) {
-  const o = { port: 0, host: '127.0.0.1', sse: false, tools: 0 };
+  const o = { port: 0, host: '127.0.0.1', sse: false, tools: 0, modern: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--port') o.port = Number(argv[++i]);
@@ -34,12 +50,13 @@ function parseArgs(argv) {
     else if (a === '--sse') o.sse = true;
     else if (a === '--json') o.sse = false;
     else if (a === '--tools') o.tools = Number(argv[++i]);
+    else if (a === '--modern') o.modern = true;
     else throw new Error(`unknown argument ${a}`);
   }
   return o;
 }
 
-function toolList(extra) {
+function toolList(extra, modern) {
   const tools = [
     {
       name: 'echo',
@@ -62,13 +79,29 @@ function toolList(extra) {
       },
     });
   }
-  return JSON.stringify({ tools });
+  return JSON.stringify(modern ? { resultType: 'complete', tools } : { tools });
+}
+
+/** An Mcp-Name header's value as the client meant it (the Base64 sentinel decoded). */
+function headerValue(h) {
+  if (typeof h === 'string' && h.startsWith('=?base64?') && h.endsWith('?=')) {
+    return Buffer.from(h.slice(9, -2), 'base64').toString('utf8');
+  }
+  return h;
 }
 
 export function startMinimalServer(opts = {}) {
-  const o = { port: 0, host: '127.0.0.1', sse: false, tools: 0, ...opts };
+  const o = { port: 0, host: '127.0.0.1', sse: false, tools: 0, modern: false, ...opts };
   const sessions = new Set();
-  const toolsJson = toolList(o.tools);
+  const toolsJson = toolList(o.tools, o.modern);
+  // What a 2026-07-28 result starts with; the 2025 results have nothing there.
+  const complete = o.modern ? '"resultType":"complete",' : '';
+  const discoverJson = JSON.stringify({
+    resultType: 'complete',
+    supportedVersions: [MODERN],
+    capabilities: { tools: { listChanged: false } },
+    _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'bench-minimal', version: '1.0.0' } },
+  });
   const blobCache = new Map(); // bytes -> Buffer of the JSON result text `{"content":[...]}`
   const jsonHeaders = { 'Content-Type': 'application/json' };
   const sseHeaders = { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' };
@@ -77,7 +110,7 @@ export function startMinimalServer(opts = {}) {
     let b = blobCache.get(n);
     if (!b) {
       if (blobCache.size > 4) blobCache.clear();
-      b = Buffer.from(`{"content":[{"type":"text","text":"${'x'.repeat(n)}"}]}`);
+      b = Buffer.from(`{${complete}"content":[{"type":"text","text":"${'x'.repeat(n)}"}]}`);
       blobCache.set(n, b);
     }
     return b;
@@ -98,8 +131,9 @@ export function startMinimalServer(opts = {}) {
     res.end(body);
   }
 
-  function sendError(res, status, id, code, message) {
-    const body = JSON.stringify({ jsonrpc: '2.0', id: id ?? null, error: { code, message } });
+  function sendError(res, status, id, code, message, data) {
+    const error = data === undefined ? { code, message } : { code, message, data };
+    const body = JSON.stringify({ jsonrpc: '2.0', id: id ?? null, error });
     res.writeHead(status, jsonHeaders);
     res.end(body);
   }
@@ -127,23 +161,60 @@ export function startMinimalServer(opts = {}) {
       res.writeHead(202);
       return res.end();
     }
+    return answerRequest(res, id, method, msg.params);
+  }
+
+  // The requests both eras answer alike (a modern result starts with resultType).
+  function answerRequest(res, id, method, params) {
     switch (method) {
       case 'tools/call': {
-        const p = msg.params || {};
+        const p = params || {};
         if (p.name === 'echo') {
           const text = String(p.arguments?.text ?? '');
-          return send(res, id, `{"content":[{"type":"text","text":${JSON.stringify(text)}}]}`);
+          return send(res, id, `{${complete}"content":[{"type":"text","text":${JSON.stringify(text)}}]}`);
         }
         if (p.name === 'blob') return send(res, id, blobResult(Math.max(0, Number(p.arguments?.bytes) | 0)));
         if (typeof p.name === 'string' && p.name.startsWith('dummy_')) {
-          return send(res, id, '{"content":[{"type":"text","text":"ok"}]}');
+          return send(res, id, `{${complete}"content":[{"type":"text","text":"ok"}]}`);
         }
-        return send(res, id, `{"content":[{"type":"text","text":"unknown tool"}],"isError":true}`);
+        return send(res, id, `{${complete}"content":[{"type":"text","text":"unknown tool"}],"isError":true}`);
       }
       case 'tools/list': return send(res, id, toolsJson);
-      case 'ping': return send(res, id, '{}');
-      default: return sendError(res, 200, id, -32601, `method not found: ${method}`);
+      case 'ping': return send(res, id, o.modern ? '{"resultType":"complete"}' : '{}');
+      default: return sendError(res, o.modern ? 404 : 200, id, -32601, `method not found: ${method}`);
     }
+  }
+
+  // 2026-07-28: no session; each request stands alone and is checked against its headers.
+  function handleModernMessage(req, res, msg) {
+    if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) {
+      return sendError(res, 400, null, -32600, 'batches and non-objects are not supported');
+    }
+    const { method, id } = msg;
+    if (id === undefined || method === undefined) { // notification, or a response to us
+      res.writeHead(202);
+      return res.end();
+    }
+    const meta = msg.params?._meta;
+    const version = meta?.[META_VERSION];
+    if (method === 'initialize') {
+      return sendError(res, 400, id, -32022, `this server speaks only MCP ${MODERN}`,
+        { supported: [MODERN], requested: msg.params?.protocolVersion ?? null });
+    }
+    if (typeof version !== 'string' || meta[META_CAPS] === null || typeof meta[META_CAPS] !== 'object') {
+      return sendError(res, 400, id, -32602, `_meta needs ${META_VERSION} and ${META_CAPS}`);
+    }
+    if (version !== MODERN) {
+      return sendError(res, 400, id, -32022, 'Unsupported protocol version', { supported: [MODERN], requested: version });
+    }
+    const h = req.headers;
+    if (h['mcp-protocol-version'] !== version) return sendError(res, 400, id, -32020, 'Header mismatch: MCP-Protocol-Version');
+    if (h['mcp-method'] !== method) return sendError(res, 400, id, -32020, 'Header mismatch: Mcp-Method');
+    if (method === 'tools/call' && headerValue(h['mcp-name']) !== msg.params.name) {
+      return sendError(res, 400, id, -32020, 'Header mismatch: Mcp-Name');
+    }
+    if (method === 'server/discover') return send(res, id, discoverJson);
+    return answerRequest(res, id, method, msg.params);
   }
 
   const stats = { connections: 0, requests: 0 };
@@ -165,7 +236,8 @@ export function startMinimalServer(opts = {}) {
         } catch {
           return sendError(res, 400, null, -32700, 'parse error');
         }
-        handleMessage(req, res, msg);
+        if (o.modern) handleModernMessage(req, res, msg);
+        else handleMessage(req, res, msg);
       });
       return;
     }
@@ -174,16 +246,13 @@ export function startMinimalServer(opts = {}) {
       res.writeHead(200, jsonHeaders);
       return res.end(JSON.stringify(stats));
     }
-    if (req.method === 'DELETE') {
+    if (req.method === 'DELETE' && !o.modern) {
       sessions.delete(req.headers['mcp-session-id']);
       res.writeHead(200);
       return res.end();
     }
-    if (req.method === 'GET') {
-      res.writeHead(405, { Allow: 'POST, DELETE' });
-      return res.end();
-    }
-    res.writeHead(405, { Allow: 'POST, DELETE' });
+    const allow = o.modern ? 'POST' : 'POST, DELETE';
+    res.writeHead(405, { Allow: allow });
     res.end();
   });
   server.on('connection', () => { stats.connections++; });
