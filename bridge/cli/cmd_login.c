@@ -17,9 +17,11 @@ int cmd_login(const bridge_options_t *o)
     if (cli_session_open(&c, o, 1)) return 1;
     int code = 1;
     cli_answer_t r;
+    int era = 0;
+    long older = 0;
     for (int attempt = 0; attempt < 3; attempt++) {
         int had_token = oauth_header(c.oauth) != NULL;
-        if (cli_probe_initialize(&c, &r) != 0) {
+        if (cli_probe_start(&c, &r, &era, &older) != 0) {
             fprintf(stderr, "mcp-bridge: cannot reach %s: %s\n", o->url, r.why);
             break;
         }
@@ -39,7 +41,8 @@ int cmd_login(const bridge_options_t *o)
             break;
         }
         if (r.status != 401 && r.status != 403) {
-            fprintf(stderr, "mcp-bridge: %s answered HTTP %ld to initialize\n", o->url, r.status);
+            fprintf(stderr, "mcp-bridge: %s answered HTTP %ld to %s\n", o->url, r.status,
+                    era == 2 ? "server/discover" : "initialize");
             break;
         }
         cli_wait_t w = {0};

@@ -18,16 +18,19 @@ typedef struct doctor {
         s; /* s.oauth is NULL when the user passed an Authorization header, as in a start */
     int step;
     int said_prm, said_as; /* the heading of a group of tries is printed once */
+    int era;               /* 0 unknown, 1 older revisions, 2 the 2026-07-28 revision */
 } doctor_t;
 
 /* A numbered step, and an indented detail under it (stdout). */
 void doctor_say(doctor_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void doctor_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* POST initialize as a start does (the user's headers, our token if any). */
+/* What a start sends first (the user's headers, our token if any):
+ * server/discover, then initialize unless the server speaks 2026-07-28
+ * (d->era says which answer a holds). */
 int doctor_probe(doctor_t *d, cli_answer_t *a);
-/* Say what a 2xx answer to initialize held (and end its session): 0 when it
- * was an initialize result, else 1. */
+/* Say what a 2xx answer held (and end an initialize's session): 0 when it was
+ * an initialize or discover result, else 1. */
 int doctor_report_initialize(doctor_t *d, cli_answer_t *a);
 
 /* GET the URL as an event stream, as a start does after a 4xx to POST. */

@@ -3,6 +3,7 @@
 #include "bridge/cli/doctor_int.h"
 #include "bridge/base/err.h"
 #include "bridge/base/json.h"
+#include "bridge/mcp/modern.h"
 #include "bridge/net/sse.h"
 #include "oauth/fetch.h"
 
@@ -39,12 +40,39 @@ void doctor_note(const char *fmt, ...)
 
 int doctor_probe(doctor_t *d, cli_answer_t *a)
 {
-    return cli_probe_initialize(&d->s, a);
+    int was = d->era;
+    long older_status = 0;
+    int rc = cli_probe_start(&d->s, a, &d->era, &older_status);
+    if (was == 0 && older_status)
+        doctor_say(d,
+                   "server/discover answered HTTP %ld without a 2026-07-28 answer: the server "
+                   "speaks an older revision, so a start sends initialize.",
+                   older_status);
+    return rc;
 }
 
-/* 0 when initialize succeeded (said so), else 1. */
+/* 0 when initialize (or server/discover) succeeded (said so), else 1. */
 int doctor_report_initialize(doctor_t *d, cli_answer_t *a)
 {
+    if (d->era == 2) {
+        json_t *res = json_object_get(a->msg, "result");
+        json_t *info = json_object_get(json_object_get(res, "_meta"), MODERN_META_SERVER);
+        if (!info) info = json_object_get(res, "serverInfo");
+        if (!json_is_object(res)) {
+            doctor_say(d, "server/discover answered HTTP %ld with a 2026-07-28 error: %s.",
+                       a->status,
+                       json_str(json_object_get(a->msg, "error"), "message")
+                           ? json_str(json_object_get(a->msg, "error"), "message")
+                           : "no message");
+            return 1;
+        }
+        doctor_say(d,
+                   "server/discover succeeded: %s %s speaks the 2026-07-28 revision (no "
+                   "initialize, no session); hosts of either era are bridged to it.",
+                   json_str(info, "name") ? json_str(info, "name") : "the server",
+                   json_str(info, "version") ? json_str(info, "version") : "");
+        return 0;
+    }
     json_t *res = json_object_get(a->msg, "result");
     const char *pv = json_str(res, "protocolVersion");
     json_t *info = json_object_get(res, "serverInfo");

@@ -1,5 +1,6 @@
 /* The subcommands' shared set-up and their waited-for exchanges (session.h). */
 #include "bridge/cli/session.h"
+#include "bridge/mcp/modern.h"
 #include "bridge/base/err.h"
 #include "bridge/cli/config.h"
 #include "bridge/net/sse.h"
@@ -135,11 +136,11 @@ int cli_exchange(cli_session_t *s, const char *method, const char *url, const ch
     return a->rc;
 }
 
-int cli_mcp_headers(cli_session_t *s, const char *method, const char *accept, const char *extra,
-                    cli_headers_t *out)
+int cli_mcp_headers(cli_session_t *s, const char *method, const char *accept,
+                    const char *const *extra, cli_headers_t *out)
 {
     memset(out, 0, sizeof *out);
-    const char **h = calloc(s->o->headers.count + 6, sizeof *h);
+    const char **h = calloc(s->o->headers.count + 9, sizeof *h);
     if (!h) return BRIDGE_ENOMEM;
     size_t i = 0;
     h[i++] = "Content-Type: application/json";
@@ -153,7 +154,8 @@ int cli_mcp_headers(cli_session_t *s, const char *method, const char *accept, co
     }
     for (int k = 0; k < n; k++)
         h[i++] = out->auth[k];
-    if (extra) h[i++] = extra;
+    for (int k = 0; extra && extra[k] && k < 4; k++)
+        h[i++] = extra[k];
     out->lines = h;
     return 0;
 }
@@ -177,8 +179,8 @@ static const char initialize_body[] =
 
 /* One MCP exchange with the server URL; a 401 asking for a DPoP nonce is sent
  * again once with it, as a start does. */
-static int mcp_exchange(cli_session_t *s, const char *method, const char *extra, const char *body,
-                        cli_answer_t *a)
+static int mcp_exchange(cli_session_t *s, const char *method, const char *const *extra,
+                        const char *body, cli_answer_t *a)
 {
     for (int attempt = 0;; attempt++) {
         cli_headers_t h;
@@ -199,7 +201,44 @@ static int mcp_exchange(cli_session_t *s, const char *method, const char *extra,
 
 int cli_probe_initialize(cli_session_t *s, cli_answer_t *a)
 {
-    return mcp_exchange(s, "POST", NULL, initialize_body, a);
+    static const char *const extra[] = {"Mcp-Method: initialize", NULL};
+    return mcp_exchange(s, "POST", extra, initialize_body, a);
+}
+
+static const char discover_body[] =
+    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server/discover\",\"params\":{\"_meta\":{"
+    "\"" MODERN_META_VERSION "\":\"" MODERN_VERSION "\",\"" MODERN_META_CAPS "\":{},"
+    "\"" MODERN_META_CLIENT "\":{\"name\":\"mcp-bridge\",\"version\":\"" MCP_BRIDGE_VERSION "\"}}}}";
+
+int cli_probe_discover(cli_session_t *s, cli_answer_t *a)
+{
+    const bridge_options_t *o = s->o;
+    if (o->protocol_legacy || o->transport == TRANSPORT_SSE_FIRST ||
+        o->transport == TRANSPORT_SSE_ONLY)
+        return 1;
+    static const char *const extra[] = {"MCP-Protocol-Version: " MODERN_VERSION,
+                                        "Mcp-Method: server/discover", NULL};
+    return mcp_exchange(s, "POST", extra, discover_body, a);
+}
+
+int cli_probe_start(cli_session_t *s, cli_answer_t *a, int *era, long *older_status)
+{
+    *older_status = 0;
+    if (*era != 1) {
+        int rc = cli_probe_discover(s, a);
+        if (rc <= 0) {
+            if (rc < 0 || a->status == 401 || a->status == 403) return rc;
+            const char *version = NULL;
+            if (modern_classify_probe(a->msg, MODERN_VERSION, &version) != MODERN_PROBE_LEGACY) {
+                *era = 2;
+                return 0;
+            }
+            *older_status = a->status;
+            cli_answer_free(a);
+        }
+        *era = 1;
+    }
+    return cli_probe_initialize(s, a);
 }
 
 void cli_end_session(cli_session_t *s, const char *session_id)
@@ -207,8 +246,9 @@ void cli_end_session(cli_session_t *s, const char *session_id)
     if (!session_id) return;
     char line[400];
     snprintf(line, sizeof line, "Mcp-Session-Id: %.300s", session_id);
+    const char *extra[] = {line, NULL};
     cli_answer_t a;
-    mcp_exchange(s, "DELETE", line, NULL, &a);
+    mcp_exchange(s, "DELETE", extra, NULL, &a);
     cli_answer_free(&a);
 }
 

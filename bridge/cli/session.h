@@ -51,19 +51,28 @@ int cli_exchange(cli_session_t *s, const char *method, const char *url, const ch
 
 /* The headers of an MCP request as a start sends them: Content-Type, `accept`,
  * the user's headers, our authorization lines for this method and the server
- * URL when there is a token (with DPoP, a fresh proof), and `extra` (NULL or
- * one more line). lines is NULL-terminated; free it all with
- * cli_headers_free (the authorization lines are wiped). */
+ * URL when there is a token (with DPoP, a fresh proof), and `extra` (NULL, or
+ * more lines: a NULL-terminated list of at most 4). lines is NULL-terminated;
+ * free it all with cli_headers_free (the authorization lines are wiped). */
 typedef struct cli_headers {
     const char **lines;
     char *auth[2];
 } cli_headers_t;
-int cli_mcp_headers(cli_session_t *s, const char *method, const char *accept, const char *extra,
-                    cli_headers_t *out);
+int cli_mcp_headers(cli_session_t *s, const char *method, const char *accept,
+                    const char *const *extra, cli_headers_t *out);
 void cli_headers_free(cli_headers_t *h);
 
 /* POST initialize to the server as a start does. */
 int cli_probe_initialize(cli_session_t *s, cli_answer_t *a);
+/* POST server/discover as a start does first (2026-07-28, with its _meta and
+ * headers), unless --protocol legacy or an HTTP+SSE-first --transport says not
+ * to ask: then 1 and nothing is sent. */
+int cli_probe_discover(cli_session_t *s, cli_answer_t *a);
+/* What a start sends first: server/discover, then initialize when the
+ * server speaks an older revision (*era: 0 not known yet, 1 older, 2
+ * 2026-07-28; pass it back in to skip what is known). *older_status: the HTTP
+ * status of a discover that told "older" (else 0). a holds the last answer. */
+int cli_probe_start(cli_session_t *s, cli_answer_t *a, int *era, long *older_status);
 /* DELETE the session a probe made, if it made one. */
 void cli_end_session(cli_session_t *s, const char *session_id);
 
