@@ -346,9 +346,10 @@ void oauth_cancel(oauth_t *o)
 static void really_free(oauth_t *o)
 {
     assert(!o->running && list_empty(&o->fetches) && list_empty(&o->waiters));
-    char **secrets[] = {&o->access_token,  &o->refresh_token,  &o->id_token,
-                        &o->device_code,   &o->token_at_start, &o->header,
-                        &o->client_secret, &o->token_form};
+    char **secrets[] = {&o->access_token,     &o->refresh_token,  &o->id_token,
+                        &o->device_code,      &o->token_at_start, &o->header,
+                        &o->client_secret,    &o->token_form,     &o->idp_id_token,
+                        &o->idp_refresh_token};
     for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
         oauth_wipe_str(secrets[i]);
     char *plain[] = {o->granted_scope,
@@ -373,6 +374,7 @@ static void really_free(oauth_t *o)
         free(plain[i]);
     json_decref(o->prm_scopes);
     json_decref(o->as_meta);
+    json_decref(o->idp_meta);
     json_decref(o->static_metadata);
     oauth_client_key_free(o);
     oauth_dpop_forget(o);

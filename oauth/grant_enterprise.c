@@ -1,8 +1,9 @@
 /* Enterprise-managed authorization (SEP-990, cross-app access): the person's ID
  * token from the enterprise IdP is exchanged there for an ID-JAG (RFC 8693),
  * which the MCP server's authorization server takes as a jwt-bearer grant
- * (RFC 7523 §2.1). No browser: the IdP sign-in happened elsewhere, and the ID
- * token is read from a file, a variable or a command's output. */
+ * (RFC 7523 §2.1). The ID token is read from a file, a variable or a command's
+ * output, or, with none of those, comes from a sign-in at the IdP
+ * (oauth/idp_signin.c). */
 #include "oauth/oauth_int.h"
 #include "bridge/base/err.h"
 #include "bridge/base/json.h"
@@ -68,31 +69,25 @@ static void on_exchanged(void *ud, const oauth_fetch_result_t *res)
     if (rc) oauth_fail(o, rc, "cannot request a token: %s", oauth_token_request_failure(o, rc));
 }
 
+static int signs_in_at_idp(const oauth_config_t *cfg)
+{
+    return !cfg->id_token_file && !cfg->id_token_env && !cfg->id_token_command;
+}
+
 /* RFC 8693 at the IdP: the ID token for an ID-JAG whose audience is the MCP
  * server's authorization server. */
-static void exchange_id_token(oauth_t *o)
+void oauth_enterprise_exchange(oauth_t *o, const char *id_token)
 {
+    assert(o->running && id_token);
     if (!oauth_endpoint_ok(o, o->idp_token_endpoint, "IdP token endpoint")) {
         oauth_fail(o, BRIDGE_EPROTO, "%s", o->refused);
-        return;
-    }
-    char *id_token = NULL, why[512];
-    int rc = o->cfg.id_token_command
-                 ? oauth_token_command_run(o->cfg.id_token_command, "ID token", 0, &id_token, why,
-                                           sizeof why)
-                 : oauth_read_credential(o->cfg.id_token_file, o->cfg.id_token_env, "ID token",
-                                         &id_token, why, sizeof why);
-    if (rc) {
-        oauth_fail(o, rc, "%s", why);
         return;
     }
     char *scope = oauth_choose_scope(o);
     const char *resource = o->resource ? o->resource : o->server_url;
     buf_t form;
     buf_init_secret(&form, 0);
-    rc = oauth_token_exchange_form(&form, id_token, o->issuer, resource, scope);
-    OPENSSL_cleanse(id_token, strlen(id_token));
-    free(id_token);
+    int rc = oauth_token_exchange_form(&form, id_token, o->issuer, resource, scope);
     free(scope);
     char *basic = NULL;
     if (!rc && o->cfg.idp_client_id)
@@ -108,14 +103,44 @@ static void exchange_id_token(oauth_t *o)
     if (rc) oauth_fail(o, rc, "cannot exchange the ID token: %s", bridge_strerror(rc));
 }
 
+/* The ID token from the source the options name, or a sign-in at the IdP. */
+static void obtain_id_token(oauth_t *o)
+{
+    if (signs_in_at_idp(&o->cfg)) {
+        oauth_idp_sign_in(o);
+        return;
+    }
+    if (!oauth_endpoint_ok(o, o->idp_token_endpoint, "IdP token endpoint")) {
+        oauth_fail(o, BRIDGE_EPROTO, "%s", o->refused);
+        return;
+    }
+    char *id_token = NULL, why[512];
+    int rc = o->cfg.id_token_command
+                 ? oauth_token_command_run(o->cfg.id_token_command, "ID token", 0, &id_token, why,
+                                           sizeof why)
+                 : oauth_read_credential(o->cfg.id_token_file, o->cfg.id_token_env, "ID token",
+                                         &id_token, why, sizeof why);
+    if (rc) {
+        oauth_fail(o, rc, "%s", why);
+        return;
+    }
+    oauth_enterprise_exchange(o, id_token);
+    oauth_wipe_str(&id_token);
+}
+
 static void on_idp_metadata(void *ud, const oauth_fetch_result_t *res)
 {
     oauth_t *o = ud;
     const char *url = o->cand[o->icand], *issuer = json_str(res->json, "issuer");
     if (!res->rc && res->status == 200 && issuer && !strcmp(issuer, o->cfg.idp_issuer) &&
         json_str(res->json, "token_endpoint")) {
-        oauth_set_str(&o->idp_token_endpoint, json_str(res->json, "token_endpoint"));
-        exchange_id_token(o);
+        /* --idp-token-endpoint, when given, wins over the metadata's. */
+        oauth_set_str(&o->idp_token_endpoint, o->cfg.idp_token_endpoint
+                                                  ? o->cfg.idp_token_endpoint
+                                                  : json_str(res->json, "token_endpoint"));
+        json_decref(o->idp_meta);
+        o->idp_meta = json_incref(res->json);
+        obtain_id_token(o);
         return;
     }
     log_debug("no metadata for the IdP %s at %s", o->cfg.idp_issuer, url);
@@ -142,12 +167,13 @@ static void enterprise_grant(oauth_t *o)
         return;
     }
     if (!o->auth_method) oauth_set_str(&o->auth_method, oauth_client_auth_method(o));
-    if (o->cfg.idp_token_endpoint) {
+    /* A sign-in at the IdP needs its metadata even when its token endpoint is given. */
+    if (o->cfg.idp_token_endpoint && !signs_in_at_idp(&o->cfg)) {
         oauth_set_str(&o->idp_token_endpoint, o->cfg.idp_token_endpoint);
-        exchange_id_token(o);
+        obtain_id_token(o);
         return;
     }
-    /* Find the IdP's token endpoint in its metadata (RFC 8414, OpenID Connect). */
+    /* Find the IdP's endpoints in its metadata (RFC 8414, OpenID Connect). */
     oauth_clear_candidates(o);
     if (oauth_as_metadata_urls(o->cfg.idp_issuer, o->cand, &o->ncand) != 0 || o->ncand == 0) {
         oauth_fail(o, BRIDGE_EINVAL, "--idp-issuer \"%s\" is not a valid issuer URL",

@@ -80,7 +80,11 @@ struct oauth {
     json_t *as_meta;
     char *authorization_endpoint, *token_endpoint, *registration_endpoint, *revocation_endpoint;
     char *idp_token_endpoint; /* the enterprise IdP's (grant_enterprise.c) */
-    char refused[400];        /* why oauth_endpoint_ok() refused the last endpoint */
+    json_t *idp_meta;         /* the IdP's metadata, for a sign-in there (idp_signin.c) */
+    char *idp_id_token, *idp_refresh_token; /* the sign-in's, while it runs */
+    char idp_nonce[OAUTH_STATE_LEN + 1];
+    int idp_refreshing; /* the IdP token request in flight is a refresh */
+    char refused[400];  /* why oauth_endpoint_ok() refused the last endpoint */
 
     /* Client. */
     char *client_id, *client_secret, *auth_method, *redirect_uri;
@@ -227,6 +231,18 @@ int oauth_read_credential(const char *file, const char *env, const char *what, c
  * sentence of advice appended). */
 void oauth_jwt_bearer_answer(oauth_t *o, const oauth_fetch_result_t *res, const char *assertion,
                              const char *done, const char *hint);
+
+/* ---- grant_enterprise.c, idp_signin.c: the enterprise IdP ---- */
+/* Exchanges the ID token at the IdP for an ID-JAG, then the jwt-bearer grant. */
+void oauth_enterprise_exchange(oauth_t *o, const char *id_token);
+/* Obtains the person's ID token from the IdP (needs o->idp_meta and
+ * o->idp_token_endpoint): the stored one while valid, else a refresh, else a
+ * sign-in in the browser; then oauth_enterprise_exchange, or oauth_fail. */
+void oauth_idp_sign_in(oauth_t *o);
+
+/* ---- record.c: the IdP sign-in's record ---- */
+void oauth_idp_record_name(const char *issuer, const char *client_id, char *out, size_t n);
+void oauth_save_idp_tokens(oauth_t *o, const char *id_token, const char *refresh_token);
 
 /* ---- grant_code.c, grant_refresh.c ---- */
 void oauth_exchange_code(oauth_t *o, const char *code);

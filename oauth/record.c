@@ -292,3 +292,32 @@ void oauth_client_record_name(const char *issuer, char *out, size_t n)
 {
     store_name(out, n, "client", issuer, NULL);
 }
+
+/* The record of a sign-in at an enterprise IdP: its ID token and refresh
+ * token, one per IdP issuer and client. */
+void oauth_idp_record_name(const char *issuer, const char *client_id, char *out, size_t n)
+{
+    store_name(out, n, "idp", issuer, client_id);
+}
+
+void oauth_save_idp_tokens(oauth_t *o, const char *id_token, const char *refresh_token)
+{
+    assert(o->cfg.idp_issuer && o->cfg.idp_client_id);
+    if (!o->cfg.store) return;
+    json_t *doc = json_pack("{s:i, s:s, s:s}", "version", 1, "idp_issuer", o->cfg.idp_issuer,
+                            "client_id", o->cfg.idp_client_id);
+    if (!doc) return;
+    if (id_token) json_object_set_new(doc, "id_token", json_string(id_token));
+    if (refresh_token) json_object_set_new(doc, "refresh_token", json_string(refresh_token));
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!text) return;
+    char name[64], label[512];
+    oauth_idp_record_name(o->cfg.idp_issuer, o->cfg.idp_client_id, name, sizeof name);
+    snprintf(label, sizeof label, "mcp-bridge: sign-in at the IdP %s", o->cfg.idp_issuer);
+    if (keychain_put_async(o->cfg.store, o->cfg.loop, name, label, "tokens", o->cfg.idp_issuer,
+                           text, on_tokens_saved, o) == 0)
+        o->saves_pending++;
+    OPENSSL_cleanse(text, strlen(text));
+    free(text);
+}

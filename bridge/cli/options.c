@@ -303,11 +303,16 @@ static int options_check_machine_sign_in(const bridge_options_t *o, char *err, s
         return BRIDGE_EINVAL;
     }
     int id_token_sources = !!o->id_token_file + !!o->id_token_env + !!o->id_token_command;
-    if (idp && id_token_sources != 1) {
+    if (idp && id_token_sources > 1) {
         snprintf(err, errlen,
-                 "with --idp-issuer or --idp-token-endpoint, say where the ID token "
-                 "is: --id-token-file FILE, --id-token-env VARIABLE or --id-token-command CMD "
-                 "(one of them)");
+                 "--id-token-file, --id-token-env and --id-token-command: give at most one of "
+                 "them (none signs you in at the IdP)");
+        return BRIDGE_EINVAL;
+    }
+    if (idp && !id_token_sources && (!o->idp_issuer || !o->idp_client_id)) {
+        snprintf(err, errlen,
+                 "without --id-token-file, --id-token-env or --id-token-command the bridge signs "
+                 "you in at the IdP, which needs --idp-issuer URL and --idp-client-id ID");
         return BRIDGE_EINVAL;
     }
     if (!idp && (id_token_sources || o->idp_client_id || o->idp_client_secret)) {

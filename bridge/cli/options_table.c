@@ -144,8 +144,10 @@ const opt_def_t options_table[] = {
      "is exchanged at the identity provider for an identity assertion (RFC 8693) addressed to "
      "the server's authorization server, which takes it as a jwt-bearer grant (RFC 7523) from "
      "the client of "
-     "--static-oauth-client-info. No browser. The provider's token endpoint is found in its "
-     "metadata (RFC 8414, then OpenID Connect).",
+     "--static-oauth-client-info. With none of those three options the bridge signs the person "
+     "in at the provider itself (OpenID Connect, in the browser, as --idp-client-id) and keeps "
+     "the ID token and the provider's refresh token in the credential store. The provider's "
+     "endpoints are found in its metadata (RFC 8414, then OpenID Connect).",
      CMDS_NET},
     {"idp-token-endpoint", "URL", OPT_GROUP_AUTH, 0,
      "Enterprise sign-in: the identity provider's token endpoint (instead of --idp-issuer)", NONE,

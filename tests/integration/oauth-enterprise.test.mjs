@@ -3,7 +3,10 @@
 // command's output) is exchanged at the IdP for an ID-JAG (RFC 8693), which
 // the MCP server's AS verifies and takes as a jwt-bearer grant (RFC 7523) from the client of
 // --static-oauth-client-info (client_secret_basic). The IdP is found from its
-// issuer's metadata. No browser; no ID token, ID-JAG or access token in the log.
+// issuer's metadata. With no ID token source, the bridge signs the person in at
+// the IdP (OpenID Connect in the headless browser), checks the ID token (nonce,
+// signature by the IdP's published key) and keeps it for the next start. No
+// ID token, ID-JAG or access token in the log.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -11,7 +14,7 @@ import path from 'node:path';
 import {
   callTool, connectBridge, killAll, rawHandshake, requireBridge, resultText, spawnRawBridge,
 } from '../lib/harness.mjs';
-import { cleanupHomes, oauthEnv, tempHome } from '../servers/oidc-stack.mjs';
+import { browserLog, cleanupHomes, oauthEnv, readCredentials, tempHome } from '../servers/oidc-stack.mjs';
 import { startJwtBearerStack } from '../servers/jwt-bearer.mjs';
 
 const clientId = 'mcp-client-at-as';
@@ -147,4 +150,73 @@ describe('oauth: enterprise-managed authorization (ID token -> ID-JAG -> jwt-bea
     raw.kill();
     raw = undefined;
   });
+
+  const signInArgs = (...more) => ['--static-oauth-client-info', JSON.stringify({ client_id: clientId, client_secret: clientSecret }),
+    '--idp-issuer', s.idp.issuer, '--idp-client-id', idpClientId, ...more];
+  const launches = (home) => (browserLog(home).match(/^\[browser\.sh [^\]]*\] open /gm) ?? []).length;
+
+  test('no ID token source: a sign-in at the IdP in the browser; a second start needs no browser', async () => {
+    const home = tempHome('enterprise-signin');
+    s.idp.signInMode = 'ok';
+    const signInsBefore = s.idp.signIns.length;
+    const exchanges = () => s.grants.filter((g) => g.at === 'idp' && g.grant_type === 'urn:ietf:params:oauth:grant-type:token-exchange' && g.status === 200).length;
+    const exchangedBefore = exchanges();
+    h = await connectBridge(s.mcpUrl, { args: signInArgs('--debug'), env: oauthEnv(home), connectTimeoutMs: 30000 })
+      .catch((e) => {
+        e.message += `\n${browserLog(home)}\n${JSON.stringify({ log: s.log, grants: s.grants }, null, 1)}`;
+        throw e;
+      });
+    assert.equal(JSON.parse(resultText(await callTool(h.client, 'whoami'))).sub, 'alice@example.test');
+    assert.equal(launches(home), 1, browserLog(home));
+    assert.equal(s.idp.signIns.length, signInsBefore + 1);
+    const req = s.idp.signIns.at(-1);
+    assert.equal(req.code_challenge_method, 'S256');
+    assert.deepEqual(req.scope.split(' ').sort(), ['offline_access', 'openid']);
+    assert.ok(req.nonce && req.nonce.length >= 20, 'a nonce');
+    assert.equal(exchanges(), exchangedBefore + 1, 'the ID token exchanged');
+    assert.ok(s.log.some((e) => e.at === 'idp' && e.path === '/jwks'), 'the signature checked with the IdP keys');
+    const stored = readCredentials(home).files.map((f) => f.doc).find((d) => d?.idp_issuer === s.idp.issuer);
+    assert.ok(stored?.id_token && stored?.refresh_token, 'the ID token and refresh token kept');
+    assert.equal(stored.client_id, idpClientId);
+    assertNoSecrets(h.stderr(), stored.id_token);
+    assert.ok(!h.stderr().includes(stored.refresh_token), 'no refresh token in the log');
+    await h.close();
+    h = undefined;
+
+    // The MCP server forgets its tokens: the next start must go through the
+    // IdP again, and does so with the kept ID token, without the browser.
+    s.revokeAll();
+    h = await connectBridge(s.mcpUrl, { args: signInArgs(), env: oauthEnv(home, { BROWSER: '/bin/false' }), connectTimeoutMs: 30000 });
+    assert.equal(JSON.parse(resultText(await callTool(h.client, 'whoami'))).sub, 'alice@example.test');
+    assert.equal(launches(home), 1, 'no second browser launch');
+    assert.equal(s.idp.signIns.length, signInsBefore + 1, 'no second sign-in');
+    assert.equal(exchanges(), exchangedBefore + 2, 'the kept ID token exchanged');
+    await h.close();
+    h = undefined;
+  });
+
+  for (const [mode, why] of [['wrong-nonce', /nonce/], ['other-key', /signature|key/]]) {
+    test(`a sign-in whose ID token has ${mode === 'wrong-nonce' ? 'another nonce' : 'a signature by another key'}: refused, never exchanged`, async () => {
+      const home = tempHome(`enterprise-${mode}`);
+      s.idp.signInMode = mode;
+      const exchanges = s.grants.filter((g) => g.at === 'idp' && g.grant_type?.endsWith('token-exchange')).length;
+      const signInsBefore = s.idp.signIns.length;
+      try {
+        raw = spawnRawBridge([s.mcpUrl, ...signInArgs()], { env: oauthEnv(home) });
+        const r = await rawHandshake(raw, { id: 1, timeoutMs: 25000 });
+        assert.ok(r.error, JSON.stringify(r));
+        assert.equal(s.idp.signIns.length, signInsBefore + 1, `the browser signed in at the IdP\n${browserLog(home)}`);
+        assert.match(r.error.message + raw.stderr(), why);
+        assert.match(r.error.message + raw.stderr(), /refused/);
+        assert.equal(s.grants.filter((g) => g.at === 'idp' && g.grant_type?.endsWith('token-exchange')).length, exchanges,
+          'the ID token is not exchanged');
+        assert.ok(!readCredentials(home).files.some((f) => f.doc?.idp_issuer), 'nothing kept');
+        assert.ok(!/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/.test(raw.stderr()), 'no JWT in the log');
+      } finally {
+        s.idp.signInMode = 'ok';
+        raw?.kill();
+        raw = undefined;
+      }
+    });
+  }
 });

@@ -1,7 +1,10 @@
 // The parts of enterprise-managed authorization (SEP-990) and workload identity
 // federation (SEP-1933), each on its own loopback port, verifying what they
 // receive with jose as real ones would:
-//  - an enterprise IdP: OpenID metadata, and an RFC 8693 token exchange that
+//  - an enterprise IdP: OpenID metadata, a sign-in (authorization code + PKCE
+//    S256, approved at once; ID tokens with the request's nonce, signed with
+//    the key its jwks_uri publishes; a refresh token for offline_access) and
+//    an RFC 8693 token exchange that
 //    takes an ID token it issued (signature, iss, aud = the client at the IdP,
 //    exp) and issues an ID-JAG (typ oauth-id-jag+jwt) for the audience and
 //    resource asked;
@@ -17,8 +20,9 @@
 // Importable only:
 //   const s = await startJwtBearerStack({ clientId, clientSecret, idpClientId, platform: { issuer, publicKey } })
 //   s.idp.issuer, s.as.issuer, s.mcpUrl, s.issueIdToken(sub, { expiresIn }), s.log, s.grants,
-//   s.revokeAll(), s.close()
-import { randomBytes } from 'node:crypto';
+//   s.revokeAll(), s.close(); s.idp.signIns (authorization requests seen),
+//   s.idp.signInMode = 'ok' | 'wrong-nonce' | 'other-key' (the ID token the sign-in returns)
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -53,7 +57,20 @@ export async function startJwtBearerStack(opts) {
   const grants = []; // { grant_type, status, error, kind: 'id-jag'|'workload', sub, scope, resource }
   const tokens = new Set();
   const idpKeys = await generateKeyPair('ES256');
+  const strangerKeys = await generateKeyPair('ES256');
+  const idpJwk = { ...(await exportJWK(idpKeys.publicKey)), kid: 'idp-1', use: 'sig', alg: 'ES256' };
+  const codes = new Map(); // code -> { challenge, redirectUri, nonce }
+  const refreshTokens = new Set();
+  const signIns = [];
+  const idpState = { signInMode: 'ok', signIns };
   let idp, as, rs;
+
+  const signIdToken = (sub, { nonce, key = idpKeys.privateKey, expiresIn = 600 } = {}) => {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT(nonce ? { nonce } : {}).setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: 'idp-1' })
+      .setIssuer(idp.origin).setSubject(sub).setAudience(idpClientId).setIssuedAt(now)
+      .setExpirationTime(now + expiresIn).sign(key);
+  };
 
   const note = (at, req, res, why) => {
     const e = { at, method: req.method, path: req.url.split('?')[0], why };
@@ -70,8 +87,31 @@ export async function startJwtBearerStack(opts) {
         issuer: idp.origin, token_endpoint: `${idp.origin}/token`, jwks_uri: `${idp.origin}/jwks`,
         authorization_endpoint: `${idp.origin}/authorize`, response_types_supported: ['code'],
         subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['ES256'],
-        grant_types_supported: ['authorization_code', TOKEN_EXCHANGE],
+        grant_types_supported: ['authorization_code', 'refresh_token', TOKEN_EXCHANGE],
+        scopes_supported: ['openid', 'offline_access'], code_challenge_methods_supported: ['S256'],
+        token_endpoint_auth_methods_supported: ['none'], authorization_response_iss_parameter_supported: true,
       });
+    }
+    if (req.method === 'GET' && u.pathname === '/jwks') return sendJson(res, 200, { keys: [idpJwk] });
+    if (req.method === 'GET' && u.pathname === '/authorize') {
+      // The person signs in at once (as alice); the answer goes to the loopback redirect URI.
+      const q = u.searchParams;
+      signIns.push(Object.fromEntries(q));
+      const redirectUri = q.get('redirect_uri') ?? '';
+      if (q.get('client_id') !== idpClientId || !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):\d+\//.test(redirectUri)
+        || q.get('response_type') !== 'code' || q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge')
+        || !(q.get('scope') ?? '').split(' ').includes('openid')) {
+        return sendJson(res, 400, { error: 'invalid_request' });
+      }
+      const code = randomBytes(16).toString('hex');
+      codes.set(code, { challenge: q.get('code_challenge'), redirectUri, nonce: q.get('nonce'),
+        offline: q.get('scope').split(' ').includes('offline_access') });
+      const back = new URL(redirectUri);
+      back.searchParams.set('code', code);
+      back.searchParams.set('state', q.get('state') ?? '');
+      back.searchParams.set('iss', idp.origin);
+      res.writeHead(302, { Location: back.href });
+      return res.end();
     }
     if (req.method !== 'POST' || u.pathname !== '/token') return sendJson(res, 404, { error: 'not_found' });
     const f = await form(req);
@@ -80,6 +120,30 @@ export async function startJwtBearerStack(opts) {
       grants.push({ grant_type: f.get('grant_type'), at: 'idp', status, error, why });
       return sendJson(res, status, { error, error_description: why });
     };
+    if (f.get('grant_type') === 'authorization_code' || f.get('grant_type') === 'refresh_token') {
+      if (f.get('client_id') !== idpClientId) return refuse(401, 'invalid_client', 'unknown client');
+      let nonce;
+      let offline = true;
+      if (f.get('grant_type') === 'authorization_code') {
+        const c = codes.get(f.get('code') ?? '');
+        codes.delete(f.get('code') ?? '');
+        if (!c) return refuse(400, 'invalid_grant', 'unknown code');
+        const challenge = createHash('sha256').update(f.get('code_verifier') ?? '').digest('base64url');
+        if (challenge !== c.challenge) return refuse(400, 'invalid_grant', 'PKCE');
+        if (f.get('redirect_uri') !== c.redirectUri) return refuse(400, 'invalid_grant', 'redirect_uri');
+        ({ nonce, offline } = c);
+        if (idpState.signInMode === 'wrong-nonce') nonce = 'not-the-request-nonce';
+      } else if (!refreshTokens.has(f.get('refresh_token'))) {
+        return refuse(400, 'invalid_grant', 'unknown refresh token');
+      }
+      const key = idpState.signInMode === 'other-key' ? strangerKeys.privateKey : idpKeys.privateKey;
+      const idToken = await signIdToken('alice@example.test', { nonce, key, expiresIn: idpState.idTokenLifetime ?? 600 });
+      const refresh = offline ? randomBytes(16).toString('hex') : undefined;
+      if (refresh) refreshTokens.add(refresh);
+      grants.push({ grant_type: f.get('grant_type'), at: 'idp', status: 200, sub: 'alice@example.test' });
+      return sendJson(res, 200, { access_token: randomBytes(16).toString('hex'), token_type: 'Bearer', expires_in: 600,
+        id_token: idToken, ...(refresh ? { refresh_token: refresh } : {}) });
+    }
     if (f.get('grant_type') !== TOKEN_EXCHANGE) return refuse(400, 'unsupported_grant_type', 'token exchange only');
     if (f.get('subject_token_type') !== ID_TOKEN) return refuse(400, 'invalid_request', 'subject_token_type');
     if (f.get('requested_token_type') !== ID_JAG) return refuse(400, 'invalid_request', 'requested_token_type');
@@ -186,17 +250,13 @@ export async function startJwtBearerStack(opts) {
   rs.mcpUrl = `${rs.origin}/mcp`;
 
   return {
-    idp: { issuer: idp.origin, tokenEndpoint: `${idp.origin}/token` },
+    idp: Object.assign(idpState, { issuer: idp.origin, tokenEndpoint: `${idp.origin}/token` }),
     as: { issuer: as.issuer },
     mcpUrl: rs.mcpUrl,
     log,
     grants,
     /** An ID token the IdP issued to its client for this subject. */
-    issueIdToken: async (sub, { expiresIn = 600 } = {}) => {
-      const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({}).setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).setIssuer(idp.origin).setSubject(sub)
-        .setAudience(idpClientId).setIssuedAt(now).setExpirationTime(now + expiresIn).sign(idpKeys.privateKey);
-    },
+    issueIdToken: (sub, { expiresIn = 600 } = {}) => signIdToken(sub, { expiresIn }),
     /** Forget every access token issued: the MCP server answers 401 to them. */
     revokeAll: () => tokens.clear(),
     close: async () => { await Promise.all([closeServer(idp.s), closeServer(as.s), closeServer(rs.s)]); },

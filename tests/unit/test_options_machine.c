@@ -48,9 +48,18 @@ static void enterprise_options(void)
     CHECK(c.oauth.id_token_env == NULL);
     options_free(&o);
 
-    /* The ID token's source: exactly one. */
+    /* The ID token's source: at most one; none is a sign-in at the IdP, which
+     * needs the issuer and the client there. */
     CHECK(PARSE(&o, err, URL, CLIENT, "--idp-issuer", "https://idp.example.com") == BRIDGE_EINVAL);
-    CHECK(strstr(err, "--id-token-file") != NULL);
+    CHECK(strstr(err, "--idp-client-id") != NULL);
+    options_free(&o);
+    CHECK(PARSE(&o, err, URL, CLIENT, "--idp-token-endpoint", "https://idp.example.com/token",
+                "--idp-client-id", "idp-c") == BRIDGE_EINVAL);
+    CHECK(strstr(err, "--idp-issuer") != NULL);
+    options_free(&o);
+    CHECK(PARSE(&o, err, URL, CLIENT, "--idp-issuer", "https://idp.example.com", "--idp-client-id",
+                "idp-c") == OPTIONS_RUN);
+    CHECK(o.id_token_file == NULL && o.id_token_env == NULL && o.id_token_command == NULL);
     options_free(&o);
     CHECK(PARSE(&o, err, URL, CLIENT, "--idp-token-endpoint", "https://idp.example.com/token",
                 "--id-token-file", "/t", "--id-token-env", "T") == BRIDGE_EINVAL);
