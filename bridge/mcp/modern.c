@@ -149,15 +149,14 @@ int modern_set_meta(json_t *msg, const char *version, json_t *caps, json_t *clie
     int rc = set_or_remove_string(new_meta, MODERN_META_VERSION, version);
     if (rc == 0) rc = set_or_remove_string(new_meta, MODERN_META_LOG_LEVEL, log_level);
     if (rc == 0) {
-        json_t *c = caps ? json_deep_copy(caps) : json_object();
+        json_t *c = caps ? json_incref(caps) : json_object();
         if (!c || json_object_set_new(new_meta, MODERN_META_CAPS, c) != 0) rc = BRIDGE_ENOMEM;
     }
     if (rc == 0) {
         if (!client) {
             json_object_del(new_meta, MODERN_META_CLIENT);
         } else {
-            json_t *c = json_deep_copy(client);
-            if (!c || json_object_set_new(new_meta, MODERN_META_CLIENT, c) != 0) rc = BRIDGE_ENOMEM;
+            if (json_object_set(new_meta, MODERN_META_CLIENT, client) != 0) rc = BRIDGE_ENOMEM;
         }
     }
     if (rc != 0) {

@@ -74,7 +74,9 @@ int modern_error_recognized(long code);
  * out when NULL), MODERN_META_LOG_LEVEL = log_level (left out when NULL).
  * params and params._meta are created when absent or null; other _meta keys
  * are kept; the four keys above are always replaced or removed as said. caps
- * and client are borrowed (copied deeply). 0, BRIDGE_EINVAL (msg, params or
+ * and client are shared, not copied (a reference is taken: every request of a
+ * session carries the same ones, so the caller must not change them after).
+ * 0, BRIDGE_EINVAL (msg, params or
  * _meta not an object; version NULL; version or log_level not UTF-8) or
  * BRIDGE_ENOMEM. On BRIDGE_EINVAL msg is unchanged. */
 int modern_set_meta(json_t *msg, const char *version, json_t *caps, json_t *client,

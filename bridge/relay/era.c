@@ -140,6 +140,7 @@ static void set_era(relay_t *r, int era, const char *version)
     if (era == ERA_MODERN) {
         free(r->modern_version);
         r->modern_version = strdup(version ? version : MODERN_VERSION);
+        relay_modern_meta_changed(r);
         if (r->transport->ops->set_modern) r->transport->ops->set_modern(r->transport);
         char what[48];
         snprintf(what, sizeof what, "modern %s", r->modern_version ? r->modern_version : "");
@@ -220,6 +221,7 @@ static void note_host(relay_t *r, const char *method, json_t *msg)
     r->client_info = json_is_object(info) ? json_deep_copy(info) : NULL;
     free(r->host_version);
     r->host_version = json_is_string(version) ? strdup(json_string_value(version)) : NULL;
+    relay_modern_meta_changed(r);
 }
 
 static void fail_discover(relay_t *r, out_msg_t *m, pending_t *p)

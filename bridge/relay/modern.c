@@ -6,6 +6,7 @@
  * request when a response stream breaks. */
 #include "bridge/relay/relay_impl.h"
 #include "bridge/base/err.h"
+#include "bridge/base/jscan.h"
 #include "bridge/base/json.h"
 #include "bridge/base/log.h"
 #include "bridge/mcp/modern.h"
@@ -110,6 +111,7 @@ static int answer_locally(relay_t *r, json_t *msg, const char *method, pending_t
         json_t *level = json_object_get(params, "level");
         free(r->log_level);
         r->log_level = json_is_string(level) ? strdup(json_string_value(level)) : NULL;
+        relay_modern_meta_changed(r);
         answer(r, p, json_object());
         return 1;
     }
@@ -124,6 +126,69 @@ static int answer_locally(relay_t *r, json_t *msg, const char *method, pending_t
         answer(r, p, json_object());
         return 1;
     }
+    return 0;
+}
+
+/* The _meta a 2025-era host's requests get, as text, made once (and again
+ * when the level or the version changes: relay_modern_meta_changed). */
+static const char *meta_text(relay_t *r)
+{
+    if (r->meta_text) return r->meta_text;
+    json_t *probe = json_pack("{s:s}", "jsonrpc", "2.0");
+    if (probe && modern_set_meta(probe, r->modern_version ? r->modern_version : MODERN_VERSION,
+                                 r->client_caps, r->client_info, r->log_level) == 0)
+        r->meta_text =
+            json_dumps(json_object_get(json_object_get(probe, "params"), "_meta"), JSON_COMPACT);
+    json_decref(probe);
+    return r->meta_text;
+}
+
+void relay_modern_meta_changed(relay_t *r)
+{
+    free(r->meta_text);
+    r->meta_text = NULL;
+}
+
+/* Put the _meta into m's text without encoding the whole request again: at
+ * the start of params (or as params), when params has no _meta of its own.
+ * 0, or -1 when the request must be encoded whole instead. */
+static int insert_meta(relay_t *r, out_msg_t *m)
+{
+    jscan_t sc;
+    size_t bad;
+    const char *meta = meta_text(r);
+    if (!meta || jscan(m->body, m->len, &sc, &bad) != 0 || sc.top != JSCAN_OBJECT || sc.odd_keys ||
+        sc.method.type == JSCAN_NONE)
+        return -1;
+    const char *at, *head, *tail;
+    if (sc.params.type == JSCAN_OBJECT) {
+        if (json_text_mentions(sc.params.at, sc.params.len, "\"_meta\"")) return -1;
+        at = sc.params.at + 1; /* after its '{' */
+        head = "\"_meta\":";
+        tail = at[strspn(at, " \t\r\n")] == '}' ? "" : ",";
+    } else if (sc.params.type == JSCAN_NONE) {
+        at = m->body + m->len; /* the request's own '}' */
+        while (at > m->body && at[-1] != '}')
+            at--;
+        if (at == m->body) return -1;
+        at--;
+        head = ",\"params\":{\"_meta\":";
+        tail = "}";
+    } else {
+        return -1;
+    }
+    size_t pre = (size_t)(at - m->body), hl = strlen(head), ml = strlen(meta), tl = strlen(tail);
+    char *body = malloc(m->len + hl + ml + tl + 1);
+    if (!body) return -1;
+    memcpy(body, m->body, pre);
+    memcpy(body + pre, head, hl);
+    memcpy(body + pre + hl, meta, ml);
+    memcpy(body + pre + hl + ml, tail, tl);
+    memcpy(body + pre + hl + ml + tl, at, m->len - pre);
+    m->len += hl + ml + tl;
+    body[m->len] = 0;
+    free(m->body);
+    m->body = body;
     return 0;
 }
 
@@ -179,12 +244,13 @@ int relay_modern_host_message(relay_t *r, out_msg_t *m, json_t *msg, jr_kind_t k
         }
         rc = modern_set_meta(msg, r->modern_version ? r->modern_version : MODERN_VERSION,
                              r->client_caps, r->client_info, r->log_level);
-        if (!rc) rc = replace_body(m, msg);
+        if (!rc && insert_meta(r, m) != 0) rc = replace_body(m, msg);
     }
     if (!rc && (may_ask_input(method) || host_is_legacy(r))) {
-        /* Kept for a retry: another version, more input, a broken stream. */
+        /* Kept for a retry: another version, more input, a broken stream
+         * (not changed from here on: a retry copies it). */
         json_decref(p->orig);
-        p->orig = json_deep_copy(msg);
+        p->orig = json_incref(msg);
     }
     if (!rc) rc = relay_msg_headers(r, m, msg, method);
     if (rc) {
@@ -211,6 +277,7 @@ static int retry_version(relay_t *r, pending_t *p, json_t *error)
     if (host_is_legacy(r)) {
         free(r->modern_version);
         r->modern_version = strdup(v);
+        relay_modern_meta_changed(r);
     }
     json_t *req = json_deep_copy(p->orig);
     json_t *meta = json_object_get(json_object_get(req, "params"), "_meta");

@@ -181,6 +181,7 @@ void relay_free(relay_t *r)
     json_decref(r->client_caps);
     json_decref(r->client_info);
     free(r->log_level);
+    free(r->meta_text);
     mcp_tool_headers_free(r->tool_headers);
     free(r->listen_key);
     json_decref(r->sub_uris);

@@ -105,6 +105,7 @@ struct relay {
      * said, to put in every request's _meta, and its logging/setLevel. */
     json_t *client_caps, *client_info;
     char *log_level;
+    char *meta_text;   /* their _meta as text, made once (modern.c) */
     unsigned wire_seq; /* ids of requests the bridge sends again */
     /* A tools/list of the bridge's after -32020 on a tools/call: its id key,
      * the host request it is for, the pages read. */
@@ -259,6 +260,9 @@ int relay_modern_reissue(relay_t *r, out_msg_t *m);
 int relay_modern_send_for(relay_t *r, pending_t *p, json_t *req);
 /* The answer to a 2025-era host's initialize, from the DiscoverResult. */
 void relay_modern_answer_initialize(relay_t *r, pending_t *p);
+/* The level, the version or the host's capabilities changed: the _meta text
+ * is made again. */
+void relay_modern_meta_changed(relay_t *r);
 /* Shutting down: end the streams that never end by themselves. */
 void relay_modern_shutdown(relay_t *r);
 

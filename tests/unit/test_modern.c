@@ -191,12 +191,12 @@ static void test_set_meta(void)
                          "{\"form\":{}},\"roots\":{}},\"io.modelcontextprotocol/clientInfo\":"
                          "{\"name\":\"mcp-bridge\",\"version\":\"1.0.0\"}}}}"));
     CHECK_STR(modern_meta_version(msg), MODERN_VERSION);
-    /* Deep copies: changing the caller's caps changes nothing in msg. */
-    json_object_set_new(json_object_get(caps, "roots"), "listChanged", json_true());
+    /* Shared, not copied: every request of a session carries the same ones. */
     json_t *sent_caps =
         json_object_get(json_object_get(json_object_get(msg, "params"), "_meta"), MODERN_META_CAPS);
-    CHECK(sent_caps != caps);
-    CHECK(json_object_size(json_object_get(sent_caps, "roots")) == 0);
+    CHECK(sent_caps == caps);
+    CHECK(json_object_get(json_object_get(json_object_get(msg, "params"), "_meta"),
+                          MODERN_META_CLIENT) == client);
     json_decref(msg);
 
     /* params null: created; a string id kept. */
