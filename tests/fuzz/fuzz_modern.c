@@ -161,7 +161,7 @@ static void check_set_meta(json_t *v)
         REQUIRE(version && strcmp(version, MODERN_VERSION) == 0);
         json_t *sent = json_object_get(meta, MODERN_META_CAPS);
         REQUIRE(caps ? json_equal(sent, caps) : json_is_object(sent));
-        REQUIRE(caps == NULL || sent != caps);
+        REQUIRE(caps == NULL || sent == caps); /* shared, not copied */
         json_t *sent_client = json_object_get(meta, MODERN_META_CLIENT);
         REQUIRE(client ? json_equal(sent_client, client) : sent_client == NULL);
         /* Again, without the optional ones: they are removed. */
