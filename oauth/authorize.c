@@ -179,7 +179,14 @@ static void authorize(oauth_t *o)
             opened ? "a browser window was opened; if it did not appear, open this URL"
                    : "open this URL in a browser",
             o->server_url, url);
+    if (o->cfg.on_signin) o->cfg.on_signin(o->cfg.on_signin_ud, url);
     free(url);
+}
+
+void oauth_set_signin_hook(oauth_t *o, void (*cb)(void *ud, const char *url), void *ud)
+{
+    o->cfg.on_signin = cb;
+    o->cfg.on_signin_ud = ud;
 }
 
 static int chosen_by_default(const oauth_config_t *cfg)

@@ -51,6 +51,13 @@ typedef struct oauth_config {
     const char *workload_token_env;
     char *const *headers; /* "Name: value": part of mcp-remote's naming */
     size_t headers_len;
+    /* A person is asked to sign in: url is the authorization URL just shown
+     * (no secret in it: state and the PKCE challenge are public), or NULL when
+     * another process for this server holds the sign-in and this one waits.
+     * Runs from inside the run, synchronously; it must not call oauth_free or
+     * start or cancel a run. The end of the sign-in is the run's done callback. */
+    void (*on_signin)(void *ud, const char *url);
+    void *on_signin_ud;
 } oauth_config_t;
 
 /* A client key kept in the credential store: --client-private-key
@@ -73,6 +80,9 @@ int oauth_client_key_store(keychain_t *store, const char *name, const char *pem,
  * chmod to run) or, with path NULL, from standard input. *out is malloc'd;
  * the caller wipes and frees it. BRIDGE_EIO, BRIDGE_EINVAL, BRIDGE_ENOMEM. */
 int oauth_read_secret_input(const char *path, const char *what, char **out, char *why, size_t n);
+
+/* Set oauth_config_t.on_signin after oauth_new. */
+void oauth_set_signin_hook(oauth_t *o, void (*cb)(void *ud, const char *url), void *ud);
 
 /* Returns NULL on allocation failure or an invalid --static-oauth-client-*
  * document (err says which). Reads nothing yet: see oauth_load. */

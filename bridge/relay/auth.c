@@ -14,6 +14,7 @@
 void relay_on_auth_done(void *ud, int rc, const char *why)
 {
     relay_t *r = ud;
+    relay_signin_on_done(r, rc, why);
     r->authing = 0;
     r->stream_nonce_retried = 0;
     out_msg_t *internal = r->auth_internal;
@@ -140,5 +141,6 @@ void relay_auth_load(relay_t *r)
 {
     assert(r->oauth && !r->loading);
     r->loading = 1;
+    oauth_set_signin_hook(r->oauth, relay_signin_on_url, r);
     oauth_load(r->oauth, on_stored_tokens_read, r);
 }

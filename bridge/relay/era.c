@@ -20,14 +20,15 @@
 
 /* ---- the record: $XDG_CACHE_HOME/mcp-bridge/era/<sha256(url)> ---- */
 
-static int record_path(const relay_t *r, char *dir, size_t dn, char *file, size_t fn)
+int relay_cache_path(const relay_t *r, const char *kind, char *dir, size_t dn, char *file,
+                     size_t fn)
 {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     int n;
     if (xdg && *xdg == '/')
-        n = snprintf(dir, dn, "%s/mcp-bridge/era", xdg);
+        n = snprintf(dir, dn, "%s/mcp-bridge/%s", xdg, kind);
     else if (home && *home)
-        n = snprintf(dir, dn, "%s/.cache/mcp-bridge/era", home);
+        n = snprintf(dir, dn, "%s/.cache/mcp-bridge/%s", home, kind);
     else
         return BRIDGE_EINVAL;
     if (n < 0 || (size_t)n >= dn) return BRIDGE_ETOOBIG;
@@ -43,7 +44,7 @@ static int record_path(const relay_t *r, char *dir, size_t dn, char *file, size_
 static void record_write(relay_t *r, const char *what)
 {
     char dir[1024], file[1100];
-    if (record_path(r, dir, sizeof dir, file, sizeof file) != 0) return;
+    if (relay_cache_path(r, "era", dir, sizeof dir, file, sizeof file) != 0) return;
     if (!what) {
         unlink(file);
         return;
@@ -58,7 +59,7 @@ static void record_write(relay_t *r, const char *what)
 static void record_read(relay_t *r)
 {
     char dir[1024], file[1100], line[64] = "";
-    if (record_path(r, dir, sizeof dir, file, sizeof file) != 0) return;
+    if (relay_cache_path(r, "era", dir, sizeof dir, file, sizeof file) != 0) return;
     FILE *f = fopen(file, "r");
     if (!f) return;
     if (!fgets(line, sizeof line, f)) line[0] = 0;
@@ -322,7 +323,7 @@ static void release_held(relay_t *r)
         relay_msg_free(m);
         if (p) {
             p->msg = NULL;
-            relay_modern_answer_initialize(r, p);
+            if (!relay_signin_take_modern_init(r, p)) relay_modern_answer_initialize(r, p);
         }
         relay_host_init_settled(r);
         return;

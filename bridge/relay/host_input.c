@@ -61,6 +61,7 @@ static int on_host_one(relay_t *r, const char *raw, size_t len, json_t *msg, bat
                 return 1;
             }
         }
+        if (r->signin && relay_signin_host_request(r, msg, id, method, b)) return 1;
         if (!strcmp(method, "ping") && (r->reinit || r->authing)) {
             /* The server is busy being re-initialized: answer for it. */
             json_t *resp = json_pack("{s:s, s:O, s:{}}", "jsonrpc", "2.0", "id", id, "result");
@@ -84,8 +85,10 @@ static int on_host_one(relay_t *r, const char *raw, size_t len, json_t *msg, bat
         r->init_key = strdup(p->id_key);
         r->host_initialized = 0;
     }
-    if (kind == JR_NOTIFICATION && !strcmp(method, "notifications/initialized"))
+    if (kind == JR_NOTIFICATION && !strcmp(method, "notifications/initialized")) {
         r->host_initialized = 1;
+        relay_signin_host_initialized(r);
+    }
     out_msg_t *m = carrier;
     if (!m) {
         m = relay_msg_new(raw, len, kind, kind == JR_REQUEST ? id : NULL);
@@ -167,10 +170,11 @@ void relay_on_stdin_line(void *ud, char *line, size_t len)
     char err[256], text[300];
     int skeleton = 0;
     json_t *msg = jr_decode_fast(line, len, &skeleton, err, sizeof err);
-    if (msg && skeleton && r->cfg->ignore_tools_len &&
+    if (msg && skeleton && (r->cfg->ignore_tools_len || r->signin) &&
         json_is_string(json_object_get(msg, "method")) &&
         !strcmp(json_string_value(json_object_get(msg, "method")), "tools/call")) {
-        /* --ignore-tool looks at the tool's name: decode the whole call. */
+        /* --ignore-tool and the sign-in tool look at the tool's name: decode the
+         * whole call. */
         json_decref(msg);
         msg = jr_decode(line, len, err, sizeof err);
     }

@@ -134,6 +134,7 @@ relay_t *relay_start(uv_loop_t *loop, const relay_config_t *cfg)
     }
     relay_era_init(r);
     relay_subs_init(r);
+    relay_signin_init(r);
     relay_shutdown_init(r);
     relay_keepalive_start(r);
 
@@ -187,6 +188,7 @@ void relay_free(relay_t *r)
     json_decref(r->sub_uris);
     free(r->relist_key);
     free(r->relist_for);
+    relay_signin_free(r);
     free(r);
 }
 

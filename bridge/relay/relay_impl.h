@@ -129,7 +129,20 @@ struct relay {
      * (mrtr.c): mrtr_wait_t.link. */
     list_node mrtr_waits;
     unsigned input_seq;
+    /* A sign-in at start-up, while the host's initialize was unanswered
+     * (signin.c): the host was answered here, and its initialize goes on to
+     * the server once the sign-in ends. */
+    int signin;              /* enum signin_state */
+    char *signin_url;        /* the authorization URL; NULL: another process signs in */
+    char *signin_why;        /* why the sign-in failed */
+    char *signin_init_key;   /* the host's initialize answered here, still pending */
+    json_t *signin_cached;   /* the result the server gave last time, or NULL */
+    unsigned signin_lists;   /* the lists answered here (SIGNIN_LIST_* bits) */
+    int signin_noted;        /* the host was told the URL in notifications/message */
+    uv_timer_t signin_timer; /* the host's initialize is answered here when it fires */
 };
+
+enum signin_state { SIGNIN_NONE, SIGNIN_WAITING, SIGNIN_FAILED };
 
 /* ---- output.c: what the host sees on stdout, and the log of failures ---- */
 
@@ -241,6 +254,31 @@ int relay_era_reprobe(relay_t *r, out_msg_t *m);
  * Mcp-Name..., and MCP-Protocol-Version for a modern one. msg: the full
  * decode, or NULL (then only the method is used). 0 or BRIDGE_E*. */
 int relay_msg_headers(relay_t *r, out_msg_t *m, json_t *msg, const char *method);
+
+/* The file of this server's record of a kind under $XDG_CACHE_HOME/mcp-bridge
+ * (era.c): 0 or BRIDGE_E*. */
+int relay_cache_path(const relay_t *r, const char *kind, char *dir, size_t dn, char *file,
+                     size_t fn);
+
+/* ---- signin.c: start-up while the person signs in ---- */
+
+void relay_signin_init(relay_t *r);
+/* oauth_config_t.on_signin: a person is asked to sign in (url NULL: another
+ * process is signing in). Answers the host's unanswered initialize here. */
+void relay_signin_on_url(void *ud, const char *url);
+/* The sign-in ended (before relay_on_auth_done does its work). */
+void relay_signin_on_done(relay_t *r, int rc, const char *why);
+/* A host request while signing in: 1 when answered here. */
+int relay_signin_host_request(relay_t *r, json_t *msg, json_t *id, const char *method, batch_t *b);
+/* The host sent notifications/initialized. */
+void relay_signin_host_initialized(relay_t *r);
+/* The server's answer to the host's initialize p (root: the whole response):
+ * 1 when p was answered here already; the answer is kept and p forgotten. */
+int relay_signin_take_init(relay_t *r, pending_t *p, json_t *root);
+/* A modern server's DiscoverResult is in: 1 when p, the host's initialize,
+ * was answered here already (p is then forgotten). */
+int relay_signin_take_modern_init(relay_t *r, pending_t *p);
+void relay_signin_free(relay_t *r);
 
 /* ---- modern.c: a host with a 2026-07-28 server ---- */
 

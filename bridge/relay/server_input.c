@@ -127,6 +127,13 @@ static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, 
             log_debug("negotiated protocol version %s over %s", json_string_value(v),
                       r->transport->ops->name);
         }
+        if (relay_signin_take_init(r, p, root)) { /* the host was answered during the sign-in */
+            json_decref(whole);
+            free(raw);
+            relay_host_init_settled(r);
+            relay_maybe_finish_shutdown(r);
+            return;
+        }
     }
     char *filtered = NULL;
     if (!strcmp(p->method, "tools/list") && r->cfg->ignore_tools_len)

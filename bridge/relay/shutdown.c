@@ -21,6 +21,7 @@ static void close_everything(void *ud)
     uv_close((uv_handle_t *)&r->sigint, on_closed_handle);
     uv_close((uv_handle_t *)&r->keepalive, on_closed_handle);
     uv_close((uv_handle_t *)&r->listen_timer, on_closed_handle);
+    uv_close((uv_handle_t *)&r->signin_timer, on_closed_handle);
     r->transport->ops->free(r->transport);
     r->transport = NULL;
     oauth_free(r->oauth);
