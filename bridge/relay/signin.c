@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define SIGNIN_LIST_TOOLS 1u
 #define SIGNIN_LIST_PROMPTS 2u
@@ -29,8 +30,11 @@ static json_t *cache_read(const relay_t *r)
 {
     char dir[1024], file[1100];
     if (relay_cache_path(r, "init", dir, sizeof dir, file, sizeof file) != 0) return NULL;
+    /* What comes back from the cache is read as outside input: bounded. */
+    struct stat st;
+    if (stat(file, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > SIGNIN_CACHE_MAX) return NULL;
     json_error_t err;
-    json_t *j = json_load_file(file, 0, &err);
+    json_t *j = json_load_file(file, JSON_REJECT_DUPLICATES, &err);
     if (!json_is_object(j) || !json_is_string(json_object_get(j, "protocolVersion"))) {
         json_decref(j);
         return NULL;
