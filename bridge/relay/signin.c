@@ -303,6 +303,10 @@ void relay_signin_on_done(relay_t *r, int rc, const char *why)
     r->signin_init_key = NULL;
     r->signin_noted = 0;
     tell_host(r);
+    /* The tool's description changes to say so: a host that listed it lists again. */
+    if (r->signin_lists & SIGNIN_LIST_TOOLS)
+        notify(r, json_pack("{s:s, s:s}", "jsonrpc", "2.0", "method",
+                            "notifications/tools/list_changed"));
 }
 
 /* The real InitializeResult is in: kept for the next start, and the host told
