@@ -17,7 +17,9 @@
 //    hint unless told otherwise); with `dpop`, the MCP server takes only
 //    DPoP-bound tokens (RFC 9449; oidc-provider issues them by default), each
 //    request with a proof it verifies (signature by the header's jwk, htm,
-//    htu, iat, ath, the token's cnf.jkt, and optionally its own nonce).
+//    htu, iat, ath, the token's cnf.jkt, and optionally its own nonce); with
+//    mcpServer 'v2-modern', the endpoint behind the same token check is a
+//    2026-07-28-only server built on the TypeScript SDK v2.
 //
 // Everything the AS sees is recorded (requests, token grants, the secrets it
 // issued or received) so tests can assert on the exchange and check logs for
@@ -35,6 +37,9 @@ import {
 } from 'jose';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import {
+  McpServer as McpServerV2, acceptedContent, createMcpHandler, inputRequired,
+} from '@modelcontextprotocol/server';
 
 export const TEST_USER = 'test-user-1';
 const OIDC_SCOPES = new Set(['openid', 'offline_access', 'profile', 'email']);
@@ -104,6 +109,18 @@ function closeServer(s) {
  *                     tokens issued more than this many seconds ago, although
  *                     their exp is later: a server-side expiry/revocation the
  *                     client cannot predict, so only a 401 tells it
+ *   denyAuthorization a reason (string): the person declines at the consent
+ *                     step, so the authorization ends with error=access_denied
+ *                     and that error_description at the client's redirect_uri
+ *                     (default: undefined, everything is granted)
+ *   refuseCodeGrant   true: the token endpoint answers every authorization code
+ *                     exchange 400 invalid_grant (the code was "already used"),
+ *                     after the person signed in (default false)
+ *   mcpServer         'v1' (default): the MCP endpoint is the SDK v1 server with
+ *                     sessions (tools echo, whoami); 'v2-modern': a TypeScript
+ *                     SDK v2 server that speaks only the 2026-07-28 revision (no
+ *                     sessions; tools echo, add {a, b}, and ask, which asks for
+ *                     a name with input_required), behind the same token check
  */
 export async function startOidcStack(opts = {}) {
   const {
@@ -111,7 +128,9 @@ export async function startOidcStack(opts = {}) {
     accessTokenTTL = 3600, refreshTokenTTL = 3600, scope = 'mcp', challenge = 'hint', prmAt = 'path',
     mcpPath = '/mcp', extraMetadataAt = [], stepUp = null, sameOrigin = false,
     requireScope = true, clientCredentials = false, dpop = false, deviceFlow = false,
+    denyAuthorization, refuseCodeGrant = false, mcpServer = 'v1',
   } = opts;
+  if (mcpServer !== 'v1' && mcpServer !== 'v2-modern') throw new Error(`mcpServer: v1 or v2-modern, not ${mcpServer}`);
   let maxTokenAgeS = opts.maxTokenAgeS ?? 0;
 
   // ---- two apps on two ports: the AS and the MCP server -------------------
@@ -195,10 +214,11 @@ export async function startOidcStack(opts = {}) {
         // Tokens are always for the MCP server: JWT access tokens.
         defaultResource: async () => mcpUrl,
         useGrantedResource: async () => true,
-        getResourceServerInfo: async (_ctx, indicator) => {
-          if (indicator !== mcpUrl) {
-            const { errors: e } = await import('oidc-provider');
-            throw new e.InvalidTarget(`unknown resource ${indicator}`);
+        getResourceServerInfo: async (ctx, indicator) => {
+          const { errors: e } = await import('oidc-provider');
+          if (indicator !== mcpUrl) throw new e.InvalidTarget(`unknown resource ${indicator}`);
+          if (refuseCodeGrant && ctx.oidc?.route === 'token' && ctx.oidc.params?.grant_type === 'authorization_code') {
+            throw new e.InvalidGrant('the authorization code was refused (refuseCodeGrant)');
           }
           return resourceInfo(indicator);
         },
@@ -278,6 +298,12 @@ export async function startOidcStack(opts = {}) {
     try {
       stats.interactions++;
       const details = await provider.interactionDetails(req, res);
+      if (denyAuthorization !== undefined) {
+        await provider.interactionFinished(req, res, {
+          error: 'access_denied', error_description: String(denyAuthorization),
+        }, { mergeWithLastSubmission: false });
+        return;
+      }
       const { prompt, params } = details;
       const accountId = details.session?.accountId ?? TEST_USER;
       let grant = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
@@ -428,7 +454,25 @@ export async function startOidcStack(opts = {}) {
       });
     return mcp;
   };
-  rsApp.all(mcpPath, express.json({ limit: '4mb' }), bearer, async (req, res) => {
+  const modern = mcpServer === 'v2-modern' ? createMcpHandler(buildModernMcp, { legacy: 'reject' }) : null;
+  rsApp.all(mcpPath, express.json({ limit: '4mb' }), bearer, async (req, res, next) => {
+    if (!modern) return next();
+    if (req.body) req.logEntry.rpc = [].concat(req.body).map((x) => x?.method ?? 'response');
+    const abort = new AbortController();
+    res.on('close', () => { if (!res.writableFinished) abort.abort(); });
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) {
+      for (const one of Array.isArray(v) ? v : [v]) headers.append(k, one);
+    }
+    headers.delete('content-length');
+    const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+    const request = new Request(`${rsOrigin}${req.originalUrl}`, {
+      method: req.method, headers, body: hasBody ? JSON.stringify(req.body ?? null) : undefined, signal: abort.signal,
+    });
+    const response = await modern.fetch(request, hasBody ? { parsedBody: req.body } : undefined);
+    return writeWebResponse(res, response);
+  });
+  rsApp.all(mcpPath, async (req, res) => {
     if (req.body) req.logEntry.rpc = [].concat(req.body).map((x) => x?.method ?? 'response');
     if (stepUp && [].concat(req.body ?? []).some((x) => x?.method === 'tools/call' && x.params?.name === stepUp.tool)) {
       const granted = String(req.auth.payload.scope ?? '').split(' ');
@@ -521,9 +565,52 @@ export async function startOidcStack(opts = {}) {
     },
     async close() {
       for (const e of sessions.values()) e.transport.close().catch(() => {});
+      await modern?.close().catch(() => {});
       await Promise.all(sameOrigin || !rsHttp.listening ? [closeServer(asHttp)] : [closeServer(asHttp), closeServer(rsHttp)]);
     },
   };
+}
+
+// The 2026-07-28-only MCP server of mcpServer 'v2-modern' (a new instance per
+// request, as the SDK's handler makes them).
+const NameSchema = z.object({ name: z.string() });
+function buildModernMcp() {
+  const mcp = new McpServerV2({ name: 'oidc-stack-mcp-v2', version: '1.0.0' });
+  mcp.registerTool('echo', { description: 'Echo a message', inputSchema: z.object({ message: z.string() }) },
+    async ({ message }) => ({ content: [{ type: 'text', text: message }] }));
+  mcp.registerTool('add', {
+    description: 'Add two integers', inputSchema: z.object({ a: z.number().int(), b: z.number().int() }),
+  }, async ({ a, b }) => ({ content: [{ type: 'text', text: String(a + b) }] }));
+  mcp.registerTool('ask', { description: 'Ask the user for a name', inputSchema: z.object({}) }, async (_args, ctx) => {
+    const responses = ctx.mcpReq.inputResponses;
+    const answer = acceptedContent(responses, 'name', NameSchema);
+    if (answer) return { content: [{ type: 'text', text: `hello ${answer.name}` }] };
+    if (responses?.name !== undefined) return { isError: true, content: [{ type: 'text', text: 'the user gave no name' }] };
+    return inputRequired({
+      inputRequests: { name: inputRequired.elicit({ message: 'What is your name?', requestedSchema: NameSchema }) },
+    });
+  });
+  return mcp;
+}
+
+/** Copy a web Response (possibly a long SSE stream) onto a Node response. */
+async function writeWebResponse(res, response) {
+  const headers = {};
+  response.headers.forEach((v, k) => { headers[k] = v; });
+  res.writeHead(response.status, headers);
+  if (!response.body) return res.end();
+  const reader = response.body.getReader();
+  res.on('close', () => { reader.cancel().catch(() => {}); });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      res.write(value);
+    }
+  } catch {
+    // The client went away or the stream was torn down.
+  }
+  return res.end();
 }
 
 // ---- test-side helpers ------------------------------------------------------
