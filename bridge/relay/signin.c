@@ -73,6 +73,7 @@ static void tool_name(const relay_t *r, char *out, size_t n)
 }
 
 /* A formatted string (malloc'd), or NULL. */
+static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *format(const char *fmt, ...)
 {
     va_list ap;
