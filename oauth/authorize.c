@@ -179,11 +179,12 @@ static void authorize(oauth_t *o)
             opened ? "a browser window was opened; if it did not appear, open this URL"
                    : "open this URL in a browser",
             o->server_url, url);
-    if (o->cfg.on_signin) o->cfg.on_signin(o->cfg.on_signin_ud, url);
+    if (o->cfg.on_signin) o->cfg.on_signin(o->cfg.on_signin_ud, url, NULL);
     free(url);
 }
 
-void oauth_set_signin_hook(oauth_t *o, void (*cb)(void *ud, const char *url), void *ud)
+void oauth_set_signin_hook(oauth_t *o, void (*cb)(void *ud, const char *url, const char *user_code),
+                           void *ud)
 {
     o->cfg.on_signin = cb;
     o->cfg.on_signin_ud = ud;

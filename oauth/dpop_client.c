@@ -50,8 +50,7 @@ int oauth_dpop_new_credential(oauth_t *o)
 
 static dpop_origin_nonce_t *find_origin(oauth_t *o, const char *url)
 {
-    LIST_FOR_EACH(n, &o->dpop_nonces)
-    {
+    LIST_FOR_EACH (n, &o->dpop_nonces) {
         dpop_origin_nonce_t *e = LIST_ENTRY(n, dpop_origin_nonce_t, link);
         if (url_same_origin(e->url, url)) return e;
     }
@@ -65,7 +64,8 @@ void oauth_dpop_note_nonce(oauth_t *o, const char *url, const char *value)
     dpop_origin_nonce_t *e = find_origin(o, url);
     if (!e) {
         size_t count = 0;
-        LIST_FOR_EACH(n, &o->dpop_nonces) count++;
+        LIST_FOR_EACH (n, &o->dpop_nonces)
+            count++;
         if (count >= DPOP_ORIGINS_MAX) { /* the oldest goes */
             e = LIST_ENTRY(list_pop_front(&o->dpop_nonces), dpop_origin_nonce_t, link);
             free(e->url);

@@ -117,8 +117,7 @@ int oauth_fetch_on(list_node *pending, http_client_t *http, const char *method, 
 
 void oauth_fetch_cancel_all(list_node *pending)
 {
-    LIST_FOR_EACH_SAFE(n, tmp, pending)
-    {
+    LIST_FOR_EACH_SAFE (n, tmp, pending) {
         fetch_t *f = LIST_ENTRY(n, fetch_t, link);
         list_remove(&f->link);
         http_req_cancel(f->req);

@@ -91,6 +91,10 @@ static void on_device_authorized(void *ud, const oauth_fetch_result_t *res)
             complete && oauth_browser_url_ok(complete, o->cfg.allow_http) ? "(or open " : "",
             complete && oauth_browser_url_ok(complete, o->cfg.allow_http) ? complete : "",
             complete && oauth_browser_url_ok(complete, o->cfg.allow_http) ? ")\n" : "");
+    if (o->cfg.on_signin) {
+        int whole = complete && oauth_browser_url_ok(complete, o->cfg.allow_http);
+        o->cfg.on_signin(o->cfg.on_signin_ud, whole ? complete : uri, user);
+    }
     uv_timer_start(&o->lock_timer, on_device_timer, (uint64_t)o->device_interval * 1000, 0);
 }
 

@@ -175,8 +175,7 @@ int oauth_jwt_choose_alg(EVP_PKEY *key, const json_t *supported, oauth_jwt_alg_t
         if (!key_can(key, order[i])) continue;
         size_t j;
         const json_t *v;
-        json_array_foreach(supported, j, v)
-        {
+        json_array_foreach (supported, j, v) {
             if (json_is_string(v) &&
                 strcmp(json_string_value(v), oauth_jwt_alg_name(order[i])) == 0) {
                 *alg = order[i];

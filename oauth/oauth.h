@@ -52,11 +52,13 @@ typedef struct oauth_config {
     char *const *headers; /* "Name: value": part of mcp-remote's naming */
     size_t headers_len;
     /* A person is asked to sign in: url is the authorization URL just shown
-     * (no secret in it: state and the PKCE challenge are public), or NULL when
-     * another process for this server holds the sign-in and this one waits.
+     * (no secret in it: state and the PKCE challenge are public), or with the
+     * device grant the verification URL and user_code the code to enter there
+     * (else NULL); url NULL when another process for this server holds the
+     * sign-in and this one waits.
      * Runs from inside the run, synchronously; it must not call oauth_free or
      * start or cancel a run. The end of the sign-in is the run's done callback. */
-    void (*on_signin)(void *ud, const char *url);
+    void (*on_signin)(void *ud, const char *url, const char *user_code);
     void *on_signin_ud;
 } oauth_config_t;
 
@@ -82,7 +84,8 @@ int oauth_client_key_store(keychain_t *store, const char *name, const char *pem,
 int oauth_read_secret_input(const char *path, const char *what, char **out, char *why, size_t n);
 
 /* Set oauth_config_t.on_signin after oauth_new. */
-void oauth_set_signin_hook(oauth_t *o, void (*cb)(void *ud, const char *url), void *ud);
+void oauth_set_signin_hook(oauth_t *o, void (*cb)(void *ud, const char *url, const char *user_code),
+                           void *ud);
 
 /* Returns NULL on allocation failure or an invalid --static-oauth-client-*
  * document (err says which). Reads nothing yet: see oauth_load. */

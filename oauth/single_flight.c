@@ -106,7 +106,7 @@ static void try_lock(oauth_t *o)
     if (!o->lock_waiting_said) {
         o->lock_waiting_said = 1;
         log_info("another mcp-bridge is signing in to %s; waiting for it", o->server_url);
-        if (o->cfg.on_signin) o->cfg.on_signin(o->cfg.on_signin_ud, NULL);
+        if (o->cfg.on_signin) o->cfg.on_signin(o->cfg.on_signin_ud, NULL, NULL);
     }
     uv_timer_start(&o->lock_timer, on_lock_timer, 100, 0);
 }

@@ -27,6 +27,7 @@ static int on_host_one(relay_t *r, const char *raw, size_t len, json_t *msg, bat
         relay_emit_error(r, b, maybe_id, JR_INVALID_REQUEST, text);
         return 1;
     }
+    if (kind == JR_RESPONSE && relay_signin_host_response(r, id)) return 0;
     if (kind == JR_REQUEST) {
         char *key = jr_id_key(id);
         int dup = key && pending_find(&r->pending, key) != NULL;

@@ -134,6 +134,9 @@ struct relay {
      * the server once the sign-in ends. */
     int signin;              /* enum signin_state */
     char *signin_url;        /* the authorization URL; NULL: another process signs in */
+    char *signin_code;       /* the device grant's user code to enter there, or NULL */
+    char *signin_elicit_key; /* the id key of the URL elicitation the host was sent */
+    unsigned signin_seq;
     char *signin_why;        /* why the sign-in failed */
     char *signin_init_key;   /* the host's initialize answered here, still pending */
     json_t *signin_cached;   /* the result the server gave last time, or NULL */
@@ -265,7 +268,9 @@ int relay_cache_path(const relay_t *r, const char *kind, char *dir, size_t dn, c
 void relay_signin_init(relay_t *r);
 /* oauth_config_t.on_signin: a person is asked to sign in (url NULL: another
  * process is signing in). Answers the host's unanswered initialize here. */
-void relay_signin_on_url(void *ud, const char *url);
+void relay_signin_on_url(void *ud, const char *url, const char *user_code);
+/* A response from the host: 1 when it answers the sign-in's URL elicitation. */
+int relay_signin_host_response(relay_t *r, json_t *id);
 /* The sign-in ended (before relay_on_auth_done does its work). */
 void relay_signin_on_done(relay_t *r, int rc, const char *why);
 /* A host request while signing in: 1 when answered here. */

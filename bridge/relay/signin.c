@@ -100,6 +100,11 @@ static char *status_text(const relay_t *r)
                       "sign-in in the browser it opened. The server's tools will appear here "
                       "when it is done.",
                       r->cfg->url);
+    if (r->signin_code)
+        return format("Sign-in to %s is needed. Open this URL in a browser and enter the code "
+                      "%s: %s  Status: waiting for the sign-in. The server's tools will appear "
+                      "here when it is done.",
+                      r->cfg->url, r->signin_code, r->signin_url);
     return format("Sign-in to %s is needed. Open this URL in a browser and sign in: %s  "
                   "Status: waiting for the sign-in. The server's tools will appear here "
                   "when it is done.",
@@ -124,10 +129,57 @@ static void notify(relay_t *r, json_t *note)
     if (s) relay_emit_owned(r, s, strlen(s));
 }
 
+/* A host that declared URL-mode elicitation (2025-11-25 and later) is asked
+ * to open the sign-in URL: for the host the bridge is the MCP server, and the
+ * remote server is a third party it signs in to (client/elicitation.mdx, URL
+ * Mode Elicitation for OAuth Flows), not the host's own authorization. */
+static void elicit_url(relay_t *r)
+{
+    json_t *url_mode = json_object_get(json_object_get(r->client_caps, "elicitation"), "url");
+    if (!url_mode || !r->signin_url || r->signin != SIGNIN_WAITING || r->signin_elicit_key ||
+        !r->host_version || strcmp(r->host_version, "2025-11-25") < 0)
+        return;
+    char id[48], message[600];
+    snprintf(id, sizeof id, "mcp-bridge-signin-%u", ++r->signin_seq);
+    if (r->signin_code)
+        snprintf(message, sizeof message,
+                 "Sign in to %.400s to use its tools (enter the code %.40s on the page).",
+                 r->cfg->url, r->signin_code);
+    else
+        snprintf(message, sizeof message, "Sign in to %.400s to use its tools.", r->cfg->url);
+    json_t *jid = json_string(id);
+    json_t *req = json_pack("{s:s, s:O, s:s, s:{s:s, s:s, s:s, s:s}}", "jsonrpc", "2.0", "id", jid,
+                            "method", "elicitation/create", "params", "mode", "url", "message",
+                            message, "url", r->signin_url, "elicitationId", id);
+    r->signin_elicit_key = jr_id_key(jid);
+    json_decref(jid);
+    notify(r, req);
+}
+
+int relay_signin_host_response(relay_t *r, json_t *id)
+{
+    if (!r->signin_elicit_key || !jr_id_is(id, r->signin_elicit_key)) return 0;
+    /* Accepted, declined or cancelled: the sign-in goes on either way, and the
+     * tool and the errors still say where it stands. */
+    return 1;
+}
+
+/* The sign-in is done: the URL elicitation the host may still show is over. */
+static void elicit_complete(relay_t *r)
+{
+    if (!r->signin_elicit_key) return;
+    const char *id = r->signin_elicit_key + 2; /* "s:<id>" */
+    notify(r, json_pack("{s:s, s:s, s:{s:s}}", "jsonrpc", "2.0", "method",
+                        "notifications/elicitation/complete", "params", "elicitationId", id));
+    free(r->signin_elicit_key);
+    r->signin_elicit_key = NULL;
+}
+
 /* notifications/message with the status, for hosts that show the server's log. */
 static void tell_host(relay_t *r)
 {
     if (!r->host_initialized || r->signin_noted) return;
+    elicit_url(r);
     char *text = status_text(r);
     if (!text) return;
     r->signin_noted = 1;
@@ -202,11 +254,15 @@ void relay_signin_init(relay_t *r)
     r->signin_timer.data = r;
 }
 
-void relay_signin_on_url(void *ud, const char *url)
+void relay_signin_on_url(void *ud, const char *url, const char *user_code)
 {
     relay_t *r = ud;
     free(r->signin_url);
+    free(r->signin_code);
+    free(r->signin_elicit_key);
     r->signin_url = url ? strdup(url) : NULL;
+    free(r->signin_code);
+    r->signin_code = user_code ? strdup(user_code) : NULL;
     if (r->signin_init_key || !r->init_in_flight || r->host_initialized) return;
     /* A sign-in that finishes at once (a browser already signed in) is not
      * worth a stand-in answer; a person takes longer than this. */
@@ -288,10 +344,12 @@ void relay_signin_on_done(relay_t *r, int rc, const char *why)
     if (r->signin != SIGNIN_WAITING) return;
     if (!rc) {
         log_info("signed in to %s; setting up the session the host was told about", r->cfg->url);
+        elicit_complete(r);
         r->signin = SIGNIN_NONE;
         return;
     }
     r->signin = SIGNIN_FAILED;
+    elicit_complete(r); /* the interaction is over, though it failed */
     free(r->signin_why);
     r->signin_why = strdup(why ? why : "unknown");
     /* The host's initialize was answered: its failure is not said twice. */
@@ -378,6 +436,8 @@ int relay_signin_take_modern_init(relay_t *r, pending_t *p)
 void relay_signin_free(relay_t *r)
 {
     free(r->signin_url);
+    free(r->signin_code);
+    free(r->signin_elicit_key);
     free(r->signin_why);
     free(r->signin_init_key);
     json_decref(r->signin_cached);

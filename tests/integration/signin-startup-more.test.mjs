@@ -17,7 +17,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  callTool, connectBridge, killAll, requireBridge, resultText, TESTS_DIR, waitUntil, withTimeout,
+  assertAllJsonRpc, callTool, connectBridge, killAll, requireBridge, resultText, spawnRawBridge, TESTS_DIR,
+  waitUntil, withTimeout,
 } from '../lib/harness.mjs';
 import {
   cleanupHomes, describeStack, startOidcStack, tempHome,
@@ -248,5 +249,45 @@ describe('signin-startup-more: a refused sign-in and a 2026-07-28 server', { tim
     const { code } = await endInput(h);
     assert.equal(code, 0, h.stderr().slice(-2000));
     assertOnlyJsonRpc(h);
+  });
+  test('a host that declared URL-mode elicitation (2025-11-25) is asked to open the sign-in URL, then told it is complete', { timeout: 60000 }, async () => {
+    const s = await startOidcStack({});
+    stacks.push(s);
+    const home = tempHome('signin-url-elicitation');
+    const b = spawnRawBridge([s.mcpUrl, '--token-store', 'file'], { env: envFor(home) });
+    try {
+      const t0 = Date.now();
+      b.send({
+        jsonrpc: '2.0', id: 0, method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: { elicitation: { url: {} } }, clientInfo: { name: 'raw-host', version: '1' } },
+      });
+      const init = await b.waitForId(0, HOST_INIT_TIMEOUT_MS);
+      assert.ok(init.result, JSON.stringify(init));
+      assert.ok(Date.now() - t0 < HOST_INIT_TIMEOUT_MS, 'initialize answered in time');
+      b.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      const ask = await b.waitFor((m) => m.method === 'elicitation/create', 5000, 'the URL elicitation');
+      assert.equal(ask.params.mode, 'url');
+      assert.ok(ask.params.url.startsWith(s.issuer), `the authorization URL: ${ask.params.url}`);
+      assert.match(ask.params.message, /Sign in to/);
+      const elicitationId = ask.params.elicitationId;
+      assert.equal(typeof elicitationId, 'string');
+      b.send({ jsonrpc: '2.0', id: ask.id, result: { action: 'accept' } });
+      const done = await b.waitFor((m) => m.method === 'notifications/elicitation/complete', (DELAY_S + 30) * 1000,
+        'notifications/elicitation/complete after the sign-in');
+      assert.equal(done.params.elicitationId, elicitationId);
+      await b.waitFor((m) => m.method === 'notifications/tools/list_changed', 10000, 'tools/list_changed');
+      b.send({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
+      const list = await b.waitForId(1, 10000);
+      assert.ok(list.result.tools.some((t) => t.name === 'echo'), JSON.stringify(list));
+      // The host's answer to the elicitation was the bridge's, never the server's.
+      assert.ok(!s.rsLog.some((e) => (e.rpc ?? []).includes('response')), describeStack(s));
+      assert.equal(b.messages().filter((m) => m && m.method === 'elicitation/create').length, 1, 'asked once');
+      b.endStdin();
+      const { code } = await b.waitExit(10000);
+      assert.equal(code, 0, b.stderr());
+      assertAllJsonRpc(b.lines);
+    } finally {
+      b.kill();
+    }
   });
 });
