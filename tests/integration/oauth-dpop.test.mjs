@@ -182,6 +182,11 @@ describe('DPoP with the device authorization grant', { timeout: 90000 }, () => {
     assert.ok(await s.approveDevice(/enter the code: (\S+)/.exec(shown)[1]), describeStack(s));
     const r = await init;
     assert.ok(r.result, `${JSON.stringify(r)}\n${describeStack(s)}\n${b.stderr()}`);
+    if (r.result.serverInfo?.name === 'mcp-bridge') {
+      // Answered by the bridge while the device sign-in went on (README: Start-up
+      // while signing in): the real session is there once the lists changed.
+      await b.waitFor((m) => m.method === 'notifications/tools/list_changed', 30000, 'the end of the sign-in');
+    }
     for (const [id, message] of [[2, 'd1'], [3, 'd2']]) {
       if (id === 3) await sleep(4500); // past the first token's lifetime: a refresh
       b.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { message } } });
