@@ -271,84 +271,6 @@ const opt_def_t *options_find(const char *name, size_t len)
     return NULL;
 }
 
-/* The options of enterprise and machine sign-in go together as they are used. */
-static int options_check_machine_sign_in(const bridge_options_t *o, char *err, size_t errlen)
-{
-    int idp = o->idp_issuer || o->idp_token_endpoint;
-    int workload = o->workload_token_file || o->workload_token_env;
-    /* --client-private-key alone is fine: a client is registered with its
-     * public key where the server allows. */
-    const char *needs_client = idp        ? "--idp-issuer or --idp-token-endpoint"
-                               : workload ? "--workload-token-file or -env"
-                                          : NULL;
-    if (needs_client && !o->static_client_info) {
-        snprintf(err, errlen,
-                 "%s needs the client registered at the server's authorization server: "
-                 "--static-oauth-client-info '{\"client_id\":...}'",
-                 needs_client);
-        return BRIDGE_EINVAL;
-    }
-    if (o->client_key_id && !o->client_private_key) {
-        snprintf(err, errlen, "--client-key-id goes with --client-private-key");
-        return BRIDGE_EINVAL;
-    }
-    if ((idp || workload) && idp + workload + !!o->client_credentials + !!o->device_code > 1) {
-        snprintf(err, errlen,
-                 "--client-credentials, --device-code, --idp-issuer and --workload-token-* are "
-                 "different ways to sign in: give one of them");
-        return BRIDGE_EINVAL;
-    }
-    if (o->workload_token_file && o->workload_token_env) {
-        snprintf(err, errlen, "--workload-token-file and --workload-token-env: give one of them");
-        return BRIDGE_EINVAL;
-    }
-    int id_token_sources = !!o->id_token_file + !!o->id_token_env + !!o->id_token_command;
-    if (idp && id_token_sources > 1) {
-        snprintf(err, errlen,
-                 "--id-token-file, --id-token-env and --id-token-command: give at most one of "
-                 "them (none signs you in at the IdP)");
-        return BRIDGE_EINVAL;
-    }
-    if (idp && !id_token_sources && (!o->idp_issuer || !o->idp_client_id)) {
-        snprintf(err, errlen,
-                 "without --id-token-file, --id-token-env or --id-token-command the bridge signs "
-                 "you in at the IdP, which needs --idp-issuer URL and --idp-client-id ID");
-        return BRIDGE_EINVAL;
-    }
-    if (!idp && (id_token_sources || o->idp_client_id || o->idp_client_secret)) {
-        snprintf(err, errlen,
-                 "--id-token-file, --id-token-env, --id-token-command and --idp-client-* go "
-                 "with --idp-issuer or --idp-token-endpoint");
-        return BRIDGE_EINVAL;
-    }
-    return 0;
-}
-
-/* `key store NAME`, `key delete NAME`, `key list`: the action known, the name
- * there when it is needed and valid. */
-static int options_check_key(const bridge_options_t *o, char *err, size_t errlen)
-{
-    const char *act = o->key_action;
-    int named = act && (!strcmp(act, "store") || !strcmp(act, "delete"));
-    if (!act || (!named && strcmp(act, "list") != 0)) {
-        snprintf(err, errlen, "%s%s%susage: mcp-bridge key %s", act ? "unknown action \"" : "",
-                 act ? act : "", act ? "\"; " : "", command_docs[COMMAND_KEY].args);
-        return BRIDGE_EINVAL;
-    }
-    if (named != (o->key_name != NULL)) {
-        snprintf(err, errlen, "key %s %s", act, named ? "needs the key's NAME" : "takes no NAME");
-        return BRIDGE_EINVAL;
-    }
-    char stored[OAUTH_CLIENT_KEY_NAME_MAX + 8];
-    if (named && oauth_client_key_store_name(o->key_name, stored, sizeof stored) != 0) {
-        snprintf(err, errlen,
-                 "\"%.200s\" cannot name a key: use 1 to %d letters, digits, '.', '_' or '-'",
-                 o->key_name, OAUTH_CLIENT_KEY_NAME_MAX);
-        return BRIDGE_EINVAL;
-    }
-    return OPTIONS_RUN;
-}
-
 int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t errlen)
 {
     memset(o, 0, sizeof *o);
@@ -485,7 +407,7 @@ int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t 
                  "--static-oauth-client-info '{\"client_id\":...,\"client_secret\":...}'");
         return BRIDGE_EINVAL;
     }
-    int rc = options_check_machine_sign_in(o, err, errlen);
+    int rc = opt_check_machine_sign_in(o, err, errlen);
     if (rc) return rc;
     if (o->all && o->command != COMMAND_LOGOUT) {
         snprintf(err, errlen, "--all goes with mcp-bridge logout");
@@ -495,7 +417,7 @@ int options_parse(int argc, char **argv, bridge_options_t *o, char *err, size_t 
         snprintf(err, errlen, "--from goes with mcp-bridge key store NAME");
         return BRIDGE_EINVAL;
     }
-    if (o->command == COMMAND_KEY) return options_check_key(o, err, errlen);
+    if (o->command == COMMAND_KEY) return opt_check_key(o, err, errlen);
     int url_optional = o->command == COMMAND_STATUS || o->command == COMMAND_IMPORT ||
                        (o->command == COMMAND_LOGOUT && o->all);
     if (!o->url && url_optional) return OPTIONS_RUN;

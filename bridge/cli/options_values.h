@@ -25,6 +25,10 @@ int opt_set_string(char **slot, const char *v);
 int opt_parse_port(const char *val, int *port, char *err, size_t errlen);
 /* JSON given inline or as @FILE, with ${VAR} substituted, into *slot. */
 int opt_load_json(const char *name, const char *val, char **slot, char *err, size_t errlen);
+/* The options of the machine sign-ins, and of `key`, taken together
+ * (options_check.c): 0, or BRIDGE_EINVAL with a sentence in err. */
+int opt_check_machine_sign_in(const bridge_options_t *o, char *err, size_t errlen);
+int opt_check_key(const bridge_options_t *o, char *err, size_t errlen);
 /* A secret kept in a file: the first line, without surrounding white space. */
 int opt_read_secret_file(const char *path, char **out, char *err, size_t errlen);
 
