@@ -243,6 +243,13 @@ static void fail_discover(relay_t *r, out_msg_t *m, pending_t *p)
 int relay_era_intercept(relay_t *r, out_msg_t *m, const char *method, pending_t *p)
 {
     if (m->kind != JR_REQUEST || !method) return 0;
+    if (r->era_cached && r->era == ERA_LEGACY && !strcmp(method, "server/discover")) {
+        /* The record says "older", but a 2026 host asks: its own request is
+         * the probe (it costs no more than the answer the record would give),
+         * so a server that has moved on is not hidden from it. */
+        r->era = ERA_UNKNOWN;
+        r->era_cached = 0;
+    }
     int first = r->host_era == ERA_UNKNOWN;
     if (!first && strcmp(method, "initialize") != 0 &&
         !(r->era == ERA_UNKNOWN && !r->probe_msg && !r->probe_held))

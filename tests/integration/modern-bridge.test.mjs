@@ -449,6 +449,37 @@ describe('the bridge and a 2026-07-28 server', { timeout: 600000 }, () => {
       await srv.stop();
     }
 
+    // A record saying "older" for a server that now speaks 2026-07-28: a
+    // 2026-era host's own server/discover still reaches the server, so the host
+    // stays in its era (the record would have sent it back to initialize).
+    const envD = freshHome('c9d');
+    const older = await startModernRecorder({ mode: 'legacy' });
+    const portD = older.port;
+    {
+      const b1 = startBridge(older.url, envD);
+      try {
+        await legacyHandshake(b1);
+        await finish(b1);
+      } finally {
+        b1.kill();
+      }
+    }
+    await older.stop();
+    const newer = await startModernRecorder({ mode: 'modern', port: portD });
+    {
+      const b2 = startBridge(newer.url, envD);
+      try {
+        b2.send({ jsonrpc: '2.0', id: 'd1', method: 'server/discover', params: { _meta: { [META_VERSION]: MODERN, [META_CAPS]: {} } } });
+        const d = await b2.waitForId('d1', 10000);
+        assert.ok(d.result?.supportedVersions, `a DiscoverResult, not the record's -32601: ${JSON.stringify(d)}${ctx(b2)}`);
+        assert.equal(postsOf(newer, 'server/discover').length, 1, 'the host\'s own server/discover reached the server');
+        await finish(b2);
+      } finally {
+        b2.kill();
+        await newer.stop();
+      }
+    }
+
     const legacySrv = await startModernRecorder({ mode: 'legacy' });
     const b = startBridge(legacySrv.url, freshHome('c9b'), ['--protocol', 'legacy']);
     try {
