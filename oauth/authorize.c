@@ -16,6 +16,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+int oauth_url_add_query(CURLU *h, const char *const kv[][2], size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!kv[i][1]) continue;
+        size_t len = strlen(kv[i][0]) + strlen(kv[i][1]) + 2;
+        char *pair = malloc(len);
+        if (!pair) return BRIDGE_ENOMEM;
+        snprintf(pair, len, "%s=%s", kv[i][0], kv[i][1]);
+        CURLUcode uc = curl_url_set(h, CURLUPART_QUERY, pair, CURLU_APPENDQUERY | CURLU_URLENCODE);
+        free(pair);
+        if (uc != CURLUE_OK) return BRIDGE_EINVAL;
+    }
+    return 0;
+}
+
 /* The scope to ask for (see oauth_select_scope), remembered for step-up; NULL
  * to send none. */
 char *oauth_choose_scope(oauth_t *o)
@@ -92,7 +107,7 @@ static int build_authorization_url(oauth_t *o, const char *challenge, const char
     /* RFC 9449 §10: the code is bound to the key that will redeem it. */
     char jkt[OAUTH_JWK_THUMBPRINT_LEN + 1];
     if (o->dpop_key && oauth_dpop_jkt(o->dpop_key, jkt) != 0) return BRIDGE_EIO;
-    const char *kv[][2] = {
+    const char *const kv[][2] = {
         {"response_type", "code"},
         {"client_id", o->client_id},
         {"redirect_uri", o->redirect_uri},
@@ -104,20 +119,7 @@ static int build_authorization_url(oauth_t *o, const char *challenge, const char
         {"prompt", consent ? "consent" : NULL},
         {"dpop_jkt", o->dpop_key ? jkt : NULL},
     };
-    for (size_t i = 0; i < sizeof kv / sizeof kv[0] && !rc; i++) {
-        if (!kv[i][1]) continue;
-        size_t n = strlen(kv[i][0]) + strlen(kv[i][1]) + 2;
-        char *pair = malloc(n);
-        if (!pair) {
-            rc = BRIDGE_ENOMEM;
-            break;
-        }
-        snprintf(pair, n, "%s=%s", kv[i][0], kv[i][1]);
-        if (curl_url_set(h, CURLUPART_QUERY, pair, CURLU_APPENDQUERY | CURLU_URLENCODE) !=
-            CURLUE_OK)
-            rc = BRIDGE_EINVAL;
-        free(pair);
-    }
+    if (!rc) rc = oauth_url_add_query(h, kv, sizeof kv / sizeof kv[0]);
     for (size_t i = 0; i < o->cfg.authorize_params_len && !rc; i++)
         if (curl_url_set(h, CURLUPART_QUERY, o->cfg.authorize_params[i],
                          CURLU_APPENDQUERY | CURLU_URLENCODE) != CURLUE_OK)

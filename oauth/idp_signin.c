@@ -206,7 +206,7 @@ static int authentication_url(oauth_t *o, const char *endpoint, const char *chal
         scope = with_offline;
     /* An OpenID provider issues a refresh token for offline_access only with consent. */
     int consent = with_offline != NULL;
-    const char *kv[][2] = {
+    const char *const kv[][2] = {
         {"response_type", "code"},
         {"client_id", o->cfg.idp_client_id},
         {"redirect_uri", o->redirect_uri},
@@ -219,20 +219,7 @@ static int authentication_url(oauth_t *o, const char *endpoint, const char *chal
     };
     CURLU *h = curl_url();
     int rc = h && curl_url_set(h, CURLUPART_URL, endpoint, 0) == CURLUE_OK ? 0 : BRIDGE_EINVAL;
-    for (size_t i = 0; i < sizeof kv / sizeof kv[0] && !rc; i++) {
-        if (!kv[i][1]) continue;
-        size_t n = strlen(kv[i][0]) + strlen(kv[i][1]) + 2;
-        char *pair = malloc(n);
-        if (!pair) {
-            rc = BRIDGE_ENOMEM;
-            break;
-        }
-        snprintf(pair, n, "%s=%s", kv[i][0], kv[i][1]);
-        if (curl_url_set(h, CURLUPART_QUERY, pair, CURLU_APPENDQUERY | CURLU_URLENCODE) !=
-            CURLUE_OK)
-            rc = BRIDGE_EINVAL;
-        free(pair);
-    }
+    if (!rc) rc = oauth_url_add_query(h, kv, sizeof kv / sizeof kv[0]);
     char *u = NULL;
     if (!rc && curl_url_get(h, CURLUPART_URL, &u, 0) == CURLUE_OK) {
         *out = strdup(u);

@@ -12,6 +12,7 @@
 #include "oauth/pkce.h"
 #include "oauth/www_auth.h"
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/types.h>
 #include <time.h>
@@ -268,5 +269,9 @@ void oauth_dpop_key_from_record(oauth_t *o, const json_t *doc);
 /* Drops the key (with the tokens bound to it); oauth_dpop_forget also the nonces (oauth_free). */
 void oauth_dpop_forget_key(oauth_t *o);
 void oauth_dpop_forget(oauth_t *o);
+
+/* Append name=value to h's query, URL-encoded, for each pair whose value is
+ * not NULL (authorize.c). 0, BRIDGE_ENOMEM or BRIDGE_EINVAL. */
+int oauth_url_add_query(CURLU *h, const char *const kv[][2], size_t n);
 
 #endif

@@ -23,44 +23,16 @@ import {
 import {
   cleanupHomes, describeStack, startOidcStack, tempHome,
 } from '../servers/oidc-stack.mjs';
+import {
+  authUrl, connectTimed as connectSlow, HOST_INIT_TIMEOUT_MS, launches, slowSigninEnv,
+} from '../lib/slow-signin.mjs';
 
-const SLOW_BROWSER = path.join(TESTS_DIR, 'lib', 'slow-browser.sh');
-const HOST_INIT_TIMEOUT_MS = 5000;
 const DELAY_S = 8; // well past the bridge's 2.5 s wait before it answers initialize itself
 const DENIED = 'the person declined the consent';
 const REFUSED = new RegExp(`access_denied.*${DENIED}`); // the error and its description, as the AS sent them
 
-function envFor(home) {
-  const runtime = path.join(home, 'runtime');
-  fs.mkdirSync(runtime, { recursive: true, mode: 0o700 });
-  return {
-    XDG_CONFIG_HOME: home,
-    XDG_CACHE_HOME: path.join(home, 'cache'),
-    XDG_RUNTIME_DIR: runtime,
-    BROWSER: SLOW_BROWSER,
-    BROWSER_SH_LOG: path.join(home, 'browser.log'),
-    SLOW_BROWSER_LAUNCHES: path.join(home, 'launches'),
-    SLOW_BROWSER_DELAY_S: String(DELAY_S),
-  };
-}
-
-const launches = (home) => {
-  try { return fs.readFileSync(path.join(home, 'launches'), 'utf8').split('\n').filter(Boolean).length; } catch { return 0; }
-};
-
-/** The authorization URL the bridge printed on stderr. */
-function authUrl(h) {
-  const m = /to sign in to [^\n]*:\n(\S+)\n/.exec(h.stderr());
-  return m ? m[1] : null;
-}
-
-async function connectTimed(s, home, opts = {}) {
-  const t0 = Date.now();
-  const h = await connectBridge(s.mcpUrl, {
-    args: ['--token-store', 'file'], env: envFor(home), connectTimeoutMs: HOST_INIT_TIMEOUT_MS, ...opts,
-  });
-  return { h, ms: Date.now() - t0 };
-}
+const envFor = (home) => slowSigninEnv(home, DELAY_S);
+const connectTimed = (s, home, opts) => connectSlow(s, home, DELAY_S, opts);
 
 const hasNote = (h, method) => h.notifications.some((n) => n.method === method);
 const notes = (h, method) => h.notifications.filter((n) => n.method === method).length;
