@@ -11,6 +11,14 @@
 
 #define MAX_AUTH_ATTEMPTS 3
 
+/* The host is initialized and so is the server's session: not while the bridge
+ * sets up a new one, nor while the host's initialize was answered here during a
+ * sign-in and the server has not seen it yet (its GET would have no session). */
+int relay_session_ready(const relay_t *r)
+{
+    return r->host_initialized && !r->reinit && !r->signin_init_key;
+}
+
 void relay_on_auth_done(void *ud, int rc, const char *why)
 {
     relay_t *r = ud;
@@ -34,7 +42,7 @@ void relay_on_auth_done(void *ud, int rc, const char *why)
     }
     if (internal && relay_transport_send(r, internal) != 0)
         relay_on_internal_sent(r, internal, BRIDGE_ENOMEM, "out of memory");
-    if (r->host_initialized && !r->reinit) r->transport->ops->start_listening(r->transport);
+    if (relay_session_ready(r)) r->transport->ops->start_listening(r->transport);
     r->transport->ops->resume(r->transport);
     relay_flush_waitq(r);
 }
@@ -66,7 +74,7 @@ void relay_on_auth_challenge(void *ud, out_msg_t *m, long status, const char *ww
         /* The server's stream (GET) wants the nonce its answer carried: open
          * it again, once until the next sign-in (RFC 9449 §9). */
         r->stream_nonce_retried = 1;
-        if (r->host_initialized && !r->reinit) r->transport->ops->start_listening(r->transport);
+        if (relay_session_ready(r)) r->transport->ops->start_listening(r->transport);
         r->transport->ops->resume(r->transport);
         return;
     }

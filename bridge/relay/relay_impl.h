@@ -224,6 +224,8 @@ void relay_on_transport_sent(void *ud, out_msg_t *m, int rc, const char *why);
 /* ---- auth.c: signing in while relaying ---- */
 
 void relay_on_auth_challenge(void *ud, out_msg_t *m, long status, const char *www);
+/* Whether the server's stream for its own messages may be opened now. */
+int relay_session_ready(const relay_t *r);
 /* Start the sign-in's read of stored tokens. */
 void relay_auth_load(relay_t *r);
 /* transport_config_t.auth_headers and .auth_response */
