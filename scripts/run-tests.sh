@@ -24,4 +24,8 @@ cmake --build build-asan -j "$jobs"
 echo "== tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure --timeout 600 \
-    -E '^conformance(_0_2)?$'
+    -E '^conformance(_0_2)?$' -LE fuzz
+# The fuzz smoke runs (8 s each over the seed corpus) use one core each: two at a time.
+echo "== fuzz smoke runs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure --timeout 600 -L fuzz -j "$jobs"
