@@ -136,6 +136,8 @@ static int build_authorization_url(oauth_t *o, const char *challenge, const char
     return rc;
 }
 
+static void open_browser(oauth_t *o, char *url);
+
 static void authorize(oauth_t *o)
 {
     assert(o->running);
@@ -172,6 +174,26 @@ static void authorize(oauth_t *o)
         oauth_finish(o, 0, NULL);
         return;
     }
+    if (o->cfg.hold_browser && o->cfg.hold_browser(o->cfg.on_signin_ud)) {
+        free(o->held_url);
+        o->held_url = url; /* oauth_release_browser goes on from here */
+        return;
+    }
+    open_browser(o, url);
+}
+
+void oauth_release_browser(oauth_t *o)
+{
+    char *url = o->held_url;
+    if (!url || !o->running) return;
+    o->held_url = NULL;
+    open_browser(o, url);
+}
+
+/* The person's part: the redirect awaited, the browser opened, the URL shown.
+ * Takes url. */
+static void open_browser(oauth_t *o, char *url)
+{
     long timeout =
         (o->cfg.auth_timeout_s > 0 ? o->cfg.auth_timeout_s : OAUTH_DEFAULT_AUTH_TIMEOUT_S) * 1000;
     oauth_callback_wait(o->listener, o->state, timeout, o->cfg.auth_success_url, on_redirect, o);
@@ -183,6 +205,11 @@ static void authorize(oauth_t *o)
             o->server_url, url);
     if (o->cfg.on_signin) o->cfg.on_signin(o->cfg.on_signin_ud, url, NULL);
     free(url);
+}
+
+void oauth_set_hold_hook(oauth_t *o, int (*hold)(void *ud))
+{
+    o->cfg.hold_browser = hold;
 }
 
 void oauth_set_signin_hook(oauth_t *o, void (*cb)(void *ud, const char *url, const char *user_code),

@@ -85,6 +85,8 @@ void oauth_finish(oauth_t *o, int rc, const char *why)
         o->listener = NULL;
     }
     OPENSSL_cleanse(o->verifier, sizeof o->verifier);
+    free(o->held_url);
+    o->held_url = NULL;
     oauth_clear_candidates(o);
     oauth_challenge_free(&o->challenge);
     oauth_release_lock(o);

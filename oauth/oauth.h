@@ -59,6 +59,10 @@ typedef struct oauth_config {
      * Runs from inside the run, synchronously; it must not call oauth_free or
      * start or cancel a run. The end of the sign-in is the run's done callback. */
     void (*on_signin)(void *ud, const char *url, const char *user_code);
+    /* Asked (with on_signin_ud) just before a browser would open for the
+     * person: 1 holds the sign-in there, the URL made but no browser opened
+     * and no time counted, until oauth_release_browser. NULL: never held. */
+    int (*hold_browser)(void *ud);
     void *on_signin_ud;
 } oauth_config_t;
 
@@ -86,6 +90,11 @@ int oauth_read_secret_input(const char *path, const char *what, char **out, char
 /* Set oauth_config_t.on_signin after oauth_new. */
 void oauth_set_signin_hook(oauth_t *o, void (*cb)(void *ud, const char *url, const char *user_code),
                            void *ud);
+/* Set oauth_config_t.hold_browser after oauth_new (with on_signin's ud). */
+void oauth_set_hold_hook(oauth_t *o, int (*hold)(void *ud));
+/* A sign-in held by hold_browser goes on: the browser opens now (on_signin
+ * runs from within this call). Nothing when none is held. */
+void oauth_release_browser(oauth_t *o);
 
 /* Returns NULL on allocation failure or an invalid --static-oauth-client-*
  * document (err says which). Reads nothing yet: see oauth_load. */

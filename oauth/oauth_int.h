@@ -112,6 +112,7 @@ struct oauth {
     int tried_reregister, refresh_after_discovery;
     int preflight;       /* stop before the person's part of the sign-in (oauth_preflight) */
     char *preflight_url; /* the authorization URL a preflight stopped at */
+    char *held_url;      /* the authorization URL held by hold_browser */
 
     /* What each step did, for `doctor` (oauth_set_trace). */
     oauth_trace_cb trace_cb;

@@ -34,7 +34,7 @@ void relay_on_auth_done(void *ud, int rc, const char *why)
          * was setting up says it in its own failure). */
         if (internal)
             relay_on_internal_sent(r, internal, rc, msg);
-        else
+        else if (!r->signin_unasked)
             relay_log_failure(r, msg);
         relay_fail_waitq(r, msg);
         relay_maybe_finish_shutdown(r);
@@ -150,5 +150,6 @@ void relay_auth_load(relay_t *r)
     assert(r->oauth && !r->loading);
     r->loading = 1;
     oauth_set_signin_hook(r->oauth, relay_signin_on_url, r);
+    oauth_set_hold_hook(r->oauth, relay_signin_hold);
     oauth_load(r->oauth, on_stored_tokens_read, r);
 }

@@ -324,7 +324,10 @@ static void release_held(relay_t *r)
 {
     out_msg_t *m = r->probe_held;
     r->probe_held = NULL;
-    if (!m) return;
+    if (!m) {
+        relay_flush_waitq(r); /* it was answered during a sign-in: what followed it goes */
+        return;
+    }
     if (r->era == ERA_MODERN && m->is_initialize) {
         pending_t *p = m->pending;
         relay_msg_free(m);
@@ -378,7 +381,9 @@ int relay_era_on_probe_response(relay_t *r, pending_t *p, json_t *root)
     r->probe_msg = NULL;
     if (verdict == MODERN_PROBE_LEGACY) {
         set_era(r, ERA_LEGACY, NULL);
-        if (host_probe && p) {
+        if (relay_signin_era_known(r, host_probe ? p : NULL, NULL)) {
+            consumed = 1; /* the host was given a DiscoverResult during the sign-in */
+        } else if (host_probe && p) {
             relay_pending_fail(r, p, JR_METHOD_NOT_FOUND,
                                "Method not found: the server speaks a revision before "
                                "2026-07-28 (use initialize)");
@@ -394,6 +399,8 @@ int relay_era_on_probe_response(relay_t *r, pending_t *p, json_t *root)
             json_t *result = json_object_get(root, "result");
             r->discover = json_is_object(result) ? json_incref(result) : json_object();
         }
+        if (relay_signin_era_known(r, host_probe ? p : NULL, json_object_get(root, "result")))
+            consumed = 1; /* the host was given a DiscoverResult during the sign-in */
     }
     release_held(r);
     return consumed;
@@ -412,6 +419,7 @@ int relay_era_on_probe_sent(relay_t *r, out_msg_t *m, int rc, const char *why)
         /* Not answered at all (the response would have settled the era). */
         if (r->era == ERA_UNKNOWN) {
             set_era(r, ERA_LEGACY, NULL);
+            relay_signin_era_known(r, NULL, NULL);
             release_held(r);
         }
         if (!m->internal) return 0; /* its pending request fails as usual */
@@ -422,6 +430,7 @@ int relay_era_on_probe_sent(relay_t *r, out_msg_t *m, int rc, const char *why)
         /* An HTTP error whose body is not a modern JSON-RPC error: an older
          * server (streamable-http.mdx, Backward Compatibility). */
         set_era(r, ERA_LEGACY, NULL);
+        relay_signin_era_known(r, NULL, NULL);
         if (!m->internal)
             fail_discover(r, m, m->pending);
         else

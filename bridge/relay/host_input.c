@@ -171,11 +171,14 @@ void relay_on_stdin_line(void *ud, char *line, size_t len)
     char err[256], text[300];
     int skeleton = 0;
     json_t *msg = jr_decode_fast(line, len, &skeleton, err, sizeof err);
-    if (msg && skeleton && (r->cfg->ignore_tools_len || r->signin) &&
-        json_is_string(json_object_get(msg, "method")) &&
-        !strcmp(json_string_value(json_object_get(msg, "method")), "tools/call")) {
-        /* --ignore-tool and the sign-in tool look at the tool's name: decode the
-         * whole call. */
+    const char *method = msg ? json_string_value(json_object_get(msg, "method")) : NULL;
+    if (skeleton && method &&
+        (((r->cfg->ignore_tools_len || r->signin) && !strcmp(method, "tools/call")) ||
+         (r->signin &&
+          (!strcmp(method, "subscriptions/listen") || !strcmp(method, "server/discover"))))) {
+        /* --ignore-tool and the sign-in tool look at the tool's name, the
+         * sign-in at what a listen asks for and the version a discover asks
+         * for: decode the whole message. */
         json_decref(msg);
         msg = jr_decode(line, len, err, sizeof err);
     }

@@ -132,6 +132,7 @@ static void listen_here(relay_t *r, pending_t *p, json_t *msg)
     r->up_filter = json_is_object(filter) ? json_deep_copy(filter) : json_object();
     free(r->up_listen_key);
     r->up_listen_key = strdup(p->id_key);
+    if (relay_signin_listen_acked(r, p->id_key)) return; /* told during the sign-in */
     json_t *ack = json_pack("{s:s, s:s, s:{s:{s:O}, s:O}}", "jsonrpc", "2.0", "method",
                             "notifications/subscriptions/acknowledged", "params", "_meta",
                             MODERN_META_SUBSCRIPTION, p->id, "notifications", r->up_filter);
@@ -401,4 +402,38 @@ int relay_up_hold_final(relay_t *r, pending_t *p, char *raw, size_t len)
     u->final = raw;
     u->final_len = len;
     return 1;
+}
+
+/* The methods whose 2026-07-28 results are cacheable (schema CacheableResult). */
+static int cacheable(const char *method)
+{
+    static const char *const methods[] = {"tools/list", "prompts/list", "resources/list",
+                                          "resources/templates/list", "resources/read"};
+    for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)
+        if (!strcmp(method, methods[i])) return 1;
+    return 0;
+}
+
+char *relay_up_result(relay_t *r, const char *method, char *raw, size_t *len)
+{
+    (void)r;
+    json_t *resp = json_loadb(raw, *len, 0, NULL);
+    json_t *result = json_object_get(resp, "result");
+    char *out = NULL;
+    if (json_is_object(result)) {
+        /* An older server's result is complete; what it does not say of
+         * caching is said the safe way: stale at once, for this person only. */
+        if (!json_object_get(result, "resultType"))
+            json_object_set_new(result, "resultType", json_string("complete"));
+        if (cacheable(method) && !json_is_integer(json_object_get(result, "ttlMs")))
+            json_object_set_new(result, "ttlMs", json_integer(0));
+        if (cacheable(method) && !json_is_string(json_object_get(result, "cacheScope")))
+            json_object_set_new(result, "cacheScope", json_string("private"));
+        out = json_dumps(resp, JSON_COMPACT);
+    }
+    json_decref(resp);
+    if (!out) return raw;
+    free(raw);
+    *len = strlen(out);
+    return out;
 }

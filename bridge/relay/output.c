@@ -51,12 +51,18 @@ void relay_emit_error(relay_t *r, batch_t *b, json_t *id, int code, const char *
 void relay_pending_fail(relay_t *r, pending_t *p, int code, const char *why)
 {
     assert(p == pending_find(&r->pending, p->id_key));
+    if (relay_signin_swallow(r, p)) return; /* answered during the sign-in */
     relay_emit_error(r, p->batch, p->id, code, why);
     pending_remove(&r->pending, p);
 }
 
 void relay_pending_answer(relay_t *r, pending_t *p, json_t *resp)
 {
+    if (relay_signin_swallow(r, p)) {
+        json_decref(resp);
+        relay_maybe_finish_shutdown(r);
+        return;
+    }
     char *s =
         resp && json_object_set(resp, "id", p->id) == 0 ? json_dumps(resp, JSON_COMPACT) : NULL;
     json_decref(resp);

@@ -143,9 +143,22 @@ struct relay {
     unsigned signin_lists;   /* the lists answered here (SIGNIN_LIST_* bits) */
     int signin_noted;        /* the host was told the URL in notifications/message */
     uv_timer_t signin_timer; /* the host's initialize is answered here when it fires */
+    /* A 2026-07-28 host (signin_modern.c): its server/discover answered here,
+     * the browser held until its next request, its subscriptions/listen
+     * acknowledged here (the server's acknowledgement is then not passed on). */
+    int signin_modern;       /* its requests were answered here during the sign-in */
+    int signin_held;         /* the browser waits for the host's next request */
+    int signin_unasked;      /* ended while held: nobody was asked, nothing to say */
+    char *signin_listen_key; /* its subscriptions/listen, acknowledged here */
+    json_t *signin_listen_id;
+    json_t *signin_listen_filter;
+    int signin_ack_owed; /* the next acknowledgement of that listen is a repeat: dropped */
 };
 
 enum signin_state { SIGNIN_NONE, SIGNIN_WAITING, SIGNIN_FAILED };
+#define SIGNIN_LIST_TOOLS 1u
+#define SIGNIN_LIST_PROMPTS 2u
+#define SIGNIN_LIST_RESOURCES 4u
 
 /* ---- output.c: what the host sees on stdout, and the log of failures ---- */
 
@@ -286,6 +299,42 @@ int relay_signin_take_init(relay_t *r, pending_t *p, json_t *root);
  * was answered here already (p is then forgotten). */
 int relay_signin_take_modern_init(relay_t *r, pending_t *p);
 void relay_signin_free(relay_t *r);
+/* Shared by signin.c and signin_modern.c. */
+json_t *relay_signin_cache_read(const relay_t *r, const char *kind, const char *member);
+void relay_signin_cache_write(const relay_t *r, const char *kind, json_t *result);
+char *relay_signin_status(const relay_t *r); /* one sentence for the person (malloc'd) */
+/* Answer a host request (result taken; resultType added for a 2026 host). */
+void relay_signin_answer(relay_t *r, batch_t *b, json_t *id, json_t *result);
+void relay_signin_notify(relay_t *r, json_t *note); /* note taken */
+void relay_signin_declare_list(json_t *caps, const char *name);
+/* notifications/<list>/list_changed, the way this host hears of changes. */
+void relay_signin_list_changed(relay_t *r, const char *list);
+
+/* ---- signin_modern.c: the same for a 2026-07-28 host ---- */
+
+/* oauth_config_t.hold_browser: 1 when the host's own server/discover is all
+ * that waits (it is answered now, and the browser opens at its next request). */
+int relay_signin_hold(void *ud);
+/* The grace is over: what the host asked is answered here. */
+void relay_signin_modern_grace(relay_t *r);
+/* A request of a 2026 host while signing in: 1 answered here, 0 sent on (a
+ * listen, acknowledged here), -1 for the common handling. */
+int relay_signin_modern_request(relay_t *r, json_t *msg, json_t *id, const char *method,
+                                batch_t *b);
+/* The server's era is known (result: its DiscoverResult, or NULL for an older
+ * server); p is the host's own server/discover, or NULL. 1 when p was answered
+ * here already (p is then forgotten). */
+int relay_signin_era_known(relay_t *r, pending_t *p, json_t *result);
+/* The server acknowledged a listen (note: the whole notification): 1 when the
+ * host was told already, and it is dropped. */
+int relay_signin_repeat_ack(relay_t *r, const char *raw, size_t len);
+/* A listen acknowledged here, by its id key: 1 when the host was told already. */
+int relay_signin_listen_acked(relay_t *r, const char *key);
+/* p was answered here (a stand-in): 1, and p is forgotten without a word. */
+int relay_signin_swallow(relay_t *r, pending_t *p);
+/* The bridge stops: a held sign-in ends without opening the browser. */
+void relay_signin_shutdown(relay_t *r);
+void relay_signin_modern_free(relay_t *r);
 
 /* ---- modern.c: a host with a 2026-07-28 server ---- */
 
@@ -339,6 +388,9 @@ int relay_up_server_message(relay_t *r, char *raw, size_t len, json_t *root, int
 /* The server's response to p while the host answers its questions: kept for
  * the host's retry; 1 when kept (raw taken). */
 int relay_up_hold_final(relay_t *r, pending_t *p, char *raw, size_t len);
+/* A response of an older server as a 2026-07-28 result (resultType, and the
+ * caching hints of cacheable results); takes raw, returns the text to send. */
+char *relay_up_result(relay_t *r, const char *method, char *raw, size_t *len);
 void relay_up_free(relay_t *r);
 
 /* ---- subscriptions.c: change notifications for a 2025-era host ---- */

@@ -86,8 +86,11 @@ static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, 
         len = strlen(raw);
         skeleton = 1; /* root no longer describes raw: decode again where needed */
     }
-    if (r->era == ERA_LEGACY && r->host_era == ERA_MODERN && relay_up_hold_final(r, p, raw, len))
-        return;
+    if (r->era == ERA_LEGACY && r->host_era == ERA_MODERN) {
+        raw = relay_up_result(r, p->method, raw, &len);
+        skeleton = 1; /* root no longer describes raw */
+        if (relay_up_hold_final(r, p, raw, len)) return;
+    }
     if (p->wire_key) {
         /* Sent again under an id of the bridge's: the host's id goes back in. */
         json_t *resp = jr_decode(raw, len, err, sizeof err);
@@ -172,6 +175,11 @@ static void on_server_one(relay_t *r, char *raw, size_t len, json_t *root, int s
         on_server_response(r, raw, len, root, id, skeleton);
         break;
     case JR_NOTIFICATION:
+        if (r->signin_ack_owed && !strcmp(method, "notifications/subscriptions/acknowledged") &&
+            relay_signin_repeat_ack(r, raw, len)) {
+            free(raw); /* the host's listen was acknowledged during the sign-in */
+            break;
+        }
         if (r->era == ERA_LEGACY && r->host_era == ERA_MODERN &&
             relay_up_server_message(r, raw, len, root, skeleton, origin))
             break;

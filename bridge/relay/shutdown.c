@@ -101,6 +101,7 @@ void relay_begin_shutdown(relay_t *r, long grace_ms)
         return;
     }
     uv_timer_start(&r->grace, on_grace_expired, (uint64_t)grace_ms, 0);
+    relay_signin_shutdown(r); /* a sign-in nobody was asked for yet ends here */
     /* Listens never end by themselves (this may finish the shutdown now). */
     relay_modern_shutdown(r);
     relay_maybe_finish_shutdown(r);

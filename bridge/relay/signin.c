@@ -17,40 +17,38 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define SIGNIN_LIST_TOOLS 1u
-#define SIGNIN_LIST_PROMPTS 2u
-#define SIGNIN_LIST_RESOURCES 4u
 #define SIGNIN_CACHE_MAX (256 * 1024) /* the largest InitializeResult kept */
 #define SIGNIN_TOOL_MAX 64            /* tool names: 1 to 64 of [A-Za-z0-9_.-] */
 #define SIGNIN_GRACE_MS 2500          /* how long the host's initialize waits for the sign-in */
 
 /* ---- the record: $XDG_CACHE_HOME/mcp-bridge/init/<sha256(url)> ---- */
 
-static json_t *cache_read(const relay_t *r)
+/* The record of `kind` ("init": an InitializeResult; "discover": a
+ * DiscoverResult), read as outside input: bounded, and an object with `member`. */
+json_t *relay_signin_cache_read(const relay_t *r, const char *kind, const char *member)
 {
     char dir[1024], file[1100];
-    if (relay_cache_path(r, "init", dir, sizeof dir, file, sizeof file) != 0) return NULL;
-    /* What comes back from the cache is read as outside input: bounded. */
+    if (relay_cache_path(r, kind, dir, sizeof dir, file, sizeof file) != 0) return NULL;
     struct stat st;
     if (stat(file, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > SIGNIN_CACHE_MAX) return NULL;
     json_error_t err;
     json_t *j = json_load_file(file, JSON_REJECT_DUPLICATES, &err);
-    if (!json_is_object(j) || !json_is_string(json_object_get(j, "protocolVersion"))) {
+    if (!json_is_object(j) || !json_object_get(j, member)) {
         json_decref(j);
         return NULL;
     }
     return j;
 }
 
-static void cache_write(const relay_t *r, json_t *result)
+void relay_signin_cache_write(const relay_t *r, const char *kind, json_t *result)
 {
     char dir[1024], file[1100];
-    if (relay_cache_path(r, "init", dir, sizeof dir, file, sizeof file) != 0) return;
+    if (relay_cache_path(r, kind, dir, sizeof dir, file, sizeof file) != 0) return;
     char *text = json_dumps(result, JSON_COMPACT);
     if (!text) return;
     size_t n = strlen(text);
     if (n <= SIGNIN_CACHE_MAX && privdir_make(dir) == 0 && privfile_write(file, text, n) != 0)
-        log_debug("could not keep the server's initialize result in %s", file);
+        log_debug("could not keep the server's %s result in %s", kind, file);
     free(text);
 }
 
@@ -88,9 +86,12 @@ static char *format(const char *fmt, ...)
     return s;
 }
 
-/* Where the sign-in stands, as one sentence for the person (malloc'd). */
-static char *status_text(const relay_t *r)
+char *relay_signin_status(const relay_t *r)
 {
+    if (r->signin_held)
+        return format("Sign-in to %s is needed. It begins, in a browser, when this server is "
+                      "first used.",
+                      r->cfg->url);
     if (r->signin == SIGNIN_FAILED)
         return format("Signing in to %s failed: %s. Restart this server in your application "
                       "to try again.",
@@ -111,8 +112,21 @@ static char *status_text(const relay_t *r)
                   r->cfg->url, r->signin_url);
 }
 
-static void answer(relay_t *r, batch_t *b, json_t *id, json_t *result)
+void relay_signin_answer(relay_t *r, batch_t *b, json_t *id, json_t *result)
 {
+    if (result && r->host_era == ERA_MODERN) {
+        json_object_set_new(result, "resultType", json_string("complete"));
+        /* Lists and server/discover are cacheable results: what is said here
+         * stands for the moment only, and for this person. */
+        static const char *const cacheable[] = {"tools", "prompts", "resources",
+                                                "resourceTemplates", "supportedVersions"};
+        for (size_t i = 0; i < sizeof cacheable / sizeof *cacheable; i++)
+            if (json_object_get(result, cacheable[i])) {
+                json_object_set_new(result, "ttlMs", json_integer(0));
+                json_object_set_new(result, "cacheScope", json_string("private"));
+                break;
+            }
+    }
     json_t *resp = json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", id, "result", result);
     char *s = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
     json_decref(resp);
@@ -122,7 +136,7 @@ static void answer(relay_t *r, batch_t *b, json_t *id, json_t *result)
         relay_emit_error(r, b, id, JR_INTERNAL_ERROR, "out of memory");
 }
 
-static void notify(relay_t *r, json_t *note)
+void relay_signin_notify(relay_t *r, json_t *note)
 {
     char *s = note ? json_dumps(note, JSON_COMPACT) : NULL;
     json_decref(note);
@@ -153,7 +167,7 @@ static void elicit_url(relay_t *r)
                             message, "url", r->signin_url, "elicitationId", id);
     r->signin_elicit_key = jr_id_key(jid);
     json_decref(jid);
-    notify(r, req);
+    relay_signin_notify(r, req);
 }
 
 int relay_signin_host_response(relay_t *r, json_t *id)
@@ -169,8 +183,9 @@ static void elicit_complete(relay_t *r)
 {
     if (!r->signin_elicit_key) return;
     const char *id = r->signin_elicit_key + 2; /* "s:<id>" */
-    notify(r, json_pack("{s:s, s:s, s:{s:s}}", "jsonrpc", "2.0", "method",
-                        "notifications/elicitation/complete", "params", "elicitationId", id));
+    relay_signin_notify(r, json_pack("{s:s, s:s, s:{s:s}}", "jsonrpc", "2.0", "method",
+                                     "notifications/elicitation/complete", "params",
+                                     "elicitationId", id));
     free(r->signin_elicit_key);
     r->signin_elicit_key = NULL;
 }
@@ -180,18 +195,18 @@ static void tell_host(relay_t *r)
 {
     if (!r->host_initialized || r->signin_noted) return;
     elicit_url(r);
-    char *text = status_text(r);
+    char *text = relay_signin_status(r);
     if (!text) return;
     r->signin_noted = 1;
-    notify(r, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "jsonrpc", "2.0", "method",
-                        "notifications/message", "params", "level",
-                        r->signin == SIGNIN_FAILED ? "error" : "warning", "logger", "mcp-bridge",
-                        "data", text));
+    relay_signin_notify(r, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "jsonrpc", "2.0", "method",
+                                     "notifications/message", "params", "level",
+                                     r->signin == SIGNIN_FAILED ? "error" : "warning", "logger",
+                                     "mcp-bridge", "data", text));
     free(text);
 }
 
 /* capabilities.<name> with listChanged, when the list may change or is absent. */
-static void declare_list(json_t *caps, const char *name)
+void relay_signin_declare_list(json_t *caps, const char *name)
 {
     json_t *c = json_object_get(caps, name);
     if (!json_is_object(c)) {
@@ -207,7 +222,7 @@ static json_t *initialize_result(relay_t *r)
 {
     json_t *result = r->signin_cached ? json_deep_copy(r->signin_cached) : NULL;
     if (!result) {
-        char *text = status_text(r);
+        char *text = relay_signin_status(r);
         result = json_pack("{s:s, s:{s:{}}, s:{s:s, s:s}, s:s?}", "protocolVersion",
                            r->host_version ? r->host_version : "2025-06-18", "capabilities",
                            "logging", "serverInfo", "name", "mcp-bridge", "version",
@@ -220,9 +235,9 @@ static json_t *initialize_result(relay_t *r)
         caps = json_object();
         json_object_set_new(result, "capabilities", caps);
     }
-    declare_list(caps, "tools");
-    declare_list(caps, "prompts");
-    declare_list(caps, "resources");
+    relay_signin_declare_list(caps, "tools");
+    relay_signin_declare_list(caps, "prompts");
+    relay_signin_declare_list(caps, "resources");
     return result;
 }
 
@@ -230,13 +245,21 @@ static json_t *initialize_result(relay_t *r)
 static void on_grace_timer(uv_timer_t *t)
 {
     relay_t *r = t->data;
+    if (r->host_era == ERA_MODERN) {
+        relay_signin_modern_grace(r);
+        return;
+    }
     pending_t *p = r->authing && r->init_key && r->init_in_flight && !r->host_initialized
                        ? pending_find(&r->pending, r->init_key)
                        : NULL;
     if (!p || r->signin_init_key || r->stopping) return;
     r->signin = SIGNIN_WAITING;
     json_decref(r->signin_cached);
-    r->signin_cached = cache_read(r);
+    r->signin_cached = relay_signin_cache_read(r, "init", "protocolVersion");
+    if (r->signin_cached && !json_is_string(json_object_get(r->signin_cached, "protocolVersion"))) {
+        json_decref(r->signin_cached);
+        r->signin_cached = NULL;
+    }
     json_t *result = initialize_result(r);
     if (!result) {
         r->signin = SIGNIN_NONE;
@@ -245,7 +268,7 @@ static void on_grace_timer(uv_timer_t *t)
     r->signin_init_key = strdup(p->id_key);
     log_info("answering the host's initialize while the sign-in to %s goes on (%s)", r->cfg->url,
              r->signin_cached ? "the server's last answer" : "no earlier answer kept");
-    answer(r, p->batch, p->id, result);
+    relay_signin_answer(r, p->batch, p->id, result);
 }
 
 void relay_signin_init(relay_t *r)
@@ -263,7 +286,13 @@ void relay_signin_on_url(void *ud, const char *url, const char *user_code)
     r->signin_url = url ? strdup(url) : NULL;
     free(r->signin_code);
     r->signin_code = user_code ? strdup(user_code) : NULL;
-    if (r->signin_init_key || !r->init_in_flight || r->host_initialized) return;
+    if (r->host_era == ERA_MODERN) {
+        /* Its requests are answered here once the grace is over (or already,
+         * when the browser was held for it). */
+        if (r->signin != SIGNIN_NONE) return;
+    } else if (r->signin_init_key || !r->init_in_flight || r->host_initialized) {
+        return;
+    }
     /* A sign-in that finishes at once (a browser already signed in) is not
      * worth a stand-in answer; a person takes longer than this. */
     if (!uv_is_active((uv_handle_t *)&r->signin_timer))
@@ -276,7 +305,7 @@ static json_t *signin_tool(relay_t *r)
 {
     char name[SIGNIN_TOOL_MAX + 1];
     tool_name(r, name, sizeof name);
-    char *status = status_text(r);
+    char *status = relay_signin_status(r);
     char *desc =
         format("%s Call this tool to see where the sign-in stands. Until it is done, other "
                "requests to this server fail at once with an error that gives the same URL.",
@@ -292,36 +321,40 @@ static json_t *signin_tool(relay_t *r)
 int relay_signin_host_request(relay_t *r, json_t *msg, json_t *id, const char *method, batch_t *b)
 {
     if (r->signin == SIGNIN_NONE || !strcmp(method, "initialize")) return 0;
+    if (r->host_era == ERA_MODERN) {
+        int taken = relay_signin_modern_request(r, msg, id, method, b);
+        if (taken >= 0) return taken;
+    }
     if (!strcmp(method, "ping")) {
-        answer(r, b, id, json_object());
+        relay_signin_answer(r, b, id, json_object());
         return 1;
     }
     if (!strcmp(method, "tools/list")) {
         r->signin_lists |= SIGNIN_LIST_TOOLS;
-        answer(r, b, id, json_pack("{s:[o]}", "tools", signin_tool(r)));
+        relay_signin_answer(r, b, id, json_pack("{s:[o]}", "tools", signin_tool(r)));
         return 1;
     }
     if (!strcmp(method, "prompts/list")) {
         r->signin_lists |= SIGNIN_LIST_PROMPTS;
-        answer(r, b, id, json_pack("{s:[]}", "prompts"));
+        relay_signin_answer(r, b, id, json_pack("{s:[]}", "prompts"));
         return 1;
     }
     if (!strcmp(method, "resources/list") || !strcmp(method, "resources/templates/list")) {
         r->signin_lists |= SIGNIN_LIST_RESOURCES;
-        answer(r, b, id,
-               json_pack("{s:[]}", method[10] == 't' ? "resourceTemplates" : "resources"));
+        relay_signin_answer(
+            r, b, id, json_pack("{s:[]}", method[10] == 't' ? "resourceTemplates" : "resources"));
         return 1;
     }
-    char *status = status_text(r);
+    char *status = relay_signin_status(r);
     if (!strcmp(method, "tools/call")) {
         char name[SIGNIN_TOOL_MAX + 1];
         tool_name(r, name, sizeof name);
         json_t *called = json_object_get(json_object_get(msg, "params"), "name");
         if (json_is_string(called) && !strcmp(json_string_value(called), name)) {
-            answer(r, b, id,
-                   json_pack("{s:[{s:s, s:s}], s:b}", "content", "type", "text", "text",
-                             status ? status : "out of memory", "isError",
-                             r->signin == SIGNIN_FAILED));
+            relay_signin_answer(r, b, id,
+                                json_pack("{s:[{s:s, s:s}], s:b}", "content", "type", "text",
+                                          "text", status ? status : "out of memory", "isError",
+                                          r->signin == SIGNIN_FAILED));
             free(status);
             return 1;
         }
@@ -346,6 +379,9 @@ void relay_signin_on_done(relay_t *r, int rc, const char *why)
         log_info("signed in to %s; setting up the session the host was told about", r->cfg->url);
         elicit_complete(r);
         r->signin = SIGNIN_NONE;
+        /* A 2026 host hears of it when the server's era is known; here when
+         * it was known before the sign-in. */
+        if (r->era != ERA_UNKNOWN) relay_signin_era_known(r, NULL, r->discover);
         return;
     }
     r->signin = SIGNIN_FAILED;
@@ -363,9 +399,7 @@ void relay_signin_on_done(relay_t *r, int rc, const char *why)
     r->signin_noted = 0;
     tell_host(r);
     /* The tool's description changes to say so: a host that listed it lists again. */
-    if (r->signin_lists & SIGNIN_LIST_TOOLS)
-        notify(r, json_pack("{s:s, s:s}", "jsonrpc", "2.0", "method",
-                            "notifications/tools/list_changed"));
+    if (r->signin_lists & SIGNIN_LIST_TOOLS) relay_signin_list_changed(r, "tools");
 }
 
 /* The real InitializeResult is in: kept for the next start, and the host told
@@ -373,13 +407,11 @@ void relay_signin_on_done(relay_t *r, int rc, const char *why)
 static void settle(relay_t *r, json_t *result)
 {
     int same = r->signin_cached && json_equal(r->signin_cached, result);
-    cache_write(r, result);
+    relay_signin_cache_write(r, "init", result);
     static const char *const lists[] = {"tools", "prompts", "resources"};
     for (unsigned i = 0; i < 3; i++) {
         if (same && !(r->signin_lists & (1u << i))) continue;
-        char method[64];
-        snprintf(method, sizeof method, "notifications/%s/list_changed", lists[i]);
-        notify(r, json_pack("{s:s, s:s}", "jsonrpc", "2.0", "method", method));
+        relay_signin_list_changed(r, lists[i]);
     }
     log_info("the session with %s is set up; the host was told to list again", r->cfg->url);
     json_decref(r->signin_cached);
@@ -435,6 +467,7 @@ int relay_signin_take_modern_init(relay_t *r, pending_t *p)
 
 void relay_signin_free(relay_t *r)
 {
+    relay_signin_modern_free(r);
     free(r->signin_url);
     free(r->signin_code);
     free(r->signin_elicit_key);

@@ -64,6 +64,7 @@ void relay_fail_msg(relay_t *r, out_msg_t *m, const char *why)
      * "giving up" line has said it for all of them. */
     if ((failed || m->kind == JR_NOTIFICATION || m->kind == JR_RESPONSE) && !r->transport_closed)
         relay_log_failure(r, why);
+    if (m == r->probe_msg) r->probe_msg = NULL; /* the era is asked again next time */
     relay_msg_free(m);
     /* What waited for the session this initialize was to create fails for the
      * same cause, rather than waiting for ever. */
