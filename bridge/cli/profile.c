@@ -403,10 +403,22 @@ int profile_apply(bridge_options_t *o, const unsigned char *seen, char *err, siz
     }
     json_t *doc = NULL;
     int rc = profile_load(path, &doc, err, errlen);
+    if (!rc) rc = profile_apply_doc(o, seen, doc, path, err, errlen);
+    json_decref(doc);
+    free(path);
+    return rc;
+}
+
+int profile_apply_doc(bridge_options_t *o, const unsigned char *seen, json_t *doc, const char *path,
+                      char *err, size_t errlen)
+{
+    assert(o && seen && doc && path);
+    assert(path != o->config_file);
+    if (!o->profile && !o->url) return 0;
     apply_ctx_t c = {.o = o, .seen = seen, .path = path, .err = err, .errlen = errlen};
     json_t *profiles = json_object_get(doc, "profiles");
     const char *name = o->profile;
-    if (!rc && !name) rc = find_by_url(&c, profiles, o->url, &name);
+    int rc = name ? 0 : find_by_url(&c, profiles, o->url, &name);
     json_t *prof = !rc && name ? json_object_get(profiles, name) : NULL;
     if (!rc && name && !prof) {
         size_t n = (size_t)snprintf(err, errlen, "%s has no profile \"%s\"; it has:", path, name);
@@ -424,12 +436,14 @@ int profile_apply(bridge_options_t *o, const unsigned char *seen, char *err, siz
         if (!rc && !o->profile && !(o->profile = strdup(name))) rc = BRIDGE_ENOMEM;
     }
     if (!rc && prof) {
-        free(o->config_file);
-        o->config_file = path;
-        path = NULL;
+        char *used = strdup(path);
+        if (used) {
+            free(o->config_file);
+            o->config_file = used;
+        } else {
+            rc = BRIDGE_ENOMEM;
+        }
     }
     if (c.store) keychain_close(c.store);
-    json_decref(doc);
-    free(path);
     return rc;
 }
