@@ -119,10 +119,13 @@ static int apply_header(apply_ctx_t *c, const char *key, const char *name, size_
 }
 
 /* The option a profile key names: the long option name, '_' for '-' allowed,
- * and for an option given many times also its plural ("headers"). */
+ * and for an option given many times also its plural ("headers"). `norm` gets
+ * the key with '-' for '_', or "" when it is too long to be an option's. */
 static const opt_def_t *key_option(const char *key, char *norm, size_t normlen)
 {
+    assert(normlen > 0);
     size_t n = strlen(key);
+    norm[0] = 0; /* read by the caller even when no option is found */
     if (n >= normlen) return NULL;
     for (size_t i = 0; i <= n; i++)
         norm[i] = key[i] == '_' ? '-' : key[i];

@@ -200,6 +200,9 @@ static void literal_secrets(void)
     options_free(&o);
 }
 
+/* 70 characters: more than PROFILE_KEY_MAX. */
+#define LONG_KEY "scope-scope-scope-scope-scope-scope-scope-scope-scope-scope-scope-sco"
+
 static void malformed(void)
 {
     bridge_options_t o;
@@ -208,6 +211,11 @@ static void malformed(void)
         const char *text, *want;
     } cases[] = {
         {"{\"profiles\": {\"p\": {\"scopee\": \"x\"}}}", "key \"scopee\": no such option"},
+        /* Longer than any option name: refused as such, not taken for the key
+         * before it. */
+        {"{\"profiles\": {\"p\": {\"url\": \"https://x.example.com/mcp\", \"" LONG_KEY
+         "\": \"x\"}}}",
+         "key \"" LONG_KEY "\": no such option"},
         {"{\"profiles\": {\"p\": {\"debug\": \"yes\"}}}", "key \"debug\": expected true or false"},
         {"{\"profiles\": {\"p\": {\"scope\": [1]}}}", "key \"scope\": expected a string"},
         {"{\"profiles\": {\"p\": {\"transport\": \"x\", \"transport\": \"y\"}}}", "line 1"},
