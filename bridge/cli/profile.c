@@ -119,10 +119,13 @@ static int apply_header(apply_ctx_t *c, const char *key, const char *name, size_
 }
 
 /* The option a profile key names: the long option name, '_' for '-' allowed,
- * and for an option given many times also its plural ("headers"). */
+ * and for an option given many times also its plural ("headers"). `norm` gets
+ * the key with '-' for '_', or "" when it is too long to be an option's. */
 static const opt_def_t *key_option(const char *key, char *norm, size_t normlen)
 {
+    assert(normlen > 0);
     size_t n = strlen(key);
+    norm[0] = 0; /* read by the caller even when no option is found */
     if (n >= normlen) return NULL;
     for (size_t i = 0; i <= n; i++)
         norm[i] = key[i] == '_' ? '-' : key[i];
@@ -403,10 +406,22 @@ int profile_apply(bridge_options_t *o, const unsigned char *seen, char *err, siz
     }
     json_t *doc = NULL;
     int rc = profile_load(path, &doc, err, errlen);
+    if (!rc) rc = profile_apply_doc(o, seen, doc, path, err, errlen);
+    json_decref(doc);
+    free(path);
+    return rc;
+}
+
+int profile_apply_doc(bridge_options_t *o, const unsigned char *seen, json_t *doc, const char *path,
+                      char *err, size_t errlen)
+{
+    assert(o && seen && doc && path);
+    assert(path != o->config_file);
+    if (!o->profile && !o->url) return 0;
     apply_ctx_t c = {.o = o, .seen = seen, .path = path, .err = err, .errlen = errlen};
     json_t *profiles = json_object_get(doc, "profiles");
     const char *name = o->profile;
-    if (!rc && !name) rc = find_by_url(&c, profiles, o->url, &name);
+    int rc = name ? 0 : find_by_url(&c, profiles, o->url, &name);
     json_t *prof = !rc && name ? json_object_get(profiles, name) : NULL;
     if (!rc && name && !prof) {
         size_t n = (size_t)snprintf(err, errlen, "%s has no profile \"%s\"; it has:", path, name);
@@ -424,12 +439,14 @@ int profile_apply(bridge_options_t *o, const unsigned char *seen, char *err, siz
         if (!rc && !o->profile && !(o->profile = strdup(name))) rc = BRIDGE_ENOMEM;
     }
     if (!rc && prof) {
-        free(o->config_file);
-        o->config_file = path;
-        path = NULL;
+        char *used = strdup(path);
+        if (used) {
+            free(o->config_file);
+            o->config_file = used;
+        } else {
+            rc = BRIDGE_ENOMEM;
+        }
     }
     if (c.store) keychain_close(c.store);
-    json_decref(doc);
-    free(path);
     return rc;
 }

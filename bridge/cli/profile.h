@@ -26,6 +26,13 @@ char *profile_default_path(void);
  * names the file (and the profile and key) in err. */
 int profile_load(const char *path, json_t **doc, char *err, size_t errlen);
 
+/* The checks of profile_load on the file's text already read: `len` bytes of
+ * `text` (at most PROFILE_FILE_MAX), `path` only naming the file in err, and
+ * literal secrets refused when others_may_read is nonzero. *doc is the parsed
+ * document (the caller's), NULL on error. */
+int profile_parse(const char *text, size_t len, const char *path, int others_may_read, json_t **doc,
+                  char *err, size_t errlen);
+
 /* The profile of o->profile (--profile), or else the one whose url is o->url
  * (after URL normalisation), from o->config_file or the default file, applied
  * to `o`: an option in seen[] (indexed like options_table, set for the options
@@ -34,6 +41,14 @@ int profile_load(const char *path, json_t **doc, char *err, size_t errlen);
  * profile named and no URL, or no file at the default path: nothing is done.
  * Errors name the file, the profile and the key. */
 int profile_apply(bridge_options_t *o, const unsigned char *seen, char *err, size_t errlen);
+
+/* profile_apply on a document profile_parse (or profile_load) returned, `path`
+ * naming its file: it becomes o->config_file when a profile was applied. Reads
+ * no file itself; env: references read the environment and keychain:
+ * references the credential store o->token_store names. `doc` stays the
+ * caller's. */
+int profile_apply_doc(bridge_options_t *o, const unsigned char *seen, json_t *doc, const char *path,
+                      char *err, size_t errlen);
 
 /* Records "--NAME VALUE (SOURCE)" in o->settings for `config check`, the value
  * masked where it is a secret (a credential header's value, a client secret). */

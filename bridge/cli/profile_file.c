@@ -1,4 +1,5 @@
 /* The configuration file itself (profile.h): where it is, reading it bounded,
+ * checking its text apart from the reading (profile_parse, fuzzed),
  * refusing literal secrets in a file others may read, and the masked lines
  * `config check` shows. Applying a profile is profile.c. */
 #include "bridge/base/buf.h"
@@ -197,10 +198,26 @@ int profile_load(const char *path, json_t **doc, char *err, size_t errlen)
     buf_init_secret(&b, PROFILE_FILE_MAX);
     int rc = read_bounded(fd, path, &b, err, errlen);
     close(fd);
-    json_error_t je;
-    json_t *d = rc ? NULL : json_loadb(b.data ? b.data : "", b.len, JSON_REJECT_DUPLICATES, &je);
+    if (!rc) {
+        int others_may_read = (sb.st_mode & (S_IRGRP | S_IROTH)) != 0;
+        rc = profile_parse(b.data ? b.data : "", b.len, path, others_may_read, doc, err, errlen);
+    }
     buf_free_secret(&b);
-    if (rc) return rc;
+    return rc;
+}
+
+int profile_parse(const char *text, size_t len, const char *path, int others_may_read, json_t **doc,
+                  char *err, size_t errlen)
+{
+    assert(text && path && doc);
+    *doc = NULL;
+    if (len > PROFILE_FILE_MAX) {
+        snprintf(err, errlen, "%s: larger than %d bytes; is it the configuration file?", path,
+                 PROFILE_FILE_MAX);
+        return BRIDGE_ETOOBIG;
+    }
+    json_error_t je;
+    json_t *d = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!d) {
         snprintf(err, errlen, "%s: line %d, column %d: %s", path, je.line, je.column, je.text);
         return BRIDGE_EINVAL;
@@ -220,7 +237,7 @@ int profile_load(const char *path, json_t **doc, char *err, size_t errlen)
             json_decref(d);
             return BRIDGE_EINVAL;
         }
-        if ((sb.st_mode & (S_IRGRP | S_IROTH)) && profile_literal_secret(prof, key, sizeof key)) {
+        if (others_may_read && profile_literal_secret(prof, key, sizeof key)) {
             snprintf(err, errlen,
                      "%s: profile \"%s\": key \"%s\" holds a secret and others may read the "
                      "file; run: chmod 600 %s (or use env:NAME or keychain:NAME)",

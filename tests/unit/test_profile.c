@@ -1,6 +1,7 @@
 /* Profiles of the configuration file: found by name or by URL, applied under
  * the command line, references resolved, secrets refused in a file others may
  * read and masked in what `config check` shows. */
+#include "bridge/base/err.h"
 #include "bridge/base/log.h"
 #include "bridge/cli/profile.h"
 #include "check.h"
@@ -199,6 +200,9 @@ static void literal_secrets(void)
     options_free(&o);
 }
 
+/* 70 characters: more than PROFILE_KEY_MAX. */
+#define LONG_KEY "scope-scope-scope-scope-scope-scope-scope-scope-scope-scope-scope-sco"
+
 static void malformed(void)
 {
     bridge_options_t o;
@@ -207,6 +211,11 @@ static void malformed(void)
         const char *text, *want;
     } cases[] = {
         {"{\"profiles\": {\"p\": {\"scopee\": \"x\"}}}", "key \"scopee\": no such option"},
+        /* Longer than any option name: refused as such, not taken for the key
+         * before it. */
+        {"{\"profiles\": {\"p\": {\"url\": \"https://x.example.com/mcp\", \"" LONG_KEY
+         "\": \"x\"}}}",
+         "key \"" LONG_KEY "\": no such option"},
         {"{\"profiles\": {\"p\": {\"debug\": \"yes\"}}}", "key \"debug\": expected true or false"},
         {"{\"profiles\": {\"p\": {\"scope\": [1]}}}", "key \"scope\": expected a string"},
         {"{\"profiles\": {\"p\": {\"transport\": \"x\", \"transport\": \"y\"}}}", "line 1"},
@@ -246,6 +255,57 @@ static void malformed(void)
     options_free(&o);
 }
 
+/* The text parsed and a profile applied without a file: what the fuzz target
+ * calls. */
+static void from_a_buffer(void)
+{
+    static const char text[] = "{\"profiles\": {"
+                               "\"a\": {\"url\": \"https://A.example.com\", \"scope\": \"read\","
+                               " \"headers\": [\"Authorization: Bearer literal\"]},"
+                               "\"b\": {\"url\": \"https://b.example.com/mcp\"}}}";
+    json_t *doc = NULL;
+    char err[768] = "";
+    CHECK(profile_parse(text, sizeof text - 1, "mem.json", 0, &doc, err, sizeof err) == 0);
+    CHECK(doc != NULL);
+    /* The same text refused when others may read it: a literal credential. */
+    json_t *refused = NULL;
+    CHECK(profile_parse(text, sizeof text - 1, "mem.json", 1, &refused, err, sizeof err) ==
+          BRIDGE_EINVAL);
+    CHECK(refused == NULL && strstr(err, "mem.json: profile \"a\": key \"headers\"") != NULL);
+    /* Only `len` bytes are read: the text is cut inside the document. */
+    CHECK(profile_parse(text, 20, "mem.json", 0, &refused, err, sizeof err) == BRIDGE_EINVAL);
+    CHECK(refused == NULL && strstr(err, "mem.json: line 1") != NULL);
+    CHECK(profile_parse("[]", 2, "mem.json", 0, &refused, err, sizeof err) == BRIDGE_EINVAL);
+    CHECK(profile_parse(text, PROFILE_FILE_MAX + 1, "mem.json", 0, &refused, err, sizeof err) ==
+          BRIDGE_ETOOBIG);
+    CHECK(refused == NULL && strstr(err, "larger than") != NULL);
+
+    /* Found by URL (normalised): profile "a" applied, its file noted. */
+    bridge_options_t o;
+    CHECK(PARSE(&o, err, "status") == OPTIONS_RUN);
+    unsigned char seen[OPTIONS_TABLE_MAX] = {0};
+    o.url = strdup("https://a.example.com:443/");
+    CHECK(profile_apply_doc(&o, seen, doc, "mem.json", err, sizeof err) == 0);
+    CHECK_STR(o.profile, "a");
+    CHECK_STR(o.scope, "read");
+    CHECK_STR(o.config_file, "mem.json");
+    CHECK_STR(header_list_get(&o.headers, "Authorization"), "Bearer literal");
+    options_free(&o);
+    /* By a name the file does not have: the error lists those it has. */
+    CHECK(PARSE(&o, err, "status") == OPTIONS_RUN);
+    o.profile = strdup("c");
+    CHECK(profile_apply_doc(&o, seen, doc, "mem.json", err, sizeof err) == BRIDGE_EINVAL);
+    CHECK(strstr(err, "mem.json has no profile \"c\"; it has: a b") != NULL);
+    CHECK(o.config_file == NULL);
+    options_free(&o);
+    /* Neither a name nor a URL: nothing is done. */
+    CHECK(PARSE(&o, err, "status") == OPTIONS_RUN);
+    CHECK(profile_apply_doc(&o, seen, doc, "mem.json", err, sizeof err) == 0);
+    CHECK(o.profile == NULL && o.config_file == NULL);
+    options_free(&o);
+    json_decref(doc);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/test_profile.XXXXXX");
@@ -263,6 +323,7 @@ int main(void)
     references();
     literal_secrets();
     malformed();
+    from_a_buffer();
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
