@@ -21,7 +21,11 @@
 //   const s = await startJwtBearerStack({ clientId, clientSecret, idpClientId, platform: { issuer, publicKey } })
 //   s.idp.issuer, s.as.issuer, s.mcpUrl, s.issueIdToken(sub, { expiresIn }), s.log, s.grants,
 //   s.revokeAll(), s.close(); s.idp.signIns (authorization requests seen),
-//   s.idp.signInMode = 'ok' | 'wrong-nonce' | 'other-key' (the ID token the sign-in returns)
+//   s.idp.signInMode = 'ok' | 'wrong-nonce' | 'other-key' (the ID token the sign-in returns),
+//   s.idp.idTokenLifetime (seconds, 600 unless set), s.idp.revokeRefreshTokens();
+//   an IdP grant records the ID token it issued (id_token), the refresh token it
+//   was given (presented_refresh_token) and issued (refresh_token); an exchange
+//   the ID token it took (subject_token)
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
@@ -140,7 +144,8 @@ export async function startJwtBearerStack(opts) {
       const idToken = await signIdToken('alice@example.test', { nonce, key, expiresIn: idpState.idTokenLifetime ?? 600 });
       const refresh = offline ? randomBytes(16).toString('hex') : undefined;
       if (refresh) refreshTokens.add(refresh);
-      grants.push({ grant_type: f.get('grant_type'), at: 'idp', status: 200, sub: 'alice@example.test' });
+      grants.push({ grant_type: f.get('grant_type'), at: 'idp', status: 200, sub: 'alice@example.test', id_token: idToken,
+        presented_refresh_token: f.get('refresh_token') ?? undefined, refresh_token: refresh });
       return sendJson(res, 200, { access_token: randomBytes(16).toString('hex'), token_type: 'Bearer', expires_in: 600,
         id_token: idToken, ...(refresh ? { refresh_token: refresh } : {}) });
     }
@@ -163,7 +168,8 @@ export async function startJwtBearerStack(opts) {
     }).setProtectedHeader({ alg: 'ES256', typ: 'oauth-id-jag+jwt' }).setIssuer(idp.origin).setSubject(idt.sub)
       .setAudience(f.get('audience')).setIssuedAt(now).setExpirationTime(now + 300)
       .setJti(randomBytes(16).toString('hex')).sign(idpKeys.privateKey);
-    grants.push({ grant_type: TOKEN_EXCHANGE, at: 'idp', status: 200, sub: idt.sub, resource: f.get('resource') });
+    grants.push({ grant_type: TOKEN_EXCHANGE, at: 'idp', status: 200, sub: idt.sub, resource: f.get('resource'),
+      subject_token: f.get('subject_token') });
     return sendJson(res, 200, { access_token: jag, issued_token_type: ID_JAG, token_type: 'N_A', expires_in: 300 });
   });
 
@@ -250,7 +256,11 @@ export async function startJwtBearerStack(opts) {
   rs.mcpUrl = `${rs.origin}/mcp`;
 
   return {
-    idp: Object.assign(idpState, { issuer: idp.origin, tokenEndpoint: `${idp.origin}/token` }),
+    idp: Object.assign(idpState, {
+      issuer: idp.origin, tokenEndpoint: `${idp.origin}/token`,
+      /** The IdP forgets every refresh token it issued: each is then refused (invalid_grant). */
+      revokeRefreshTokens: () => refreshTokens.clear(),
+    }),
     as: { issuer: as.issuer },
     mcpUrl: rs.mcpUrl,
     log,
