@@ -150,7 +150,7 @@ int relay_signin_modern_request(relay_t *r, json_t *msg, json_t *id, const char 
         relay_signin_answer(r, b, id, discover_result(r, msg));
         return 1;
     }
-    if (!strcmp(method, "subscriptions/listen")) {
+    if (!strcmp(method, "subscriptions/listen") && r->signin == SIGNIN_WAITING) {
         char *key = jr_id_key(id);
         int again = key && r->signin_listen_key && !strcmp(key, r->signin_listen_key);
         free(key);

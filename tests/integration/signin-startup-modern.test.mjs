@@ -209,6 +209,10 @@ describe('signin-startup-modern: a 2026-07-28 host while the person signs in', {
       b.send(request(3, 'tools/call', { name: 'echo', arguments: { message: 'x' } }));
       const err = await b.waitForId(3, STEP_MS);
       assert.match(err.error?.message ?? '', /failed/);
+      // A listen opened again after the failure fails with the reason; it starts no new sign-in.
+      b.send(request('listen-2', 'subscriptions/listen', { notifications: { toolsListChanged: true } }));
+      const again = await b.waitForId('listen-2', STEP_MS);
+      assert.match(again.error?.message ?? '', /failed/, JSON.stringify(again));
       assert.equal(launches(home), 1);
       assert.equal(b.messages().filter((m) => m.method === 'notifications/subscriptions/acknowledged').length, 1,
         'acknowledged once');
