@@ -3,7 +3,8 @@
 // tests/servers/era-v1.mjs): the bridge opens the session itself, answers
 // subscriptions/listen from the session's notifications, and turns the
 // server's elicitation request into an input_required result that the host's
-// retry answers.
+// retry answers. Its results carry resultType, and lists the caching hints
+// (ttlMs 0, cacheScope private) an older server does not give.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -41,6 +42,11 @@ test('a 2026-07-28-only host reaches a 2025 server: tools, input asked as input_
   b.send({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: META } });
   const list = await b.waitForId(1, 15000);
   assert.deepEqual(list.result?.tools?.map((t) => t.name).sort(), ['add', 'add-tool', 'ask'], ctx(b));
+  // A 2026-07-28 result: resultType, and a list is a cacheable result; the
+  // older server says nothing of caching, so the safe hints are given.
+  assert.equal(list.result.resultType, 'complete', ctx(b));
+  assert.equal(list.result.ttlMs, 0);
+  assert.equal(list.result.cacheScope, 'private');
 
   b.send({ jsonrpc: '2.0', id: 2, method: 'subscriptions/listen', params: { _meta: META, notifications: { toolsListChanged: true } } });
   const ack = await b.waitFor((m) => m.method === 'notifications/subscriptions/acknowledged', 10000, 'the acknowledgement');
@@ -48,7 +54,10 @@ test('a 2026-07-28-only host reaches a 2025 server: tools, input asked as input_
   assert.deepEqual(ack.params.notifications, { toolsListChanged: true });
 
   b.send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { _meta: META, name: 'add', arguments: { a: 2, b: 3 } } });
-  assert.equal((await b.waitForId(3)).result?.content?.[0]?.text, '5', ctx(b));
+  const sum = await b.waitForId(3);
+  assert.equal(sum.result?.content?.[0]?.text, '5', ctx(b));
+  assert.equal(sum.result.resultType, 'complete');
+  assert.equal(sum.result.ttlMs, undefined, 'a tool result is not a cacheable one');
 
   // The server asks the user (elicitation/create): the host gets it in the result.
   b.send({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { _meta: META, name: 'ask', arguments: {} } });
