@@ -306,7 +306,9 @@ char *relay_signin_status(const relay_t *r); /* one sentence for the person (mal
 /* Answer a host request (result taken; resultType added for a 2026 host). */
 void relay_signin_answer(relay_t *r, batch_t *b, json_t *id, json_t *result);
 void relay_signin_notify(relay_t *r, json_t *note); /* note taken */
-void relay_signin_declare_list(json_t *caps, const char *name);
+/* result.capabilities (made when absent) declares tools, prompts and resources
+ * with listChanged: the real lists follow when the sign-in ends. */
+void relay_signin_declare_lists(json_t *result);
 /* notifications/<list>/list_changed, the way this host hears of changes. */
 void relay_signin_list_changed(relay_t *r, const char *list);
 

@@ -206,7 +206,7 @@ static void tell_host(relay_t *r)
 }
 
 /* capabilities.<name> with listChanged, when the list may change or is absent. */
-void relay_signin_declare_list(json_t *caps, const char *name)
+static void declare_list(json_t *caps, const char *name)
 {
     json_t *c = json_object_get(caps, name);
     if (!json_is_object(c)) {
@@ -214,6 +214,18 @@ void relay_signin_declare_list(json_t *caps, const char *name)
         json_object_set_new(caps, name, c);
     }
     json_object_set_new(c, "listChanged", json_true());
+}
+
+void relay_signin_declare_lists(json_t *result)
+{
+    json_t *caps = json_object_get(result, "capabilities");
+    if (!json_is_object(caps)) {
+        caps = json_object();
+        json_object_set_new(result, "capabilities", caps);
+    }
+    declare_list(caps, "tools");
+    declare_list(caps, "prompts");
+    declare_list(caps, "resources");
 }
 
 /* The InitializeResult the host gets now: the server's last one, or one made
@@ -230,14 +242,7 @@ static json_t *initialize_result(relay_t *r)
         free(text);
         if (!result) return NULL;
     }
-    json_t *caps = json_object_get(result, "capabilities");
-    if (!json_is_object(caps)) {
-        caps = json_object();
-        json_object_set_new(result, "capabilities", caps);
-    }
-    relay_signin_declare_list(caps, "tools");
-    relay_signin_declare_list(caps, "prompts");
-    relay_signin_declare_list(caps, "resources");
+    relay_signin_declare_lists(result);
     return result;
 }
 

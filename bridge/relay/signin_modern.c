@@ -42,14 +42,7 @@ static json_t *discover_result(relay_t *r, json_t *host_msg)
     json_array_foreach (versions, i, v)
         offered |= json_is_string(v) && !strcmp(json_string_value(v), version);
     if (!offered) json_array_append_new(versions, json_string(version));
-    json_t *caps = json_object_get(result, "capabilities");
-    if (!json_is_object(caps)) {
-        caps = json_object();
-        json_object_set_new(result, "capabilities", caps);
-    }
-    relay_signin_declare_list(caps, "tools");
-    relay_signin_declare_list(caps, "prompts");
-    relay_signin_declare_list(caps, "resources");
+    relay_signin_declare_lists(result);
     return result;
 }
 
