@@ -74,6 +74,25 @@ function track(child) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Resolves with { code, signal } once the child has exited and its stdout and stderr have
+ * ended. Node may emit 'exit' before the last bytes of the pipes are read, so a caller that
+ * reads stderr on 'exit' can see it empty; a grandchild holding the pipes open delays this
+ * by at most 2 s.
+ */
+export function exitedAndDrained(child) {
+  const ended = (s) => (!s || s.readableEnded || s.destroyed ? Promise.resolve()
+    : new Promise((r) => { s.once('end', r); s.once('close', r); }));
+  const drained = Promise.all([ended(child.stdout), ended(child.stderr)]);
+  const exit = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  return exit.then(async (info) => {
+    let timer;
+    await Promise.race([drained, new Promise((r) => { timer = setTimeout(r, 2000); })]);
+    clearTimeout(timer);
+    return info;
+  });
+}
+
 export function withTimeout(promise, ms, what = 'operation') {
   let timer;
   return Promise.race([
@@ -264,7 +283,7 @@ export async function connectBridge(url, opts = {}) {
     await origStart();
     proc = transport._process;
     track(proc);
-    proc.once('exit', (code, signal) => exitResolve({ code, signal }));
+    exitedAndDrained(proc).then(exitResolve);
     proc.stdout.on('data', (d) => {
       partial += d.toString('utf8');
       let nl;
@@ -387,7 +406,8 @@ export function spawnRawBridge(args, opts = {}) {
   child.stderr.on('data', (d) => { stderr += d.toString(); });
   child.stdin.on('error', () => { /* EPIPE when the bridge exits first */ });
   let exitInfo = null;
-  const exited = new Promise((r) => child.once('exit', (code, signal) => { exitInfo = { code, signal }; r(exitInfo); }));
+  child.once('exit', (code, signal) => { exitInfo = { code, signal }; });
+  const exited = exitedAndDrained(child);
   const spawned = new Promise((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', reject);
