@@ -134,7 +134,11 @@ static int probe_headers(out_msg_t *m, json_t *msg)
     return 0;
 }
 
-static void set_era(relay_t *r, int era, const char *version)
+/* The server's era is known now. A 2026 host given stand-ins during a sign-in
+ * hears what changed (result: the server's DiscoverResult, when it sent one).
+ * Returns 1 when p, the host's own server/discover, was answered then and is
+ * forgotten now. */
+static int set_era(relay_t *r, int era, const char *version, pending_t *p, json_t *result)
 {
     r->era = era;
     r->era_cached = 0;
@@ -151,6 +155,7 @@ static void set_era(relay_t *r, int era, const char *version)
         record_write(r, "legacy");
         log_debug("%s speaks a revision before 2026-07-28", r->cfg->url);
     }
+    return relay_signin_era_known(r, p, result);
 }
 
 /* The probe of a 2025-era host's initialize, or of a modern host's first
@@ -370,7 +375,7 @@ int relay_era_on_probe_response(relay_t *r, pending_t *p, json_t *root)
             r->probe_held ? json_loadb(r->probe_held->body, r->probe_held->len, 0, NULL) : NULL;
         if (!held || send_probe(r, held, version) != 0) {
             json_decref(held);
-            set_era(r, ERA_LEGACY, NULL);
+            set_era(r, ERA_LEGACY, NULL, NULL, NULL);
             release_held(r);
             return 1;
         }
@@ -380,8 +385,7 @@ int relay_era_on_probe_response(relay_t *r, pending_t *p, json_t *root)
     json_decref(params);
     r->probe_msg = NULL;
     if (verdict == MODERN_PROBE_LEGACY) {
-        set_era(r, ERA_LEGACY, NULL);
-        if (relay_signin_era_known(r, host_probe ? p : NULL, NULL)) {
+        if (set_era(r, ERA_LEGACY, NULL, host_probe ? p : NULL, NULL)) {
             consumed = 1; /* the host was given a DiscoverResult during the sign-in */
         } else if (host_probe && p) {
             relay_pending_fail(r, p, JR_METHOD_NOT_FOUND,
@@ -391,15 +395,14 @@ int relay_era_on_probe_response(relay_t *r, pending_t *p, json_t *root)
         }
         relay_flush_waitq(r);
     } else {
-        set_era(r, ERA_MODERN, version[0] ? version : NULL);
+        json_t *result = json_object_get(root, "result");
         if (!host_probe) {
             /* Without a DiscoverResult (it kept refusing), the host gets an
              * initialize result with no capabilities. */
             json_decref(r->discover);
-            json_t *result = json_object_get(root, "result");
             r->discover = json_is_object(result) ? json_incref(result) : json_object();
         }
-        if (relay_signin_era_known(r, host_probe ? p : NULL, json_object_get(root, "result")))
+        if (set_era(r, ERA_MODERN, version[0] ? version : NULL, host_probe ? p : NULL, result))
             consumed = 1; /* the host was given a DiscoverResult during the sign-in */
     }
     release_held(r);
@@ -418,8 +421,7 @@ int relay_era_on_probe_sent(relay_t *r, out_msg_t *m, int rc, const char *why)
     if (rc == 0) {
         /* Not answered at all (the response would have settled the era). */
         if (r->era == ERA_UNKNOWN) {
-            set_era(r, ERA_LEGACY, NULL);
-            relay_signin_era_known(r, NULL, NULL);
+            set_era(r, ERA_LEGACY, NULL, NULL, NULL);
             release_held(r);
         }
         if (!m->internal) return 0; /* its pending request fails as usual */
@@ -429,8 +431,7 @@ int relay_era_on_probe_sent(relay_t *r, out_msg_t *m, int rc, const char *why)
     if (m->status >= 400 && m->status != 401 && m->status != 403) {
         /* An HTTP error whose body is not a modern JSON-RPC error: an older
          * server (streamable-http.mdx, Backward Compatibility). */
-        set_era(r, ERA_LEGACY, NULL);
-        relay_signin_era_known(r, NULL, NULL);
+        set_era(r, ERA_LEGACY, NULL, NULL, NULL);
         if (!m->internal)
             fail_discover(r, m, m->pending);
         else

@@ -414,9 +414,8 @@ static int cacheable(const char *method)
     return 0;
 }
 
-char *relay_up_result(relay_t *r, const char *method, char *raw, size_t *len)
+char *relay_up_result(const char *method, char *raw, size_t *len)
 {
-    (void)r;
     json_t *resp = json_loadb(raw, *len, 0, NULL);
     json_t *result = json_object_get(resp, "result");
     char *out = NULL;

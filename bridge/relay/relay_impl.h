@@ -300,7 +300,8 @@ int relay_signin_take_init(relay_t *r, pending_t *p, json_t *root);
 int relay_signin_take_modern_init(relay_t *r, pending_t *p);
 void relay_signin_free(relay_t *r);
 /* Shared by signin.c and signin_modern.c. */
-json_t *relay_signin_cache_read(const relay_t *r, const char *kind, const char *member);
+json_t *relay_signin_cache_read(const relay_t *r, const char *kind, const char *member,
+                                json_type type);
 void relay_signin_cache_write(const relay_t *r, const char *kind, json_t *result);
 char *relay_signin_status(const relay_t *r); /* one sentence for the person (malloc'd) */
 /* Answer a host request (result taken; resultType added for a 2026 host). */
@@ -392,7 +393,7 @@ int relay_up_server_message(relay_t *r, char *raw, size_t len, json_t *root, int
 int relay_up_hold_final(relay_t *r, pending_t *p, char *raw, size_t len);
 /* A response of an older server as a 2026-07-28 result (resultType, and the
  * caching hints of cacheable results); takes raw, returns the text to send. */
-char *relay_up_result(relay_t *r, const char *method, char *raw, size_t *len);
+char *relay_up_result(const char *method, char *raw, size_t *len);
 void relay_up_free(relay_t *r);
 
 /* ---- subscriptions.c: change notifications for a 2025-era host ---- */

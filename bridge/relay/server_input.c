@@ -87,7 +87,7 @@ static void on_server_response(relay_t *r, char *raw, size_t len, json_t *root, 
         skeleton = 1; /* root no longer describes raw: decode again where needed */
     }
     if (r->era == ERA_LEGACY && r->host_era == ERA_MODERN) {
-        raw = relay_up_result(r, p->method, raw, &len);
+        raw = relay_up_result(p->method, raw, &len);
         skeleton = 1; /* root no longer describes raw */
         if (relay_up_hold_final(r, p, raw, len)) return;
     }

@@ -11,11 +11,13 @@
 #include "bridge/mcp/modern.h"
 
 #include <assert.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define SIGNIN_CACHE_MAX (256 * 1024) /* the largest InitializeResult kept */
 #define SIGNIN_TOOL_MAX 64            /* tool names: 1 to 64 of [A-Za-z0-9_.-] */
@@ -24,16 +26,25 @@
 /* ---- the record: $XDG_CACHE_HOME/mcp-bridge/init/<sha256(url)> ---- */
 
 /* The record of `kind` ("init": an InitializeResult; "discover": a
- * DiscoverResult), read as outside input: bounded, and an object with `member`. */
-json_t *relay_signin_cache_read(const relay_t *r, const char *kind, const char *member)
+ * DiscoverResult), read as outside input: a regular file (opened without
+ * waiting, so a FIFO put there cannot hang the start), bounded, and an object
+ * whose `member` is of `type`. */
+json_t *relay_signin_cache_read(const relay_t *r, const char *kind, const char *member,
+                                json_type type)
 {
     char dir[1024], file[1100];
     if (relay_cache_path(r, kind, dir, sizeof dir, file, sizeof file) != 0) return NULL;
+    int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return NULL;
     struct stat st;
-    if (stat(file, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > SIGNIN_CACHE_MAX) return NULL;
-    json_error_t err;
-    json_t *j = json_load_file(file, JSON_REJECT_DUPLICATES, &err);
-    if (!json_is_object(j) || !json_object_get(j, member)) {
+    json_t *j = NULL;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= SIGNIN_CACHE_MAX) {
+        json_error_t err;
+        j = json_loadfd(fd, JSON_REJECT_DUPLICATES, &err);
+    }
+    close(fd);
+    json_t *m = json_object_get(j, member);
+    if (!json_is_object(j) || !m || json_typeof(m) != type) {
         json_decref(j);
         return NULL;
     }
@@ -260,11 +271,7 @@ static void on_grace_timer(uv_timer_t *t)
     if (!p || r->signin_init_key || r->stopping) return;
     r->signin = SIGNIN_WAITING;
     json_decref(r->signin_cached);
-    r->signin_cached = relay_signin_cache_read(r, "init", "protocolVersion");
-    if (r->signin_cached && !json_is_string(json_object_get(r->signin_cached, "protocolVersion"))) {
-        json_decref(r->signin_cached);
-        r->signin_cached = NULL;
-    }
+    r->signin_cached = relay_signin_cache_read(r, "init", "protocolVersion", JSON_STRING);
     json_t *result = initialize_result(r);
     if (!result) {
         r->signin = SIGNIN_NONE;

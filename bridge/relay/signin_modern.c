@@ -21,7 +21,7 @@ static json_t *discover_result(relay_t *r, json_t *host_msg)
     const char *asked = modern_meta_version(host_msg);
     const char *version = asked && modern_version_spoken(asked) ? asked : MODERN_VERSION;
     json_decref(r->signin_cached);
-    r->signin_cached = relay_signin_cache_read(r, "discover", "supportedVersions");
+    r->signin_cached = relay_signin_cache_read(r, "discover", "supportedVersions", JSON_ARRAY);
     json_t *result = r->signin_cached ? json_deep_copy(r->signin_cached) : NULL;
     if (!result) {
         char *text = relay_signin_status(r);

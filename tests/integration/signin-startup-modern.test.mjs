@@ -19,7 +19,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  bridgeBin, bridgeEnv, isJsonRpcMessage, killAll, requireBridge, spawnRawBridge, withTimeout,
+  bridgeBin, bridgeEnv, isJsonRpcMessage, killAll, requireBridge, spawnRawBridge, tapStdoutLines, withTimeout,
 } from '../lib/harness.mjs';
 import { cleanupHomes, startOidcStack, tempHome } from '../servers/oidc-stack.mjs';
 import { HOST_INIT_TIMEOUT_MS, launches, slowSigninEnv } from '../lib/slow-signin.mjs';
@@ -58,19 +58,7 @@ async function connectV2(url, home) {
     stderr: 'pipe',
   });
   h.transport.stderr.on('data', (d) => { h.err += d; });
-  const start = h.transport.start.bind(h.transport);
-  let partial = '';
-  h.transport.start = async () => {
-    await start();
-    h.transport._process.stdout.on('data', (d) => {
-      partial += d.toString('utf8');
-      let nl;
-      while ((nl = partial.indexOf('\n')) >= 0) {
-        h.lines.push(partial.slice(0, nl));
-        partial = partial.slice(nl + 1);
-      }
-    });
-  };
+  h.lines = tapStdoutLines(h.transport).lines;
   const t0 = Date.now();
   await h.client.connect(h.transport, { timeout: HOST_INIT_TIMEOUT_MS });
   h.ms = Date.now() - t0;

@@ -16,7 +16,7 @@
 // "stdout":..., "client errors":..., "era":"legacy"|"modern", "protocolVersion":...}
 // The exit status is 0 only when every step is "ok".
 import fs from 'node:fs';
-import { bridgeBin, bridgeEnv, isJsonRpcMessage } from './harness.mjs';
+import { bridgeBin, bridgeEnv, isJsonRpcMessage, tapStdoutLines } from './harness.mjs';
 
 const STEP_TIMEOUT_MS = 8000;
 const LIST_CHANGED_WAIT_MS = 10000;
@@ -138,8 +138,7 @@ async function main() {
   let toolsChanged = 0;
   let toolsChangedWake = () => {};
   const clientErrors = [];
-  const stdoutLines = [];
-  let partial = '';
+  let tap = { lines: [], partial: '' };
 
   const step = async (name, fn) => {
     try {
@@ -158,19 +157,7 @@ async function main() {
   });
   h.client.onerror = (e) => { clientErrors.push(String(e?.message ?? e)); };
   if (!opts.direct) {
-    // See the bridge's stdout exactly as written, next to the SDK's own parsing.
-    const origStart = h.transport.start.bind(h.transport);
-    h.transport.start = async () => {
-      await origStart();
-      h.transport._process.stdout.on('data', (d) => {
-        partial += d.toString('utf8');
-        let nl;
-        while ((nl = partial.indexOf('\n')) >= 0) {
-          stdoutLines.push(partial.slice(0, nl).replace(/\r$/, ''));
-          partial = partial.slice(nl + 1);
-        }
-      });
-    };
+    tap = tapStdoutLines(h.transport); // the bridge's stdout exactly as written
   }
 
   const ok = await step('connect', async () => {
@@ -229,8 +216,8 @@ async function main() {
 
   if (!opts.direct) {
     await step('stdout', async () => {
-      if (partial !== '') throw new Error(`stdout ends in an unterminated line: ${JSON.stringify(partial.slice(0, 200))}`);
-      stdoutLines.forEach((line, i) => {
+      if (tap.partial !== '') throw new Error(`stdout ends in an unterminated line: ${JSON.stringify(tap.partial.slice(0, 200))}`);
+      tap.lines.forEach((line, i) => {
         let m;
         try { m = JSON.parse(line); } catch { m = undefined; }
         if (!isJsonRpcMessage(m)) throw new Error(`stdout line ${i + 1} is not a JSON-RPC message: ${JSON.stringify(line.slice(0, 200))}`);

@@ -253,6 +253,31 @@ export function assertAllJsonRpc(lines, context = 'stdout') {
 
 // ---------------------------------------------------------------- stdio client
 
+/**
+ * Keep the lines a StdioClientTransport's child writes to stdout, exactly as written,
+ * beside the SDK's own parsing (either SDK's transport). Call before the transport starts;
+ * onProcess(child) runs once it has. Returns { lines, partial } (partial: bytes after the
+ * last newline, which should stay empty).
+ */
+export function tapStdoutLines(transport, onProcess) {
+  const tap = { lines: [], partial: '' };
+  const origStart = transport.start.bind(transport);
+  transport.start = async () => {
+    await origStart();
+    const proc = transport._process;
+    onProcess?.(proc);
+    proc.stdout.on('data', (d) => {
+      tap.partial += d.toString('utf8');
+      let nl;
+      while ((nl = tap.partial.indexOf('\n')) >= 0) {
+        tap.lines.push(tap.partial.slice(0, nl).replace(/\r$/, ''));
+        tap.partial = tap.partial.slice(nl + 1);
+      }
+    });
+  };
+  return tap;
+}
+
 export const DEFAULT_CLIENT_CAPS = { elicitation: { form: {} }, sampling: {} };
 
 /**
@@ -273,26 +298,14 @@ export async function connectBridge(url, opts = {}) {
   let stderr = '';
   transport.stderr?.on('data', (d) => { stderr += d.toString(); });
 
-  const lines = []; // raw stdout lines, exactly as the bridge wrote them
-  let partial = '';
   let exitResolve;
   const exit = new Promise((r) => { exitResolve = r; });
-  const origStart = transport.start.bind(transport);
   let proc;
-  transport.start = async () => {
-    await origStart();
-    proc = transport._process;
+  const { lines } = tapStdoutLines(transport, (p) => { // raw stdout lines, exactly as written
+    proc = p;
     track(proc);
     exitedAndDrained(proc).then(exitResolve);
-    proc.stdout.on('data', (d) => {
-      partial += d.toString('utf8');
-      let nl;
-      while ((nl = partial.indexOf('\n')) >= 0) {
-        lines.push(partial.slice(0, nl).replace(/\r$/, ''));
-        partial = partial.slice(nl + 1);
-      }
-    });
-  };
+  });
 
   const client = new Client(
     opts.clientInfo ?? { name: 'bridge-integration-test', version: '1.0.0' },
