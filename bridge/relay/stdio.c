@@ -91,17 +91,31 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
     }
 }
 
+static void on_file_read(uv_fs_t *req);
+
+/* The next chunk of a stdin that is a file (uv_fs_read: it cannot be polled). */
+static int read_file(stdio_chan_t *s)
+{
+    uv_buf_t b = uv_buf_init(s->in_chunk, READ_CHUNK);
+    int rc = uv_fs_read(s->loop, &s->in_fs, 0, &b, 1, -1, on_file_read);
+    if (rc == 0) s->in_fs_busy = 1;
+    return rc;
+}
+
 static void on_file_read(uv_fs_t *req)
 {
     stdio_chan_t *s = req->data;
     ssize_t n = req->result;
     uv_fs_req_cleanup(req);
+    s->in_fs_busy = 0;
+    if (s->in_closed) { /* closed while this read was in flight */
+        free(s->in_chunk);
+        s->in_chunk = NULL;
+        return;
+    }
     if (n > 0) {
         deliver_lines(s, s->in_chunk, (size_t)n);
-        if (s->in_reading && !s->in_eof) {
-            uv_buf_t b = uv_buf_init(s->in_chunk, READ_CHUNK);
-            uv_fs_read(s->loop, &s->in_fs, 0, &b, 1, -1, on_file_read);
-        }
+        if (s->in_reading && !s->in_eof) read_file(s);
         return;
     }
     if (n < 0) log_error("reading stdin failed: %s", uv_strerror((int)n));
@@ -153,8 +167,7 @@ int stdio_start(stdio_chan_t *s, uv_loop_t *loop, size_t max_line, const stdio_c
     s->in_reading = 1;
     if (s->in_kind == UV_FILE) {
         s->in_fs.data = s;
-        uv_buf_t b = uv_buf_init(s->in_chunk, READ_CHUNK);
-        return uv_fs_read(loop, &s->in_fs, 0, &b, 1, -1, on_file_read) ? BRIDGE_EIO : 0;
+        return read_file(s) ? BRIDGE_EIO : 0;
     }
     if (open_stream(loop, 0, s->in_kind, &s->in, 1) != 0) {
         log_error("stdin is neither a pipe, a socket, a terminal nor a file");
@@ -339,9 +352,9 @@ void stdio_stop_reading(stdio_chan_t *s)
 void stdio_close(stdio_chan_t *s)
 {
     stdio_stop_reading(s);
-    if (s->in_kind != UV_FILE && !s->in_closed) {
+    if (!s->in_closed) {
         s->in_closed = 1;
-        uv_close((uv_handle_t *)&s->in, NULL);
+        if (s->in_kind != UV_FILE) uv_close((uv_handle_t *)&s->in, NULL);
     }
     if (s->out_kind != UV_FILE && !s->out_closed) {
         drop_pending(s); /* only after a write error: the relay closes once drained */
@@ -353,9 +366,9 @@ void stdio_close(stdio_chan_t *s)
     free(s->pending);
     s->pending = NULL;
     buf_free(&s->line);
-    /* in_chunk may still be the target of a file read in flight; the process is
-     * exiting, so it is left to the OS rather than freed under that read. */
-    if (s->in_kind != UV_FILE) {
+    /* A file read in flight still writes into in_chunk: its callback frees it
+     * (an uv_fs request keeps the loop running until then). */
+    if (!s->in_fs_busy) {
         free(s->in_chunk);
         s->in_chunk = NULL;
     }

@@ -37,7 +37,8 @@ typedef struct stdio_chan {
     uv_fs_t in_fs;
     char *in_chunk;
     int in_reading, in_eof, in_closed, out_closed, out_failed;
-    buf_t line; /* the unfinished line */
+    int in_fs_busy; /* a file read of in_chunk is in flight */
+    buf_t line;     /* the unfinished line */
     size_t max_line;
     size_t discarding; /* bytes dropped from an oversize line so far, or 0 */
     size_t queued;     /* bytes queued toward stdout and not yet written */

@@ -3,7 +3,8 @@
 // came before EOF reaches the server, in the order written, before the session
 // is ended; both answers reach stdout before the bridge exits; and nothing is
 // said about a sign-in the server never asked for. Run 20 times, because the
-// failure was a race.
+// failure was a race. The same script as a file (`mcp-bridge URL < script`):
+// read to its end, answered, and (under ASan) nothing leaked.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -20,11 +21,20 @@ const script = [
   JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
 ].join('\n') + '\n';
 
-async function runOnce(url, home) {
-  const b = spawnRawBridge([url], { env: { HOME: home } });
+async function runOnce(url, home, { fromFile = false } = {}) {
+  let fd;
+  if (fromFile) {
+    const file = path.join(home, 'script.jsonl');
+    fs.writeFileSync(file, script);
+    fd = fs.openSync(file, 'r');
+  }
+  const b = spawnRawBridge([url], { env: { HOME: home }, stdinFd: fd });
+  if (fd !== undefined) fs.closeSync(fd); // the bridge has its own copy once spawned
   await b.spawned;
-  b.write(script);
-  b.endStdin();
+  if (!fromFile) {
+    b.write(script);
+    b.endStdin();
+  }
   const { code } = await b.waitExit(15000);
   const msgs = b.messages();
   const ctx = `stdout:\n${b.lines.join('\n').slice(0, 1500)}\nstderr:\n${b.stderr()}`;
@@ -69,6 +79,15 @@ describe('stdin closed right after the messages', { timeout: 240000 }, () => {
         const probe = i === 0 ? ['server/discover'] : [];
         assert.deepEqual(seen, [...probe, 'initialize', 'notifications/initialized', 'tools/list', 'DELETE'], `run ${i}`);
       }
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test('stdin is a file: read to its end, both answered, exit 0, 5 runs', async () => {
+    const srv = await startServer('streamable');
+    try {
+      for (let i = 0; i < 5; i++) await runOnce(srv.url, home, { fromFile: true });
     } finally {
       await srv.stop();
     }

@@ -392,7 +392,8 @@ export function resultText(r) {
  */
 export function spawnRawBridge(args, opts = {}) {
   const bin = opts.bin ?? requireBridge();
-  const child = track(spawn(bin, args, { env: bridgeEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] }));
+  // opts.stdinFd: a descriptor the bridge reads as its stdin (a file), instead of a pipe.
+  const child = track(spawn(bin, args, { env: bridgeEnv(opts.env), stdio: [opts.stdinFd ?? 'pipe', 'pipe', 'pipe'] }));
   const lines = [];
   let stdoutBuf = Buffer.alloc(0);
   let stderr = '';
@@ -417,7 +418,7 @@ export function spawnRawBridge(args, opts = {}) {
     check();
   });
   child.stderr.on('data', (d) => { stderr += d.toString(); });
-  child.stdin.on('error', () => { /* EPIPE when the bridge exits first */ });
+  child.stdin?.on('error', () => { /* EPIPE when the bridge exits first */ });
   let exitInfo = null;
   child.once('exit', (code, signal) => { exitInfo = { code, signal }; });
   const exited = exitedAndDrained(child);
