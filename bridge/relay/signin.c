@@ -11,6 +11,7 @@
 #include "bridge/mcp/modern.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,10 +39,20 @@ json_t *relay_signin_cache_read(const relay_t *r, const char *kind, const char *
     if (fd < 0) return NULL;
     struct stat st;
     json_t *j = NULL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= SIGNIN_CACHE_MAX) {
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= SIGNIN_CACHE_MAX &&
+        (text = malloc(cap = (size_t)st.st_size + 1)) != NULL) {
+        /* To the end; a file longer than fstat said is changing: not used. */
+        ssize_t n = 1;
+        while (len < cap && (n = read(fd, text + len, cap - len)) != 0) {
+            if (n < 0 && errno != EINTR) break;
+            if (n > 0) len += (size_t)n;
+        }
         json_error_t err;
-        j = json_loadfd(fd, JSON_REJECT_DUPLICATES, &err);
+        if (n == 0) j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
     }
+    free(text);
     close(fd);
     json_t *m = json_object_get(j, member);
     if (!json_is_object(j) || !m || json_typeof(m) != type) {
