@@ -3,6 +3,7 @@
 #include "oauth/dpop_nonce.h"
 #include "bridge/base/err.h"
 #include "bridge/base/json.h"
+#include "bridge/base/token.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -39,15 +40,9 @@ int oauth_dpop_error_wants_nonce(const json_t *resp)
     return error && strcmp(error, "use_dpop_nonce") == 0;
 }
 
-static int is_tchar(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
 static const char *skip_token(const char *p, const char *end)
 {
-    while (p < end && is_tchar((unsigned char)*p))
+    while (p < end && http_is_tchar((unsigned char)*p))
         p++;
     return p;
 }

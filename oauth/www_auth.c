@@ -5,6 +5,7 @@
  * one, the first DPoP challenge's (RFC 9449 §7.1: a DPoP-only resource server). */
 #include "oauth/www_auth.h"
 #include "bridge/base/err.h"
+#include "bridge/base/token.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,12 +31,6 @@ static int is_ctl(unsigned char c)
     return c < 0x20 || c == 0x7f;
 }
 
-static int is_tchar(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
 static int is_token68_char(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -58,7 +53,7 @@ static const char *skip_ows(const char *p, const char *end)
 
 static const char *skip_token(const char *p, const char *end)
 {
-    while (p < end && is_tchar((unsigned char)*p))
+    while (p < end && http_is_tchar((unsigned char)*p))
         p++;
     return p;
 }

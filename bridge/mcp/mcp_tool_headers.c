@@ -3,6 +3,7 @@
  * annotations break them out of the list. */
 #include "bridge/base/err.h"
 #include "bridge/base/log.h"
+#include "bridge/base/token.h"
 #include "bridge/mcp/mcp_headers_internal.h"
 
 #include <assert.h>
@@ -153,18 +154,11 @@ static int walk_refuse(schema_walk_t *w, const char *reason)
     return w->err;
 }
 
-/* RFC 9110 tchar. */
-static int is_tchar(unsigned char c)
-{
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 static int is_token(const char *s, size_t len)
 {
     if (len == 0) return 0;
     for (size_t i = 0; i < len; i++)
-        if (!is_tchar((unsigned char)s[i])) return 0;
+        if (!http_is_tchar((unsigned char)s[i])) return 0;
     return 1;
 }
 

@@ -5,6 +5,7 @@
 #include "bridge/base/buf.h"
 #include "bridge/base/envsubst.h"
 #include "bridge/base/err.h"
+#include "bridge/base/token.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -51,12 +52,6 @@ static int append_escaped(buf_t *b, const char *s, size_t n)
             rc = buf_append_byte(b, (char)c);
     }
     return rc;
-}
-
-static int is_tchar(unsigned char c)
-{
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return 1;
-    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
 static int is_ows(char c)
@@ -112,14 +107,14 @@ static int add_header(header_list_t *hl, const char *text, size_t len, const cha
         return BRIDGE_EINVAL;
     }
     for (size_t i = 0; i < name_len; i++) {
-        if (!is_tchar((unsigned char)text[i]) && !may_echo) {
+        if (!http_is_tchar((unsigned char)text[i]) && !may_echo) {
             set_err(err, errlen,
                     "%s: the header name has a character that HTTP does not allow in names "
                     "(column %zu)",
                     where, i + 1);
             return BRIDGE_EINVAL;
         }
-        if (!is_tchar((unsigned char)text[i])) {
+        if (!http_is_tchar((unsigned char)text[i])) {
             buf_t q;
             buf_init(&q, 0);
             int rc = append_escaped(&q, text, name_len);
